@@ -1,0 +1,28 @@
+"""The one deterministic simulator every protocol in the lab runs on.
+
+See :mod:`consensus_lab.sim.simulation` for the theory of operation and
+``docs/sim-api.md`` for the API at a glance.
+"""
+
+from .choices import ChoicePoint, ChoiceRandom
+from .clock import NodeClock
+from .errors import (
+    ConfigError,
+    InvariantViolation,
+    ReplayDivergence,
+    SimulationError,
+    UnknownNodeError,
+)
+from .history import ClientRequest, History, Operation
+from .nemesis import NEMESIS_ACTIONS
+from .network import LinkFaults, Network
+from .node import Context, Node
+from .simulation import PendingEvent, Simulation
+from .trace import Trace, TraceRecord
+
+__all__ = [
+    "ChoicePoint", "ChoiceRandom", "ClientRequest", "ConfigError", "Context", "History",
+    "InvariantViolation", "LinkFaults", "NEMESIS_ACTIONS", "Network", "Node", "NodeClock",
+    "Operation", "PendingEvent", "ReplayDivergence", "Simulation", "SimulationError",
+    "Trace", "TraceRecord", "UnknownNodeError",
+]
