@@ -27,7 +27,12 @@ from typing import Any
 
 from .errors import ReplayDivergence
 
-Choice = list[Any]  # ["r", stream, float] | ["b", stream, bits, int] | ["x", step, action, args]
+Choice = tuple[Any, ...]
+"""("r", stream, float) | ("b", stream, bits, int) | ("i", stream, n, int)
+| ("x", step, action, args): one recorded draw or external input."""
+
+
+_FAST_BELOW = 2**32
 
 
 def stream_seed(seed: int, name: str) -> int:
@@ -37,19 +42,24 @@ def stream_seed(seed: int, name: str) -> int:
 
 
 class ChoicePoint:
-    """Records (or replays) every random draw and external input of a run."""
+    """Records (or replays) every random draw and external input of a run.
+
+    In replay mode the generators are still advanced in step with the
+    recording, so when the recorded choices run out the run goes on exactly
+    as the original did (given the same seed).
+    """
 
     def __init__(self, seed: int, replay: Sequence[Choice] | None = None) -> None:
         self.seed = seed
         self.choices: list[Choice] = []
-        self._replay = [list(c) for c in replay] if replay is not None else None
+        self._replay = [tuple(c) for c in replay] if replay else None
         self._cursor = 0
         self._sources: dict[str, random.Random] = {}
 
     @property
     def replaying(self) -> bool:
         """True while recorded choices remain to be read back."""
-        return self._replay is not None and self._cursor < len(self._replay)
+        return self._replay is not None
 
     def _source(self, name: str) -> random.Random:
         source = self._sources.get(name)
@@ -59,55 +69,64 @@ class ChoicePoint:
 
     def _recorded(self, kind: str, name: str) -> Choice:
         assert self._replay is not None
-        if self._cursor >= len(self._replay):
-            raise ReplayDivergence(f"replay ran out of choices at a {kind!r} draw from {name!r}")
         entry = self._replay[self._cursor]
         if entry[0] != kind or entry[1] != name:
             raise ReplayDivergence(
-                f"choice #{self._cursor}: recorded {entry[:2]!r}, "
+                f"choice #{self._cursor}: recorded {list(entry[:2])!r}, "
                 f"but the run asked for {[kind, name]!r}"
             )
-        self._cursor += 1
+        self._advance()
         return entry
+
+    def _advance(self) -> None:
+        assert self._replay is not None
+        self._cursor += 1
+        if self._cursor >= len(self._replay):
+            self._replay = None  # recording used up: carry on live
+
+    def unused(self) -> int:
+        """How many recorded choices a replay has not consumed yet."""
+        return 0 if self._replay is None else len(self._replay) - self._cursor
 
     def random(self, name: str) -> float:
         """A float in [0, 1) from stream ``name``."""
+        value = (self._sources.get(name) or self._source(name)).random()
         if self._replay is not None:
             value = self._recorded("r", name)[2]
-        else:
-            value = self._source(name).random()
-        self.choices.append(["r", name, value])
+        self.choices.append(("r", name, value))
         return value
 
     def getrandbits(self, name: str, bits: int) -> int:
         """An int of ``bits`` random bits from stream ``name``."""
+        value = (self._sources.get(name) or self._source(name)).getrandbits(bits)
         if self._replay is not None:
             value = self._recorded("b", name)[3]
-        else:
-            value = self._source(name).getrandbits(bits)
-        self.choices.append(["b", name, bits, value])
+        self.choices.append(("b", name, bits, value))
         return value
 
     def below(self, name: str, n: int) -> int:
-        """A uniform int in [0, n) from stream ``name`` (rejection sampling)."""
-        bits = n.bit_length()
-        value = self.getrandbits(name, bits)
-        while value >= n:
-            value = self.getrandbits(name, bits)
+        """A uniform int in [0, n) from stream ``name``."""
+        source = self._sources.get(name) or self._source(name)
+        # int(random() * n) is exact enough for n < 2**32 (bias < 2**-21) and
+        # much faster than rejection sampling in pure Python.
+        value = int(source.random() * n) if n < _FAST_BELOW else source._randbelow(n)  # type: ignore[attr-defined]
+        if self._replay is not None:
+            value = self._recorded("i", name)[3]
+        self.choices.append(("i", name, n, value))
         return value
 
     def record_input(self, step: int, action: str, args: list[Any]) -> None:
         """Note an external input made before step ``step + 1``."""
-        self.choices.append(["x", step, action, list(args)])
+        self.choices.append(("x", step, action, list(args)))
 
     def next_input(self, step: int) -> tuple[str, list[Any]] | None:
         """In replay: the next recorded external input due at ``step``, consumed."""
-        if self._replay is None or self._cursor >= len(self._replay):
+        if self._replay is None:
             return None
         entry = self._replay[self._cursor]
         if entry[0] != "x" or entry[1] != step:
             return None
-        self._cursor += 1
+        self._advance()
         return entry[2], list(entry[3])
 
 
@@ -134,6 +153,15 @@ class ChoiceRandom(random.Random):
     def getrandbits(self, k: int) -> int:
         """``k`` random bits, recorded."""
         return self._point.getrandbits(self._name, k)
+
+    def _randbelow(self, n: int) -> int:
+        """An int in [0, n), recorded as one choice.
+
+        ``randrange``, ``randint``, ``choice`` and ``shuffle`` all call this
+        (a private hook of ``random.Random``); one recorded draw per call
+        keeps the choice list short and the hot path fast.
+        """
+        return self._point.below(self._name, n)
 
     def getstate(self) -> Any:  # noqa: D102
         raise TypeError("a ChoiceRandom has no state of its own: replay its run instead")

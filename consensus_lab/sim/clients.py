@@ -64,7 +64,8 @@ class ClientsMixin:
         self._push(self.now + self._client_latency(), _REPLY, request.client,
                    (request, value, ok, node))
 
-    def _complete(self: Simulation, client: str, data: tuple[ClientRequest, Any, bool, str]) -> None:
+    def _complete(self: Simulation, client: str,
+                  data: tuple[ClientRequest, Any, bool, str]) -> None:
         request, value, ok, node = data
         if self._open_requests.pop(request.id, None) is None:
             self._record("note", client, node, message=request, detail="late reply ignored")

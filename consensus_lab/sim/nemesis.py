@@ -85,7 +85,8 @@ class NemesisMixin:
         if node in self.crashed:
             raise ConfigError(f"{node} is already crashed; restart it first")
         self._input("crash", [node])
-        self._incarnations[node] += 1  # the old Context goes dead
+        self._incarnations[node] += 1  # its pending timers go stale
+        self._contexts[node].alive = False  # effects of the dead incarnation are ignored
         self.nodes[node] = None
         self._timers[node] = {}
         self._held.pop(node, None)
@@ -139,7 +140,8 @@ class NemesisMixin:
     def at(self: Simulation, time: int, action: str, *args: Any) -> None:
         """Schedule the nemesis ``action(*args)`` at ``time`` (e.g. ``at(500, "crash", "n1")``)."""
         if action not in NEMESIS_ACTIONS:
-            raise ConfigError(f"unknown nemesis action {action!r}; allowed: {', '.join(NEMESIS_ACTIONS)}")
+            allowed = ", ".join(NEMESIS_ACTIONS)
+            raise ConfigError(f"unknown nemesis action {action!r}; allowed: {allowed}")
         if not isinstance(time, int) or time < self.now:
             raise ConfigError(f"nemesis time must be an int >= now ({self.now}), got {time!r}")
         self._input("at", [time, action, *args])

@@ -66,20 +66,15 @@ class Context:
     calls are ignored), so effects from a crashed node never leak.
     """
 
-    __slots__ = ("node_id", "peers", "_sim", "_incarnation", "rng")
+    __slots__ = ("node_id", "peers", "_sim", "alive", "rng")
 
     def __init__(self, sim: Simulation, node_id: str, peers: tuple[str, ...],
-                 incarnation: int, rng: ChoiceRandom) -> None:
+                 rng: ChoiceRandom) -> None:
         self.node_id = node_id
         self.peers = peers
         self._sim = sim
-        self._incarnation = incarnation
+        self.alive = True  # the simulator sets False when this incarnation crashes
         self.rng = rng
-
-    @property
-    def alive(self) -> bool:
-        """False once this incarnation has crashed."""
-        return self._sim._incarnations.get(self.node_id) == self._incarnation
 
     @property
     def now(self) -> int:

@@ -25,14 +25,20 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .choices import Choice, ChoicePoint, ChoiceRandom
-from .clock import NodeClock
-from .errors import ConfigError, InvariantViolation, SimulationError, UnknownNodeError
-from .history import ClientRequest, History
 from .clients import ClientsMixin
+from .clock import NodeClock
+from .errors import (
+    ConfigError,
+    InvariantViolation,
+    ReplayDivergence,
+    SimulationError,
+    UnknownNodeError,
+)
+from .history import ClientRequest, History
 from .nemesis import NemesisMixin
 from .network import Network
 from .node import Context, Node
@@ -155,7 +161,7 @@ class Simulation(NemesisMixin, ClientsMixin):
         self._incarnations[node_id] += 1
         self._timers[node_id] = {}
         self.nodes[node_id] = node
-        ctx = Context(self, node_id, peers, self._incarnations[node_id], self._rngs[node_id])
+        ctx = Context(self, node_id, peers, self._rngs[node_id])
         self._contexts[node_id] = ctx
         self._record("start", node_id)
         node.on_start(ctx)
@@ -207,6 +213,12 @@ class Simulation(NemesisMixin, ClientsMixin):
         sim = cls(factory, node_ids, seed=seed, network=network, trace=trace, replay=choices)
         sim.run(max_steps=steps)
         sim._apply_recorded_inputs()
+        unused = sim._cp.unused()
+        if unused:
+            raise ReplayDivergence(
+                f"replay stopped at step {sim.steps} (asked for {steps}) with {unused} "
+                "recorded choices unused: the code or the inputs differ from the recording"
+            )
         return sim
 
     def _apply_recorded_inputs(self) -> None:
@@ -264,16 +276,18 @@ class Simulation(NemesisMixin, ClientsMixin):
     # --------------------------------------------------------- stepping
     def step(self) -> bool:
         """Fire the next event. Returns False when nothing is pending."""
-        if self._cp.replaying:
+        if self._cp._replay is not None:
             before = self.steps
             self._apply_recorded_inputs()
             if self.steps != before:
                 return True
-        self._drop_stale_head()
-        if not self._heap:
-            return False
-        self._fire_entry(heapq.heappop(self._heap))
-        return True
+        heap = self._heap
+        while heap:
+            entry = heapq.heappop(heap)
+            if entry[3] != TIMER or not self._is_stale(entry):
+                self._fire_entry(entry)
+                return True
+        return False
 
     def fire(self, event_id: int) -> None:
         """Fire the pending event ``event_id`` now, ahead of its turn.
@@ -281,12 +295,12 @@ class Simulation(NemesisMixin, ClientsMixin):
         This is the scheduling choice point: a widget's "deliver this
         message next" and the model checker's exploration both use it.
         """
-        for i, entry in enumerate(self._heap):
-            if entry[2] == event_id and not self._is_stale(entry):
-                break
-        else:
+        found = [i for i, e in enumerate(self._heap) if e[2] == event_id and not self._is_stale(e)]
+        if not found:
             ids = ", ".join(str(e.id) for e in self.pending()[:20])
             raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
+        i = found[0]
+        entry = self._heap[i]
         self._input("fire", [event_id])
         last = self._heap.pop()
         if i < len(self._heap):
@@ -300,20 +314,20 @@ class Simulation(NemesisMixin, ClientsMixin):
         self.steps += 1
         self._in_event = True
         try:
-            if kind == NEMESIS:
-                self._run_nemesis(data)
-            elif kind == REPLY:
-                self._complete(node, data)
-            elif kind == TIMEOUT:
-                self._time_out(data)
-            elif node in self.paused:
+            if kind <= REQUEST and node in self.paused:
                 self._hold(entry)
             elif kind == DELIVER:
                 self._deliver(node, data)
             elif kind == TIMER:
                 self._fire_timer(node, data[0])
-            else:
+            elif kind == REQUEST:
                 self._arrive_request(node, data)
+            elif kind == REPLY:
+                self._complete(node, data)
+            elif kind == TIMEOUT:
+                self._time_out(data)
+            else:
+                self._run_nemesis(data)
         finally:
             self._in_event = False
         if self._invariants:
@@ -335,15 +349,22 @@ class Simulation(NemesisMixin, ClientsMixin):
             raise ConfigError("run() needs until=, max_steps=, or both (protocols with "
                               "heartbeats never run out of events); use stabilize() to drain")
         taken = 0
-        while max_steps is None or taken < max_steps:
-            if callable(until) and until(self):
-                break
-            next_time = self.peek()
-            if next_time is None or (isinstance(until, int) and next_time > until):
-                break
-            self.step()
+        limit = max_steps if max_steps is not None else -1
+        if until is None:
+            while taken != limit and self.step():
+                taken += 1
+            return taken
+        while taken != limit:
+            if callable(until):
+                if until(self) or not self.step():
+                    break
+            else:
+                next_time = self.peek()
+                if next_time is None or next_time > until:
+                    break
+                self.step()
             taken += 1
-        if isinstance(until, int) and (max_steps is None or taken < max_steps):
+        if isinstance(until, int) and taken != limit:
             self.now = max(self.now, until)
         return taken
 
@@ -393,19 +414,23 @@ class Simulation(NemesisMixin, ClientsMixin):
         name = type(msg).__name__
         self.sent_by_type[name] = self.sent_by_type.get(name, 0) + 1
         if self.tracing:
-            self._record("send", src, dst, msg_id, msg)
+            self.trace.records.append(
+                TraceRecord(self.steps, self.now, "send", src, dst, msg_id, msg, "", "")
+            )
         net = self.network
         faults = net.links.get((src, dst), net.default) if net.links else net.default
         if (src, dst) in net.blocked:
             self._drop(dst, src, msg_id, msg, "partitioned")
-        elif faults.drop and self._cp.random("net") < faults.drop:
+            return
+        cp = self._cp
+        if faults.drop and cp.random("net") < faults.drop:
             self._drop(dst, src, msg_id, msg, "lost")
-        else:
+            return
+        self._schedule_delivery(src, dst, msg, msg_id, faults)
+        if faults.duplicate and cp.random("net") < faults.duplicate:
+            self.stats["duplicated"] += 1
+            self._record("duplicate", src, dst, msg_id, msg)
             self._schedule_delivery(src, dst, msg, msg_id, faults)
-            if faults.duplicate and self._cp.random("net") < faults.duplicate:
-                self.stats["duplicated"] += 1
-                self._record("duplicate", src, dst, msg_id, msg)
-                self._schedule_delivery(src, dst, msg, msg_id, faults)
 
     def _schedule_delivery(self, src: str, dst: str, msg: Any, msg_id: int, faults: Any) -> None:
         low, high = faults.latency
@@ -418,7 +443,8 @@ class Simulation(NemesisMixin, ClientsMixin):
             if at < last:
                 at = last
             self._fifo[link] = at
-        self._push(at, DELIVER, dst, (src, msg, msg_id))
+        self._seq += 1
+        heapq.heappush(self._heap, (at, _NORMAL, self._seq, DELIVER, dst, (src, msg, msg_id)))
 
     def _drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None:
         self.stats["dropped"] += 1
@@ -471,7 +497,7 @@ class Simulation(NemesisMixin, ClientsMixin):
                 message: Any = None, detail: str = "", state: str | None = None) -> None:
         if not self.tracing:
             return
-        if state is None and kind in ("start", "send", "note") and node in self.nodes:
+        if state is None and kind in ("start", "note") and node in self.nodes:
             target = self.nodes[node]
             state = target.describe() if target is not None else ""
         self.trace.append(TraceRecord(self.steps, self.now, kind, node, peer, msg_id,
@@ -480,7 +506,7 @@ class Simulation(NemesisMixin, ClientsMixin):
     def _set_state(self, index: int, node: Node) -> None:
         """Fill in the node's state after the event that record ``index`` opened."""
         records = self.trace.records
-        records[index] = replace(records[index], state=node.describe())
+        records[index] = records[index]._replace(state=node.describe())
 
     def _note(self, node: str, text: str) -> None:
         self._record("note", node, detail=text)

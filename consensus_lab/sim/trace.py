@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 KINDS = (
     "start", "send", "deliver", "drop", "duplicate", "timer",
@@ -23,8 +22,7 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class TraceRecord:
+class TraceRecord(NamedTuple):
     """One thing that happened.
 
     ``node`` is where it happened (for a send, the sender; for a deliver,
@@ -46,7 +44,7 @@ class TraceRecord:
     def __str__(self) -> str:
         where = self._where()
         what = str(self.message) if self.message is not None else ""
-        parts = [f"t={self.time:04d}", where, self.kind if not what else what]
+        parts = [f"t={self.time:04d}", where, what or self.kind]
         if what and self.kind not in ("send",):
             parts[2] = f"{self.kind} {what}"
         if self.detail:
@@ -72,7 +70,7 @@ class TraceRecord:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict; the message becomes its ``str`` and type name."""
-        row = asdict(self)
+        row = self._asdict()
         row["message"] = str(self.message) if self.message is not None else None
         row["message_type"] = type(self.message).__name__ if self.message is not None else None
         return row

@@ -1,0 +1,140 @@
+"""``consensus-lab``: the lab's command line.
+
+Subcommands: ``lab`` (open JupyterLab on the notebooks), ``check`` (grade
+exercises), ``list`` (exercises and notebooks), ``demo NAME`` (a scripted
+run that ends with its trace digest) and ``bench NAME`` (figures).
+Heavy modules are imported inside each subcommand so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+
+
+def _demos() -> dict[str, Callable[[int], object]]:
+    from .demos import DEMOS
+
+    return DEMOS
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Open JupyterLab on notebooks/, bound to 127.0.0.1, token on."""
+    jupyter = shutil.which("jupyter") or str(Path(sys.executable).with_name("jupyter"))
+    argv = [jupyter, "lab", "--ip", "127.0.0.1", f"--notebook-dir={NOTEBOOKS}"]
+    if args.port:
+        argv.append(f"--port={args.port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")
+    if args.dry_run:
+        print(" ".join(argv))
+        return 0
+    os.execv(argv[0], argv)
+    return 1  # not reached
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Grade one exercise, or all of them."""
+    from .exercises import check_main
+
+    argv = ([args.exercise] if args.exercise else []) + ["--answers", args.answers]
+    return check_main(argv)
+
+
+def notebook_list() -> list[dict[str, str]]:
+    """Every notebook in notebooks/, with its title (first heading)."""
+    rows = []
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+        title = path.stem
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            first = "".join(cells[0]["source"]).splitlines()[0] if cells else ""
+            title = first.lstrip("# ").strip() or title
+        except (OSError, ValueError, KeyError, IndexError):
+            pass
+        rows.append({"notebook": path.name, "title": title})
+    return rows
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the exercises and notebooks (as JSON with --json)."""
+    from .exercises import list_exercises
+
+    exercises = list_exercises()
+    notebooks = notebook_list()
+    if args.json:
+        print(json.dumps({"exercises": exercises, "notebooks": notebooks}, indent=2))
+        return 0
+    print("Exercises (grade with: consensus-lab check NAME)")
+    for ex in exercises:
+        print(f"  {ex['name']:<18} {ex['title']}  [{ex['notebook']}]")
+    print("\nNotebooks (open with: consensus-lab lab)")
+    for nb in notebooks:
+        print(f"  {nb['notebook']:<34} {nb['title']}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run a scripted demo; it ends by printing its trace digest."""
+    demos = _demos()
+    if args.name not in demos:
+        print(f"unknown demo {args.name!r}; choose one of: {', '.join(sorted(demos))}",
+              file=sys.stderr)
+        return 2
+    sim = demos[args.name](args.seed)
+    print(f"trace digest: {sim.trace.digest()}")  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Print benchmark figures."""
+    from . import bench
+
+    if args.name != "sim":
+        print(f"unknown benchmark {args.name!r}; choose one of: sim", file=sys.stderr)
+        return 2
+    return bench.main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="consensus-lab", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    lab = sub.add_parser("lab", help="open JupyterLab on the notebooks (127.0.0.1, token on)")
+    lab.add_argument("--port", type=int, default=0)
+    lab.add_argument("--dry-run", action="store_true", help="print the command instead")
+    lab.set_defaults(func=cmd_lab)
+    check = sub.add_parser("check", help="grade your exercise answers")
+    check.add_argument("exercise", nargs="?", help="exercise name (default: all)")
+    check.add_argument("--answers", choices=["exercises", "solutions"], default="exercises")
+    check.set_defaults(func=cmd_check)
+    lst = sub.add_parser("list", help="list exercises and notebooks")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+    demo = sub.add_parser("demo", help="run a scripted demo and print its trace digest")
+    demo.add_argument("name", help="demo name, e.g. clocks")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(func=cmd_demo)
+    bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")
+    bench.add_argument("name", help="benchmark name: sim")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options for the benchmark")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``consensus-lab``."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
