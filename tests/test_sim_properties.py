@@ -153,3 +153,15 @@ class FaultyCluster(RuleBasedStateMachine):
 
 TestFaultyCluster = FaultyCluster.TestCase
 TestFaultyCluster.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
+
+
+def test_replay_keeps_inputs_made_after_idle_time_passed() -> None:
+    sim = Simulation(Recorder, NODES, seed=2, network=NET)
+    workload = sim.rng("workload")
+    for _ in range(5):
+        sim.run(until=sim.now + workload.randint(1, 30))
+        sim.submit(workload.choice(NODES), "ping", value=workload.randint(0, 9))
+    sim.run(until=sim.now + 100)
+    copy = Simulation.replay(Recorder, NODES, sim.choices, sim.steps, network=NET)
+    assert [op.time for op in copy.history] == [op.time for op in sim.history]
+    assert copy.trace.digest() == sim.trace.digest() and copy.now == sim.now

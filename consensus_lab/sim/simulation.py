@@ -24,11 +24,12 @@ reordering per link and which links a partition cuts; nemesis actions
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .choices import Choice, ChoicePoint, ChoiceRandom
+from .choices import Choice, ChoicePoint, ChoiceRandom, stream_seed
 from .clients import ClientsMixin
 from .clock import NodeClock
 from .errors import (
@@ -189,9 +190,14 @@ class Simulation(NemesisMixin, ClientsMixin):
         """How many choices have been recorded (a mark for partial replays)."""
         return len(self._cp.choices)
 
-    def rng(self, name: str) -> ChoiceRandom:
-        """A named random stream whose draws are recorded (for workloads)."""
-        return ChoiceRandom(self._cp, f"user/{name}")
+    def rng(self, name: str) -> random.Random:
+        """A named random stream for a workload script, seeded from the run's seed.
+
+        Its draws are not recorded: they only decide which inputs the script
+        makes, and those inputs are recorded themselves, so a replay from the
+        choice list does not need to run the script again.
+        """
+        return random.Random(stream_seed(self.seed, f"user/{name}"))
 
     @classmethod
     def replay(
@@ -364,9 +370,19 @@ class Simulation(NemesisMixin, ClientsMixin):
                     break
                 self.step()
             taken += 1
-        if isinstance(until, int) and taken != limit:
-            self.now = max(self.now, until)
+        if isinstance(until, int) and taken != limit and until > self.now:
+            self.advance(until)
         return taken
+
+    def advance(self, time: int) -> None:
+        """Let time pass to ``time`` without firing anything (recorded for replay)."""
+        if not isinstance(time, int) or time < self.now:
+            raise ConfigError(f"advance(time) needs an int >= now ({self.now}), got {time!r}")
+        next_time = self.peek()
+        if next_time is not None and next_time < time:
+            raise ConfigError(f"cannot advance to {time}: an event is pending at {next_time}")
+        self._input("advance", [time])
+        self.now = time
 
     def stabilize(self, max_steps: int = 100_000) -> int:
         """Run until no event is pending; raise if that takes over ``max_steps``."""

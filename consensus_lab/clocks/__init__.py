@@ -1,0 +1,53 @@
+"""Logical clocks and causal broadcast (DDIA ch. 9: 因果一致性, 向量時鐘).
+
+* :class:`LamportClock` — one counter; orders events consistently with causality.
+* :class:`VectorClock` — one counter per node; tells causally related from concurrent.
+* :func:`can_deliver` — the causal delivery condition (BSS 1991), a pure function.
+* :class:`CausalBroadcastNode` / :class:`NaiveBroadcastNode` — simulator nodes that
+  deliver broadcasts in causal order (hold-back buffer) or on receipt.
+* :func:`everest`, :func:`random_broadcasts` — ready-made runs.
+
+The pure modules (``lamport``, ``vector``, ``causal``) import only the standard
+library; ``broadcast`` and ``scenarios`` also use :mod:`consensus_lab.sim`.
+"""
+
+from consensus_lab.clocks.broadcast import (
+    Broadcast,
+    CausalBroadcastNode,
+    NaiveBroadcastNode,
+    format_stamp,
+)
+from consensus_lab.clocks.causal import (
+    DeliveryCondition,
+    blocking_reason,
+    can_deliver,
+    deliver_on_receipt,
+    is_stale,
+)
+from consensus_lab.clocks.errors import ClockError, ClockTypeError
+from consensus_lab.clocks.lamport import LamportClock
+from consensus_lab.clocks.scenarios import (
+    ANSWER,
+    EVEREST_NETWORK,
+    EVEREST_NODES,
+    QUESTION,
+    RANDOM_NETWORK,
+    WEATHER,
+    all_broadcasts,
+    all_delivered,
+    causal_order_invariant,
+    delivered_texts,
+    everest,
+    held_back_notes,
+    random_broadcasts,
+)
+from consensus_lab.clocks.vector import Stamp, VectorClock
+
+__all__ = [
+    "ANSWER", "Broadcast", "CausalBroadcastNode", "ClockError", "ClockTypeError",
+    "DeliveryCondition", "EVEREST_NETWORK", "EVEREST_NODES", "LamportClock",
+    "NaiveBroadcastNode", "QUESTION", "RANDOM_NETWORK", "Stamp", "VectorClock", "WEATHER",
+    "all_broadcasts", "all_delivered", "blocking_reason", "can_deliver", "causal_order_invariant",
+    "deliver_on_receipt", "delivered_texts", "everest", "format_stamp", "held_back_notes",
+    "is_stale", "random_broadcasts",
+]

@@ -1,0 +1,178 @@
+"""Causal broadcast on the simulator: hold a message back until its causes are delivered.
+
+Theory of operation (Birman, Schiper & Stephenson 1991; DDIA ch. 9, 因果一致性):
+
+* **Broadcast** (a client request ``f="broadcast"``, ``value=text``): the node
+  increments its own entry of its vector clock, stamps a :class:`Broadcast`
+  with a frozen copy of the vector, delivers it to itself, then sends it to
+  every peer.
+* **Receive**: a message already delivered or already waiting is a duplicate
+  and is ignored. Otherwise it joins the hold-back buffer, and the node
+  delivers every buffered message that the *delivery condition* allows
+  (:func:`consensus_lab.clocks.causal.can_deliver` by default), repeating
+  until none is deliverable — one delivery can release others.
+* **Deliver**: merge the message's vector into the node's clock, append the
+  message to :attr:`CausalBroadcastNode.delivered`, write a trace note, and
+  run the application's ``replies`` (deliver "How high is Everest?" →
+  broadcast "8849 m").
+
+The clock class and the condition are parameters, so a learner's
+``VectorClock`` or ``can_deliver`` can be plugged in with
+``functools.partial(CausalBroadcastNode, condition=my_can_deliver)``.
+:class:`NaiveBroadcastNode` delivers on receipt and shows the anomaly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from consensus_lab.clocks.causal import (
+    DeliveryCondition,
+    blocking_reason,
+    can_deliver,
+    deliver_on_receipt,
+)
+from consensus_lab.clocks.vector import Stamp, VectorClock
+from consensus_lab.sim import ClientRequest, Context, Node
+
+
+def format_stamp(stamp: Stamp) -> str:
+    """``(("A", 1), ("B", 0))`` → ``"[A:1 B:0]"``."""
+    return "[" + " ".join(f"{node}:{counter}" for node, counter in stamp) + "]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Broadcast:
+    """origin → every peer; causal broadcast (BSS 1991): carries ``text`` and ``vc``.
+
+    ``vc`` is the origin's vector right after it counted this broadcast, as
+    sorted ``(node, counter)`` pairs; ``vc[origin]`` is the message's sequence
+    number among the origin's broadcasts.
+    """
+
+    origin: str
+    text: str
+    vc: Stamp
+
+    @property
+    def seq(self) -> int:
+        """This message's number among its origin's broadcasts (1, 2, ...)."""
+        return dict(self.vc).get(self.origin, 0)
+
+    @property
+    def msg_id(self) -> tuple[str, int]:
+        """``(origin, seq)``: identifies the broadcast across duplicates."""
+        return (self.origin, self.seq)
+
+    def __str__(self) -> str:
+        return f"Bcast({self.origin}#{self.seq} {self.text!r} {format_stamp(self.vc)})"
+
+
+class CausalBroadcastNode(Node):
+    """A group member that delivers broadcasts in causal order (hold-back buffer).
+
+    ``clock_cls(counters)`` must build a clock from a ``{node: counter}`` dict
+    and offer ``increment(node)``, ``merge(other_clock)``, ``as_dict()`` and
+    ``str()``. ``condition(sender, msg_vc, local)`` decides deliverability.
+    ``replies`` is the application: on delivering a message whose text is a
+    key, broadcast the value.
+    """
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], *,
+                 clock_cls: Callable[[Mapping[str, int]], Any] = VectorClock,
+                 condition: DeliveryCondition = can_deliver,
+                 replies: Mapping[str, str] | None = None) -> None:
+        super().__init__(node_id, peers)
+        self.clock_cls = clock_cls
+        self.condition = condition
+        self.replies: Mapping[str, str] = dict(replies or {})
+        # Invariant: clock[k] == number of broadcasts from k in `delivered` (causal condition).
+        self.clock = clock_cls({n: 0 for n in sorted((node_id, *peers))})
+        # Invariant: after every handler, no held-back message satisfies `condition`.
+        self.held_back: list[Broadcast] = []
+        self.delivered: list[Broadcast] = []
+        self._delivered_ids: set[tuple[str, int]] = set()
+
+    # -- handlers -------------------------------------------------------------
+
+    def on_request(self, ctx: Context, request: ClientRequest) -> None:
+        """``f="broadcast"``, ``value=text``: broadcast the text; reply with the stamp."""
+        if request.f != "broadcast":
+            ctx.reply(request, f"unknown operation {request.f!r}; allowed: 'broadcast'", ok=False)
+            return
+        msg = self.broadcast(ctx, str(request.value))
+        ctx.reply(request, format_stamp(msg.vc))
+
+    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+        """Ignore duplicates; hold the message back; deliver whatever became deliverable."""
+        if not isinstance(msg, Broadcast):
+            return
+        if msg.msg_id in self._delivered_ids or msg in self.held_back:
+            ctx.note(f"ignore duplicate {msg.origin}#{msg.seq}")
+            return
+        self.held_back.append(msg)
+        self._deliver_ready(ctx)
+        if msg in self.held_back:
+            why = blocking_reason(msg.origin, dict(msg.vc), self.clock.as_dict())
+            ctx.note(f"hold back {msg.origin}#{msg.seq} {msg.text!r}: {why or 'not deliverable'}")
+
+    # -- the protocol -----------------------------------------------------------
+
+    def broadcast(self, ctx: Context, text: str) -> Broadcast:
+        """Count the broadcast in our own entry, deliver it locally, send it to every peer."""
+        self.clock.increment(self.node_id)
+        msg = Broadcast(origin=self.node_id, text=text, vc=_stamp(self.clock))
+        self._deliver(ctx, msg)
+        ctx.broadcast(msg)
+        return msg
+
+    def _deliver_ready(self, ctx: Context) -> None:
+        """Deliver held-back messages the condition allows, until none is left that it allows."""
+        progress = True
+        while progress:
+            progress = False
+            for msg in self.held_back:
+                if self.condition(msg.origin, dict(msg.vc), self.clock.as_dict()):
+                    self.held_back.remove(msg)
+                    self._deliver(ctx, msg)
+                    progress = True
+                    break
+
+    def _deliver(self, ctx: Context, msg: Broadcast) -> None:
+        """Hand ``msg`` to the application: merge its vector, record it, run the replies."""
+        if msg.origin != self.node_id:
+            self.clock.merge(self.clock_cls(dict(msg.vc)))
+        self.delivered.append(msg)
+        self._delivered_ids.add(msg.msg_id)
+        ctx.note(f"deliver {msg.origin}#{msg.seq} {msg.text!r} vc={self.clock}")
+        if msg.text in self.replies:
+            self.broadcast(ctx, self.replies[msg.text])
+
+    # -- display ------------------------------------------------------------------
+
+    def view(self) -> dict[str, Any]:
+        """Vector clock, held-back messages and delivered texts (in delivery order)."""
+        return {"vc": str(self.clock), "held_back": [str(m) for m in self.held_back],
+                "delivered": [m.text for m in self.delivered]}
+
+    def describe(self) -> str:
+        """``vc=[A:1 B:0] held=[B#1] delivered=2``."""
+        held = " ".join(f"{m.origin}#{m.seq}" for m in self.held_back)
+        return f"vc={self.clock} held=[{held}] delivered={len(self.delivered)}"
+
+
+class NaiveBroadcastNode(CausalBroadcastNode):
+    """Delivers every broadcast on receipt — an answer can arrive before its question."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], *,
+                 clock_cls: Callable[[Mapping[str, int]], Any] = VectorClock,
+                 replies: Mapping[str, str] | None = None) -> None:
+        super().__init__(node_id, peers, clock_cls=clock_cls, condition=deliver_on_receipt,
+                         replies=replies)
+
+
+def _stamp(clock: Any) -> Stamp:
+    """A frozen copy of any clock with ``as_dict()``: sorted ``(node, counter)`` pairs."""
+    return tuple(sorted(clock.as_dict().items()))

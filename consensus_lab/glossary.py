@@ -1,0 +1,121 @@
+"""A bilingual glossary: English terms with the chapter's 繁體中文 (zh-TW) terms.
+
+Notebooks show the rows they teach with ``glossary_table(topics)``; the
+start-here notebook shows everything. Later chapters add rows here, never
+in notebook cells, so one list stays the source of truth. Terms in zh-TW
+follow the source chapter (``shared/chapter/08-consistency-and-consensus``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One glossary row."""
+
+    english: str
+    zh_tw: str
+    meaning: str
+    topic: str
+    notebook: str
+
+
+TERMS: tuple[Term, ...] = (
+    Term("consensus", "共識", "Several nodes agree on one value, despite failures.",
+         "basics", "04-consensus-and-flp"),
+    Term("node", "節點", "One process in the cluster, with its own state and clock.",
+         "basics", "00-start-here"),
+    Term("network partition", "網路分區",
+         "Some nodes cannot reach others; messages between the sides are lost.",
+         "basics", "02-cap"),
+    Term("crash / pause", "崩潰 / 暫停",
+         "A crashed node loses its memory; a paused one (GC) stops, then goes on.",
+         "basics", "00-start-here"),
+    Term("seed", "種子", "The number that fixes every random choice of a run: same seed, "
+         "same run.", "basics", "00-start-here"),
+    Term("consistency spectrum", "一致性光譜",
+         "Linearizable → sequential → causal → eventual: weaker is faster.",
+         "consistency", "01-consistency-models"),
+    Term("linearizability", "線性一致性",
+         "The system behaves as one copy; each operation takes effect at one instant "
+         "between its call and its return.", "consistency", "01-consistency-models"),
+    Term("sequential consistency", "順序一致性",
+         "One order for all operations that respects each client's own order.",
+         "consistency", "01-consistency-models"),
+    Term("causal consistency", "因果一致性",
+         "Everyone sees causes before their effects; unrelated events in any order.",
+         "causality", "03-causality"),
+    Term("eventual consistency", "最終一致性",
+         "Replicas converge once writes stop; reads may be stale until then.",
+         "consistency", "01-consistency-models"),
+    Term("partition tolerance (CAP)", "分區容錯",
+         "Keep working while the network is split: choose consistency or availability.",
+         "consistency", "02-cap"),
+    Term("happens-before", "發生在…之前 (因果關係)",
+         "a → b when a could have influenced b: same node earlier, or via a message.",
+         "causality", "03-causality"),
+    Term("concurrent events", "並發事件",
+         "Neither happened before the other: no message chain links them.",
+         "causality", "03-causality"),
+    Term("Lamport clock", "Lamport 時鐘",
+         "One counter per node: tick on each event, take max+1 on receive.",
+         "causality", "03-causality"),
+    Term("vector clock", "向量時鐘",
+         "One counter per node in every clock; compares events exactly by causality.",
+         "causality", "03-causality"),
+    Term("causal delivery", "因果傳遞",
+         "Hold a message back until every message that caused it has been delivered.",
+         "causality", "03-causality"),
+    Term("agreement", "一致性 (Agreement)", "All nodes decide the same value.",
+         "consensus", "04-consensus-and-flp"),
+    Term("validity", "合法性 (Validity)", "The decided value was proposed by some node.",
+         "consensus", "04-consensus-and-flp"),
+    Term("termination", "終止性 (Termination)", "Every correct node eventually decides.",
+         "consensus", "04-consensus-and-flp"),
+    Term("FLP impossibility", "FLP 不可能結果",
+         "No deterministic consensus in an asynchronous network if one node may fail.",
+         "consensus", "04-consensus-and-flp"),
+    Term("leader election", "Leader 選舉", "Choosing the one node that orders writes.",
+         "raft", "05-raft-election"),
+    Term("log replication", "日誌複製", "The leader copies its log to followers.",
+         "raft", "06-raft-replication"),
+    Term("safety", "安全性保證", "Nothing bad ever happens, e.g. a committed entry is never lost.",
+         "raft", "07-raft-safety"),
+    Term("atomic commit", "原子提交", "All participants commit, or all abort.",
+         "commit", "09-atomic-commit"),
+    Term("two-phase commit (2PC)", "兩階段提交", "Prepare, vote, then commit or abort.",
+         "commit", "09-atomic-commit"),
+    Term("three-phase commit (3PC)", "三階段提交",
+         "Adds a pre-commit phase and timeouts; still unsafe under partitions.",
+         "commit", "09-atomic-commit"),
+    Term("lease", "租約", "A lock or role that expires unless renewed in time.",
+         "etcd", "11-etcd-and-locks"),
+    Term("fencing token", "令牌 (fencing token)",
+         "A number that grows with each lock holder; storage rejects stale ones.",
+         "etcd", "13-exercise-distributed-lock"),
+)
+
+TOPICS = tuple(dict.fromkeys(t.topic for t in TERMS))
+
+
+def terms(topics: str | tuple[str, ...] | None = None) -> list[Term]:
+    """The glossary rows of ``topics`` (all rows when None)."""
+    if topics is None:
+        return list(TERMS)
+    wanted = (topics,) if isinstance(topics, str) else tuple(topics)
+    unknown = [t for t in wanted if t not in TOPICS]
+    if unknown:
+        raise ValueError(f"unknown glossary topic {unknown[0]!r}; topics: {', '.join(TOPICS)}")
+    return [t for t in TERMS if t.topic in wanted]
+
+
+def glossary_table(topics: str | tuple[str, ...] | None = None) -> Any:
+    """A pandas DataFrame of the glossary rows (pandas imported here)."""
+    import pandas as pd
+
+    rows = [{"English": t.english, "繁體中文": t.zh_tw, "meaning": t.meaning,
+             "notebook": t.notebook} for t in terms(topics)]
+    return pd.DataFrame(rows)

@@ -1,0 +1,115 @@
+"""Shared types for grading: a check, its result, and the failure a check raises.
+
+Theory of operation: a *check* is a function ``fn(module) -> None`` that takes
+the learner's loaded module and raises :class:`GradingFailure` with a precise
+message when one property of the exercise does not hold. The runner
+(:mod:`consensus_lab.exercises`) calls each check in a fresh process and turns
+whatever happened into a :class:`CheckResult` — PASS, FAIL, ERROR (the
+learner's code raised something unexpected) or TIMEOUT (it did not finish) —
+which :mod:`consensus_lab.grading.report` renders as friendly text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import Literal
+
+Status = Literal["PASS", "FAIL", "ERROR", "TIMEOUT"]
+
+#: Kinds of failure, so a report (or a test) can tell them apart.
+WRONG_RESULT = "wrong_result"  # a rule example gave the wrong answer
+PROPERTY = "property"  # a property failed on a seeded random case
+INVARIANT = "invariant"  # a simulator run broke an invariant
+MUTATED_INPUT = "mutated_input"  # the function changed an argument it must only read
+NOT_IMPLEMENTED = "not_implemented"  # the stub still raises NotImplementedError
+EXCEPTION = "exception"  # the learner's code raised an unexpected exception
+LOAD_ERROR = "load_error"  # the answers file could not be imported
+TIMEOUT = "timeout"  # the check did not finish in time
+
+
+class GradingFailure(AssertionError):
+    """A check found that the learner's code breaks one property.
+
+    ``prop`` names the property ("update = merge, then tick"); the runner fills
+    it in from the :class:`Check` when left empty. ``seed`` and ``trace`` (the
+    tail of a simulator trace) are set by simulator-based checks so the run can
+    be replayed; ``replay`` says how.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        prop: str = "",
+        kind: str = WRONG_RESULT,
+        hint: str = "",
+        seed: int | None = None,
+        trace: str = "",
+        replay: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.prop = prop
+        self.kind = kind
+        self.hint = hint
+        self.seed = seed
+        self.trace = trace
+        self.replay = replay
+
+
+CheckFn = Callable[[ModuleType], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """One gradable property of an exercise: ``fn(module)`` raises GradingFailure if broken."""
+
+    name: str  # short id, unique within its exercise: "update_merges_then_ticks"
+    prop: str  # the property in words: "update = merge, then tick"
+    hint: str  # what to look at when it fails
+    fn: CheckFn
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    """What happened when one check ran against one answers file."""
+
+    exercise: str
+    check: str
+    prop: str
+    status: Status
+    kind: str = ""  # one of the kind constants above; "" when passed
+    message: str = ""
+    hint: str = ""
+    seed: int | None = None
+    trace: str = ""
+    replay: str = ""
+    answers_path: str = ""  # the file that was graded, as shown to the learner
+    duration_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when the check passed."""
+        return self.status == "PASS"
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-able dict (the worker process sends this back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> CheckResult:
+        """The inverse of :meth:`to_dict`."""
+        return cls(**data)  # type: ignore[arg-type]
+
+
+def fail(message: str, **details: object) -> None:
+    """Raise :class:`GradingFailure` with ``message`` (keyword details as in its constructor)."""
+    raise GradingFailure(message, **details)  # type: ignore[arg-type]
+
+
+def expect(condition: bool, message: str, **details: object) -> None:
+    """Raise :class:`GradingFailure` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        fail(message, **details)

@@ -1,0 +1,70 @@
+"""Render grading results as friendly text (terminal) or HTML (notebook).
+
+One line per check — ``PASS``, ``FAIL``, ``ERROR`` or ``TIMEOUT`` and the
+property — and, under each failure, the precise message, the hint, the seed to
+replay a simulator run and the tail of its trace. A last line counts passes.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from collections.abc import Sequence
+from itertools import groupby
+
+from consensus_lab.grading.base import CheckResult
+
+_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "ERROR": "#9a6700", "TIMEOUT": "#8250df"}
+_TRACE_LINES = 12
+
+
+def format_report(results: Sequence[CheckResult]) -> str:
+    """The report for ``results`` (possibly of several exercises) as plain text."""
+    lines: list[str] = []
+    for exercise, group in groupby(results, key=lambda r: r.exercise):
+        checks = list(group)
+        graded = checks[0].answers_path if checks else ""
+        lines.append(f"{exercise}  ({graded})" if graded else exercise)
+        for result in checks:
+            lines.extend(_format_one(result))
+        lines.append("")
+    passed = sum(r.passed for r in results)
+    verdict = "all passed" if passed == len(results) else f"{len(results) - passed} not passing"
+    lines.append(f"{passed}/{len(results)} checks passed — {verdict}.")
+    return "\n".join(lines)
+
+
+def _format_one(result: CheckResult) -> list[str]:
+    """The line for one check, plus the details of a failure."""
+    lines = [f"  {result.status:<8} {result.prop}  [{result.check}]"]
+    if result.passed:
+        return lines
+    pad = " " * 11
+    lines += [pad + line for line in textwrap.wrap(result.message, 88) or [""]]
+    if result.hint:
+        lines += textwrap.wrap(result.hint, 88, initial_indent=pad + "hint: ",
+                               subsequent_indent=pad + "      ")
+    if result.seed is not None:
+        lines.append(f"{pad}seed: {result.seed}")
+    if result.replay:
+        lines.append(f"{pad}replay: {result.replay}")
+    if result.trace:
+        lines.append(f"{pad}trace (last lines):")
+        tail = result.trace.splitlines()[-_TRACE_LINES:]
+        lines += [pad + "  " + line for line in tail]
+    return lines
+
+
+def report_html(results: Sequence[CheckResult]) -> str:
+    """The same report as HTML: a ``<pre>`` block with the status words coloured."""
+    body = []
+    for line in format_report(results).splitlines():
+        escaped = html.escape(line)
+        for status, colour in _COLOURS.items():
+            prefix = f"  {status:<8} "
+            if line.startswith(prefix):
+                escaped = (f"  <b style='color:{colour}'>{status:<8}</b> "
+                           + html.escape(line[len(prefix):]))
+                break
+        body.append(escaped)
+    return "<pre style='line-height:1.35'>" + "\n".join(body) + "</pre>"

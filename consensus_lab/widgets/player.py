@@ -1,0 +1,336 @@
+"""SimulationPlayer: play, pause, step, scrub and break a simulation in a notebook.
+
+Theory of operation
+-------------------
+The player is a thin ipywidgets face on a
+:class:`~consensus_lab.widgets.timeline.Timeline`, which keeps the live
+simulation and the log that rebuilds any earlier step (going back = replay
+the prefix; acting after going back = fork history). Every control calls a
+public method of the player (``step``, ``back``, ``goto``, ``crash``, ``fire``,
+...), and every public method ends with :meth:`refresh`, which copies the
+simulation's state into the widgets and redraws the views. So a test or a
+notebook cell drives the player exactly as a learner's clicks do, without a
+browser (``button.click()`` runs its handler).
+
+Playing uses an ``ipywidgets.Play`` (a timer that lives in the browser and
+increments its ``value``): its value mirrors the position, so each tick
+asks for "position + 1" and the player takes one step; no threads run in
+the kernel. The Play's stop button sends it back to the start.
+
+Errors never escape a click: an invariant violation (kept by the timeline)
+and a bad action (crash a crashed node, an empty partition) are shown in
+red in the status line. Called from Python, a bad action raises.
+
+Every major widget has a stable CSS class (``cl-player``, ``cl-step``,
+``cl-back``, ``cl-crash``, ``cl-status``, ``cl-cluster``, ``cl-spacetime``,
+...; see ``self.w``) so browser tests can find it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..sim import InvariantViolation, Network, Simulation, SimulationError
+from ..viz import (
+    GraphvizUnavailable,
+    cluster_diagram,
+    nodes_table,
+    pending_table,
+    spacetime_diagram,
+    to_svg,
+)
+from .controls import build_controls, set_range
+from .timeline import Extra, NodeFactory, Setup, Timeline
+
+VIEWS = ("cluster", "spacetime", "tables")
+PLAY_AHEAD = 1_000_000
+RED = "#c62828"
+TABLE_CSS = ("<style>.cl-tables table{border-collapse:collapse;font-size:12px;margin:4px 0}"
+             ".cl-tables th,.cl-tables td{border:1px solid #ddd;padding:1px 6px;"
+             "text-align:left}</style>")
+
+
+class SimulationPlayer:
+    """A simulation with VCR controls, fault buttons and live diagrams.
+
+    ``setup(sim)`` runs on every (re)built simulation (submit client
+    requests, add invariants); ``buttons`` maps a label to ``fn(sim)`` shown
+    as an extra button (recorded, so it replays); ``views`` picks among
+    ``cluster``, ``spacetime`` and ``tables``.
+    """
+
+    def __init__(
+        self,
+        factory: NodeFactory,
+        node_ids: int | Iterable[str] = 3,
+        *,
+        seed: int = 0,
+        network: Network | None = None,
+        setup: Setup | None = None,
+        views: Sequence[str] = VIEWS,
+        buttons: Mapping[str, Extra] | None = None,
+        spacetime_last: int = 60,
+        spacetime_label: Callable[[Any], str] | None = None,
+        trace_lines: int = 8,
+    ) -> None:
+        unknown = [v for v in views if v not in VIEWS]
+        if unknown:
+            raise ValueError(f"unknown view {unknown[0]!r}; allowed: {', '.join(VIEWS)}")
+        self.views = tuple(views)
+        self.spacetime_last = spacetime_last
+        self.spacetime_label = spacetime_label
+        self.trace_lines = trace_lines
+        self.timeline = Timeline(factory, node_ids, seed=seed, network=network, setup=setup,
+                                 extras=buttons)
+        self.notice: str | None = None  # the last rejected click, shown in red
+        self._quiet = False
+        self._svg_cache: tuple[str, str] = ("", "")
+        self.w = build_controls(tuple(self.sim.node_ids), list(self.timeline.extras), self.views)
+        self.widget: widgets.VBox = self.w["player"]
+        self._wire()
+        self.refresh()
+
+    # ------------------------------------------------------------ state
+    @property
+    def sim(self) -> Simulation:
+        """The simulation at the current position (replaced on every rebuild)."""
+        return self.timeline.sim
+
+    @property
+    def position(self) -> int:
+        """Steps taken by the current simulation."""
+        return self.timeline.position
+
+    @property
+    def horizon(self) -> int:
+        """The furthest step of the current history (the scrubber's end)."""
+        return self.timeline.horizon
+
+    @property
+    def violation(self) -> InvariantViolation | None:
+        """The first invariant violation on the current history, if any."""
+        return self.timeline.violation
+
+    @property
+    def error(self) -> str | None:
+        """The first exception raised by a node handler or an extra button."""
+        return self.timeline.error
+
+    # ------------------------------------------------------ moving (API)
+    def _do(self, fn: Callable[..., object], *args: Any) -> None:
+        self.notice = None
+        try:
+            fn(*args)
+        finally:
+            self.refresh()
+
+    def step(self, n: int = 1) -> int:
+        """Take up to ``n`` steps (redoing the recorded future first); returns steps taken."""
+        before = self.position
+        self._do(self.timeline.step, n)
+        return self.position - before
+
+    def back(self, n: int = 1) -> None:
+        """Go back ``n`` steps (rebuilds the run up to there)."""
+        self._do(self.timeline.back, n)
+
+    def goto(self, k: int) -> None:
+        """Go to step ``k`` (back by replay, forward by stepping)."""
+        self._do(self.timeline.goto, k)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start a fresh run (with a new ``seed`` if given); forgets the history."""
+        self._do(self.timeline.reset, seed)
+
+    # ------------------------------------------------------ acting (API)
+    def crash(self, node: str) -> None:
+        """Crash ``node`` now (forks history if you went back)."""
+        self._do(self.timeline.act, "crash", node)
+
+    def restart(self, node: str) -> None:
+        """Restart the crashed ``node`` from its persisted state."""
+        self._do(self.timeline.act, "restart", node)
+
+    def pause(self, node: str) -> None:
+        """Pause ``node`` (a GC pause: its events wait)."""
+        self._do(self.timeline.act, "pause", node)
+
+    def resume(self, node: str) -> None:
+        """Resume the paused ``node``."""
+        self._do(self.timeline.act, "resume", node)
+
+    def partition(self, *groups: Iterable[str]) -> None:
+        """Cut every link between ``groups`` (nodes not named form one more group)."""
+        self._do(self.timeline.act, "partition", *[list(g) for g in groups])
+
+    def cut(self, src: str, dst: str) -> None:
+        """Cut the one direction ``src -> dst``."""
+        self._do(self.timeline.act, "partition_one_way", src, dst)
+
+    def heal(self) -> None:
+        """Remove every cut link."""
+        self._do(self.timeline.act, "heal")
+
+    def set_network(self, network: Network) -> None:
+        """Replace the network model."""
+        self._do(self.timeline.act, "set_network", network)
+
+    def set_drop(self, rate: float) -> None:
+        """Set the default drop probability of every link."""
+        self.set_network(self.sim.network.with_defaults(drop=float(rate)))
+
+    def fire(self, event_id: int) -> None:
+        """Fire pending event ``event_id`` next, out of turn (forks history)."""
+        self._do(self.timeline.fire, event_id)
+
+    def press(self, label: str) -> None:
+        """Run the extra button ``label`` (recorded; forks history)."""
+        self._do(self.timeline.act, "extra", label)
+
+    # ---------------------------------------------------------- widgets
+    def _click(self, action: Callable[[], object]) -> Callable[[Any], None]:
+        def handler(_button: Any = None) -> None:
+            if self._quiet:
+                return
+            try:
+                action()
+            except (SimulationError, ValueError, KeyError) as exc:
+                self.notice = str(exc)
+                self._show_status()
+        return handler
+
+    def _wire(self) -> None:
+        w = self.w
+        node = w["node"]
+        actions: dict[str, Callable[[], object]] = {
+            "step": self.step, "back": self.back,
+            "reset": lambda: self.reset(w["seed"].value),
+            "crash": lambda: self.crash(node.value), "restart": lambda: self.restart(node.value),
+            "pause": lambda: self.pause(node.value), "resume": lambda: self.resume(node.value),
+            "partition": lambda: self.partition(w["group"].value), "heal": self.heal,
+            "cut": lambda: self.cut(w["cut-src"].value, w["cut-dst"].value),
+            "fire": self._fire_selected,
+        }
+        for name, action in actions.items():
+            w[name].on_click(self._click(action))
+        for label, button in zip(self.timeline.extras, w["extras"].children, strict=True):
+            button.on_click(self._click(lambda label=label: self.press(label)))
+        observers: dict[str, Callable[[], object]] = {
+            "play": lambda: self._on_play(w["play"].value),
+            "scrubber": lambda: self.goto(w["scrubber"].value),
+            "seed": lambda: self.reset(w["seed"].value),
+            "drop": lambda: self.set_drop(w["drop"].value),
+            "node": self._sync_node_buttons,
+            "pending": self._show_cluster,
+        }
+        for name, action in observers.items():
+            w[name].observe(self._click(action), names="value")
+        w["speed"].observe(lambda change: setattr(w["play"], "interval", 1000 // change.new),
+                           names="value")
+
+    def _fire_selected(self) -> None:
+        event_id = self.w["pending"].value
+        if event_id is None:
+            raise SimulationError("no pending event to deliver")
+        self.fire(event_id)
+
+    def _on_play(self, value: int) -> None:
+        had_violation = self.violation is not None
+        if value > self.position:
+            moved = self.step(value - self.position)
+            if not moved or (self.violation is not None and not had_violation):
+                self.w["play"].playing = False
+                self.refresh()
+        elif value < self.position:
+            self.goto(value)
+
+    def refresh(self) -> None:
+        """Copy the simulation's state into the widgets and redraw the views."""
+        self._quiet = True
+        try:
+            self._sync_controls()
+        finally:
+            self._quiet = False
+        self._show_status()
+        self._show_views()
+
+    def _sync_controls(self) -> None:
+        w, tl = self.w, self.timeline
+        set_range(w["scrubber"], tl.base, max(tl.horizon, tl.base), self.position)
+        set_range(w["play"], tl.base, self.position + PLAY_AHEAD, self.position)
+        w["seed"].value = tl.seed
+        w["drop"].value = self.sim.network.default.drop
+        w["back"].disabled = self.position <= tl.base
+        pending = self.sim.pending()
+        selected = w["pending"].value
+        w["pending"].options = [(str(e), e.id) for e in pending[:50]]
+        ids = [e.id for e in pending[:50]]
+        w["pending"].value = selected if selected in ids else (ids[0] if ids else None)
+        w["fire"].disabled = not ids
+        self._sync_node_buttons()
+
+    def _sync_node_buttons(self) -> None:
+        node = self.w["node"].value
+        crashed, paused = node in self.sim.crashed, node in self.sim.paused
+        self.w["crash"].disabled = crashed
+        self.w["restart"].disabled = not crashed
+        self.w["pause"].disabled = crashed or paused
+        self.w["resume"].disabled = not paused
+
+    def _show_status(self) -> None:
+        sim, tl = self.sim, self.timeline
+        line = (f"<b>t={sim.now}</b> &middot; step {self.position} of {tl.horizon} &middot; "
+                f"seed {tl.seed} &middot; pending {len(sim.pending())}")
+        parts = [f'<div class="cl-status-line">{line}</div>']
+        if self.violation is not None:
+            v = self.violation
+            text = f"invariant {v.name!r} violated after step {v.step} (t={v.time}): {v.message}"
+            parts.append(_red("cl-violation", "&#9888; " + html.escape(text)))
+        for cls, text in (("cl-error", self.error), ("cl-notice", self.notice)):
+            if text:
+                parts.append(_red(cls, html.escape(text)))
+        tail = html.escape(sim.trace.tail(self.trace_lines))
+        parts.append(f'<pre class="cl-trace-tail" style="font-size:11px;margin:2px 0">{tail}</pre>')
+        self.w["status"].value = "".join(parts)
+
+    def _show_cluster(self) -> None:
+        if "cluster" in self.views:
+            self.w["cluster"].value = self._cluster_html()
+
+    def _show_views(self) -> None:
+        self._show_cluster()
+        if "spacetime" in self.views:
+            svg = spacetime_diagram(self.sim.trace, self.sim.node_ids, last=self.spacetime_last,
+                                    label=self.spacetime_label).data
+            self.w["spacetime"].value = f'<div style="overflow-x:auto">{svg}</div>'
+        if "tables" in self.views:
+            nodes = nodes_table(self.sim).reset_index().to_html(classes="cl-nodes-table",
+                                                                index=False)
+            pending = pending_table(self.sim).head(12).to_html(classes="cl-pending-table",
+                                                               index=False)
+            self.w["tables"].value = TABLE_CSS + nodes + pending
+
+    def _cluster_html(self) -> str:
+        graph = cluster_diagram(self.sim, highlight=self.w["pending"].value)
+        source = graph.source
+        if self._svg_cache[0] != source:
+            try:
+                self._svg_cache = (source, to_svg(graph))
+            except GraphvizUnavailable as exc:
+                return _red("cl-error", html.escape(str(exc))) + f"<pre>{html.escape(source)}</pre>"
+        return self._svg_cache[1]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return (f"<SimulationPlayer seed={self.timeline.seed} step={self.position}/"
+                f"{self.horizon} t={self.sim.now}>")
+
+
+def _red(cls: str, text: str) -> str:
+    return f'<div class="{cls}" style="color:{RED};font-weight:bold">{text}</div>'

@@ -1,0 +1,92 @@
+"""The SimulationPlayer in a real JupyterLab: buttons, Play, scrubbing, views.
+
+Finds every control by its stable CSS class (``cl-step``, ``cl-status``...).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+from lab_harness import ARTIFACTS, LabPage, LabServer
+from playwright.sync_api import expect
+
+PLAYER_CELLS = [
+    "from dataclasses import dataclass\n"
+    "from consensus_lab.sim import Node\n"
+    "from consensus_lab.widgets import SimulationPlayer\n"
+    "\n"
+    "@dataclass(frozen=True, slots=True, kw_only=True)\n"
+    "class Rumor:\n"
+    "    n: int\n"
+    "\n"
+    "class Gossip(Node):\n"
+    "    def __init__(self, node_id, peers):\n"
+    "        super().__init__(node_id, peers)\n"
+    "        self.heard = 0\n"
+    "    def on_start(self, ctx):\n"
+    "        ctx.set_timer('gossip', ctx.rng.randint(1, 6))\n"
+    "    def on_timer(self, ctx, name):\n"
+    "        ctx.send(ctx.rng.choice(self.peers), Rumor(n=self.heard))\n"
+    "        ctx.set_timer('gossip', ctx.rng.randint(4, 9))\n"
+    "    def on_message(self, ctx, src, msg):\n"
+    "        self.heard += 1\n"
+    "    def view(self):\n"
+    "        return {'heard': self.heard}",
+    "player = SimulationPlayer(Gossip, 3, seed=4)\nplayer",
+]
+
+
+def status(lab_page: LabPage):  # noqa: ANN201 - a Playwright Locator
+    return lab_page.page.locator(".cl-status .cl-status-line")
+
+
+def test_player_buttons_play_and_views(jupyter_lab: LabServer, lab_page: LabPage) -> None:
+    """Step, crash, back and Play reach the kernel and redraw status and diagrams."""
+    jupyter_lab.add_notebook("player.ipynb", PLAYER_CELLS)
+    lab_page.open("player.ipynb")
+    lab_page.run_all()
+    assert lab_page.error_outputs() == []
+    page = lab_page.page
+    page.locator(".cl-player").wait_for()
+    expect(status(lab_page)).to_contain_text("step 0 of 0")
+    for _ in range(3):
+        page.locator(".cl-step").click()
+    expect(status(lab_page)).to_contain_text("step 3 of 3")
+    page.locator(".cl-node select").select_option("n2")
+    page.locator(".cl-crash").click()
+    expect(page.locator(".cl-cluster svg")).to_contain_text("crashed")
+    page.locator(".cl-back").click()
+    expect(status(lab_page)).to_contain_text("step 2 of 3")
+    expect(page.locator(".cl-spacetime svg.cl-spacetime-svg")).to_be_visible()
+
+    page.locator(".cl-play button").first.click()  # play
+    expect(status(lab_page)).to_contain_text(re.compile(r"step ([5-9]|\d\d+) of"),
+                                             timeout=15_000)
+    page.locator(".cl-play button").first.click()  # the same button pauses
+    expect(status(lab_page)).not_to_contain_text("step 0 of")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".cl-player").screenshot(path=str(ARTIFACTS / "player.png"))
+    assert lab_page.error_outputs() == []
+    close_all_documents(lab_page)
+
+
+def close_all_documents(lab_page: LabPage) -> None:
+    """Close every tab and forget the saved workspace.
+
+    The lab server lives for the whole session and restores its saved
+    workspace in the next test's page: without this, this notebook (and its
+    outputs) would reopen under the next test's notebook.
+    """
+    lab_page.page.evaluate(
+        "async () => { const c = window.jupyterapp.commands;"
+        " await c.execute('docmanager:save'); await c.execute('application:close-all'); }"
+    )
+    lab_page.page.goto("about:blank")
+    url = f"{lab_page.server.url}/lab/api/workspaces"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        ids = [w["metadata"]["id"] for w in json.load(response)["workspaces"]["values"]]
+    for workspace in ids:
+        request = urllib.request.Request(f"{url}/{workspace}", method="DELETE")
+        urllib.request.urlopen(request, timeout=5).close()

@@ -1,0 +1,15 @@
+"""Buggy: update ticks the receiver's entry *before* merging, so the max can swallow the tick."""
+
+import importlib.util
+from pathlib import Path
+
+_SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "vector_clock.py"
+_spec = importlib.util.spec_from_file_location(f"{__name__}_solution", _SOLUTION)
+_solution = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_solution)
+
+
+class VectorClock(_solution.VectorClock):
+    def update(self, other, node):
+        self.increment(node)
+        self.merge(other)

@@ -1,0 +1,191 @@
+"""Exercise grading: the checks pass on the answers, fail on the stubs and on known bugs.
+
+Tests with teeth: every file in ``tests/buggy/`` is a plausible learner mistake
+and must be caught by the check named for it, with a message that explains
+the mistake. Grading the chosen answers (``--answers``, default solutions) and
+the stubs goes through the real worker processes; the buggy variants run in
+process (``isolate=False``) to keep the suite fast, except the infinite loop,
+which must come back as TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from contextlib import redirect_stdout
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from consensus_lab import exercises
+from consensus_lab.exercises import (
+    check_main,
+    format_report,
+    get_exercise,
+    list_exercises,
+    list_main,
+    load_answers,
+    run_checks,
+)
+from consensus_lab.grading import worker
+from consensus_lab.grading.base import NOT_IMPLEMENTED, CheckResult
+
+REPO = Path(__file__).resolve().parents[1]
+BUGGY = REPO / "tests" / "buggy"
+NAMES = [ex.name for ex in list_exercises()]
+
+# file in tests/buggy/ → (the check that must catch it, a phrase its message must contain)
+KNOWN_BUGS: dict[str, tuple[str, str]] = {
+    "vector_clock_tick_before_merge.py": ("update", "ticked B before merging"),
+    "vector_clock_no_tick.py": ("update", "did not tick"),
+    "vector_clock_hb_not_strict.py": ("happens_before", "strict"),
+    "vector_clock_concurrent_equal.py": ("concurrent", "equal clocks are the same event"),
+    "vector_clock_merge_self_only.py": ("merge", "the larger counter for every node"),
+    "causal_delivery_ignores_sender.py": ("sender_entry", "(a gap)"),
+    "causal_delivery_le_not_next.py": ("sender_entry", "(a duplicate)"),
+    "causal_delivery_fifo_only.py": ("other_entries", "the Everest answer"),
+    "causal_delivery_key_error.py": ("missing_entries", "KeyError"),
+    "causal_delivery_mutates_local.py": ("missing_entries", "must only read its arguments"),
+}
+# failures a simulator run must also catch (with seed / trace), not only the unit checks
+SIM_CATCHES = {
+    "causal_delivery_fifo_only.py": ("sweep", "before its cause"),
+    "causal_delivery_ignores_sender.py": ("sweep", "before its cause"),
+}
+INFINITE_LOOP = "vector_clock_infinite_loop.py"
+
+
+def _exercise_of(filename: str) -> str:
+    return next(name for name in NAMES if filename.startswith(name))
+
+
+def _by_check(results: list[CheckResult]) -> dict[str, CheckResult]:
+    return {r.check: r for r in results}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chosen_answers_pass_every_check(name: str, answers: str) -> None:
+    """CI grades solutions/ (the default); `--answers exercises` grades the learner's work."""
+    results = run_checks(name, answers, root=REPO)
+    assert [r.check for r in results] == [c.name for c in get_exercise(name).checks]
+    assert all(r.passed for r in results), format_report(results)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_shipped_stub_fails_as_not_implemented(name: str, answers: str) -> None:
+    """Each check of each stub fails, naming the function to write and the file with the TODO."""
+    if answers == "exercises":
+        pytest.skip("grading the learner's own exercises/: the stubs may be filled in")
+    results = run_checks(name, "exercises", root=REPO)
+    for result in results:
+        assert result.status == "FAIL" and result.kind == NOT_IMPLEMENTED, format_report(results)
+        assert result.message.startswith("not implemented yet: ")
+        assert result.message.endswith(f"see the TODO in exercises/{name}.py")
+    assert "not implemented yet: VectorClock.merge" in format_report(
+        run_checks("vector_clock", "exercises", root=REPO, only=["merge"], isolate=False))
+
+
+def test_every_buggy_file_is_listed() -> None:
+    """A new file in tests/buggy/ must say which check catches it."""
+    on_disk = {p.name for p in BUGGY.glob("*.py")}
+    assert on_disk == set(KNOWN_BUGS) | {INFINITE_LOOP}
+    for name in NAMES:
+        assert sum(f.startswith(name) for f in KNOWN_BUGS) >= 2
+
+
+@pytest.mark.parametrize("filename", sorted(KNOWN_BUGS))
+def test_known_bug_is_caught_by_its_check(filename: str) -> None:
+    """The named check fails (or errors) with a message that explains this mistake."""
+    check_name, phrase = KNOWN_BUGS[filename]
+    results = run_checks(_exercise_of(filename), str(BUGGY / filename), root=REPO, isolate=False)
+    caught = _by_check(results)[check_name]
+    assert caught.status in ("FAIL", "ERROR"), format_report(results)
+    assert phrase in caught.message, format_report(results)
+    assert filename in caught.answers_path
+
+
+@pytest.mark.parametrize("filename", sorted(SIM_CATCHES))
+def test_simulator_check_reports_seed_and_trace(filename: str) -> None:
+    """A causal-order violation in the seed sweep names the seed, the replay and the trace tail."""
+    check_name, phrase = SIM_CATCHES[filename]
+    [result] = run_checks("causal_delivery", str(BUGGY / filename), root=REPO,
+                          only=[check_name], isolate=False)
+    assert result.status == "FAIL" and phrase in result.message
+    assert result.prop.startswith("causal order") and result.seed is not None
+    assert "INVARIANT" in result.trace and f"seed={result.seed}" in result.replay
+    report = format_report([result])
+    assert f"seed: {result.seed}" in report and "trace (last lines):" in report
+
+
+def test_infinite_loop_is_reported_as_timeout() -> None:
+    """A learner's infinite loop is killed at the timeout and reported, never hangs."""
+    started = time.perf_counter()
+    [result] = run_checks("vector_clock", str(BUGGY / INFINITE_LOOP), root=REPO,
+                          only=["merge"], timeout_s=1.5)
+    assert time.perf_counter() - started < 6
+    assert result.status == "TIMEOUT" and "1.5 s" in result.message
+    assert "TIMEOUT" in format_report([result])
+
+
+def test_report_names_property_and_hint() -> None:
+    """A FAIL line carries the property; under it the precise message and the hint."""
+    results = run_checks("vector_clock", str(BUGGY / "vector_clock_no_tick.py"), root=REPO,
+                         only=["merge", "update"], isolate=False)
+    report = format_report(results)
+    update = get_exercise("vector_clock").check_named("update")
+    assert f"  PASS     {get_exercise('vector_clock').check_named('merge').prop}" in report
+    assert f"  FAIL     {update.prop}  [update]" in report
+    assert "hint: call self.merge(other) first" in report
+    assert report.endswith("1/2 checks passed — 1 not passing.")
+
+
+def test_load_answers_gives_a_fresh_module_each_time() -> None:
+    """Each load imports the file again under a new name (edits in a notebook take effect)."""
+    first, second = (load_answers("vector_clock", "solutions", root=REPO) for _ in range(2))
+    assert first is not second and first.__name__ != second.__name__
+    assert first.VectorClock is not second.VectorClock
+
+
+def test_bad_names_are_rejected_with_the_allowed_values() -> None:
+    """Unknown exercise or answer set: ValueError listing what is allowed."""
+    with pytest.raises(ValueError, match="exercises: vector_clock, causal_delivery"):
+        run_checks("paxos", "solutions")
+    with pytest.raises(ValueError, match="got 'mine'"):
+        run_checks("vector_clock", "mine")
+    with pytest.raises(FileNotFoundError, match="nope.py"):
+        load_answers("vector_clock", str(REPO / "nope.py"))
+
+
+def test_worker_prints_one_json_result() -> None:
+    """The worker process protocol: one JSON CheckResult on stdout."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        worker.main(["causal_delivery", "everest", "--answers", "solutions", "--root", str(REPO)])
+    result = CheckResult.from_dict(json.loads(out.getvalue()))
+    assert result.passed and result.answers_path == "solutions/causal_delivery.py"
+
+
+def test_check_main_exit_codes(monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`consensus-lab check` exits 0 only when every check passes."""
+    monkeypatch.setattr(exercises, "run_checks",
+                        partial(run_checks, root=REPO, isolate=False))
+    assert check_main(["causal_delivery", "--answers", "solutions"]) == 0
+    assert "6/6 checks passed" in capsys.readouterr().out
+    assert check_main(["--answers", "exercises"]) == 1
+    assert "0/14 checks passed" in capsys.readouterr().out
+
+
+def test_list_and_notebook_front_ends(monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`consensus-lab list` shows each exercise; check() returns an HTML widget of the report."""
+    assert list_main([]) == 0
+    listing = capsys.readouterr().out
+    assert all(f"exercises/{name}.py" in listing for name in NAMES)
+    monkeypatch.setattr(exercises, "run_checks",
+                        partial(run_checks, root=REPO, isolate=False))
+    widget = exercises.check("causal_delivery", "solutions")
+    assert type(widget).__name__ == "HTML" and "6/6 checks passed" in widget.value
+    assert "<b style='color:#1a7f37'>PASS" in widget.value
