@@ -45,8 +45,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Grade one exercise, or all of them."""
     from .exercises import check_main
 
-    argv = ([args.exercise] if args.exercise else []) + ["--answers", args.answers]
-    return check_main(argv)
+    return check_main(args.rest)
 
 
 def notebook_list() -> list[dict[str, str]]:
@@ -68,7 +67,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     """Print the exercises and notebooks (as JSON with --json)."""
     from .exercises import list_exercises
 
-    exercises = list_exercises()
+    exercises = [{"name": ex.name, "title": ex.title, "notebook": ex.notebook,
+                  "stub": f"exercises/{ex.name}.py", "checks": len(ex.checks)}
+                 for ex in list_exercises()]
     notebooks = notebook_list()
     if args.json:
         print(json.dumps({"exercises": exercises, "notebooks": notebooks}, indent=2))
@@ -113,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--dry-run", action="store_true", help="print the command instead")
     lab.set_defaults(func=cmd_lab)
     check = sub.add_parser("check", help="grade your exercise answers")
-    check.add_argument("exercise", nargs="?", help="exercise name (default: all)")
-    check.add_argument("--answers", choices=["exercises", "solutions"], default="exercises")
+    check.add_argument("rest", nargs=argparse.REMAINDER,
+                       help="[EXERCISE] [--answers exercises|solutions|FILE.py] [--timeout S]")
     check.set_defaults(func=cmd_check)
     lst = sub.add_parser("list", help="list exercises and notebooks")
     lst.add_argument("--json", action="store_true")

@@ -74,11 +74,11 @@ _EXERCISES: dict[str, Exercise] = {
     for ex in (
         Exercise(name="vector_clock", module=vector_clock.__name__,
                  title="Vector clocks (向量時鐘): merge, update, happens-before, concurrent",
-                 notebook="notebooks/05-causality-and-vector-clocks.ipynb",
+                 notebook="notebooks/03-causality.ipynb",
                  checks=vector_clock.CHECKS),
         Exercise(name="causal_delivery", module=causal_delivery.__name__,
                  title="Causal delivery (因果一致性): when may a broadcast be delivered?",
-                 notebook="notebooks/05-causality-and-vector-clocks.ipynb",
+                 notebook="notebooks/03-causality.ipynb",
                  checks=causal_delivery.CHECKS),
     )
 }
