@@ -141,10 +141,10 @@ def test_scheduled_nemesis_fires_at_its_time() -> None:
 )
 def test_bad_nemesis_input_is_rejected_and_changes_nothing(call, message) -> None:  # type: ignore[no-untyped-def]
     sim = make()
-    before = (sim.network, sim.crashed, sim.paused, len(sim.choices), len(sim.history))
+    before = (sim.network, sim.crashed, sim.paused, sim.choice_count, len(sim.history))
     with pytest.raises(ConfigError, match=message):
         call(sim)
-    after = (sim.network, sim.crashed, sim.paused, len(sim.choices), len(sim.history))
+    after = (sim.network, sim.crashed, sim.paused, sim.choice_count, len(sim.history))
     if "already crashed" in message or "cannot pause" in message:
         assert after[1] == frozenset({"n1"})  # only the first, valid crash applied
     else:

@@ -7,12 +7,20 @@ A run has two kinds of nondeterminism:
 * external inputs (a nemesis action or a client request made from outside,
   a pending event fired out of order by a widget or a model checker).
 
-Both are appended to one list, ``choices``, in the order they happen. A run
-is reproduced either by its seed (same inputs, same draws) or by the list
-alone: in replay mode every draw is read back from the list instead of from
-a generator, and every external input is applied again at the step where it
-first happened. A replay that asks for a draw from another stream than the
-one recorded raises :class:`ReplayDivergence`.
+Both are recorded: each stream keeps the list of values it produced, and the
+inputs are kept with the step before which they happened. A run is
+reproduced either by its seed (same inputs, same draws) or by the recording
+alone: in replay mode every draw is read back from its stream's list, and
+every input is applied again at the step where it first happened. A stream
+asked for a value of another type than the one recorded (a float where an
+int was drawn) raises :class:`ReplayDivergence`; so does a replay that
+leaves recorded values unused (checked by ``Simulation.replay``).
+
+Why one list per stream and not one list of every draw in order: each
+stream is consumed by the same code in the same order, so the per-stream
+order is all a replay needs, and appending a bare number is several times
+cheaper than building a record per draw (the simulator draws twice per
+message).
 
 Stream seeds come from SHA-256 of ``"<seed>/<name>"``, never from ``hash()``,
 which Python randomizes per process.
@@ -22,15 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import ReplayDivergence
 
-Choice = tuple[Any, ...]
-"""("r", stream, float) | ("b", stream, bits, int) | ("i", stream, n, int)
-| ("x", step, action, args): one recorded draw or external input."""
-
+Recording = dict[str, Any]
+"""``{"streams": {name: [value, ...]}, "inputs": [[step, action, args], ...]}``: JSON-able."""
 
 _FAST_BELOW = 2**32
 
@@ -41,93 +47,131 @@ def stream_seed(seed: int, name: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+class _Stream:
+    """One named stream: its generator, its log, and what is left to replay."""
+
+    __slots__ = ("source", "log", "replay", "cursor", "name")
+
+    def __init__(self, seed: int, name: str, replay: list[Any] | None) -> None:
+        self.name = name
+        self.source = random.Random(stream_seed(seed, name))
+        self.log: list[Any] = []
+        self.replay = replay or None
+        self.cursor = 0
+
+    def recorded(self, kind: type) -> Any:
+        """The next recorded value; checks it has the type the run asks for."""
+        assert self.replay is not None
+        value = self.replay[self.cursor]
+        if type(value) is not kind:
+            raise ReplayDivergence(
+                f"stream {self.name!r}, draw #{self.cursor}: recorded {value!r}, but the run "
+                f"asked for a {kind.__name__}: the code differs from the recording"
+            )
+        self.cursor += 1
+        if self.cursor >= len(self.replay):
+            self.replay = None  # recording used up: carry on live
+        return value
+
+    def unused(self) -> int:
+        return 0 if self.replay is None else len(self.replay) - self.cursor
+
+
 class ChoicePoint:
     """Records (or replays) every random draw and external input of a run.
 
     In replay mode the generators are still advanced in step with the
-    recording, so when the recorded choices run out the run goes on exactly
+    recording, so when the recorded values run out the run goes on exactly
     as the original did (given the same seed).
     """
 
-    def __init__(self, seed: int, replay: Sequence[Choice] | None = None) -> None:
+    def __init__(self, seed: int, replay: Mapping[str, Any] | None = None) -> None:
         self.seed = seed
-        self.choices: list[Choice] = []
-        self._replay = [tuple(c) for c in replay] if replay else None
-        self._cursor = 0
-        self._sources: dict[str, random.Random] = {}
+        self._streams: dict[str, _Stream] = {}
+        self._inputs: list[list[Any]] = []
+        replay = replay or {}
+        self._replay_streams: dict[str, list[Any]] = {
+            name: list(values) for name, values in dict(replay.get("streams", {})).items()
+        }
+        pending = [list(x) for x in replay.get("inputs", [])]
+        self._pending_inputs: list[list[Any]] | None = pending or None
+        self._input_cursor = 0
+
+    @property
+    def recording(self) -> Recording:
+        """Everything recorded so far (a fresh JSON-able dict)."""
+        streams = {name: list(s.log) for name, s in sorted(self._streams.items()) if s.log}
+        return {"streams": streams, "inputs": [list(x) for x in self._inputs]}
+
+    @property
+    def count(self) -> int:
+        """How many draws and inputs have been recorded."""
+        return len(self._inputs) + sum(len(s.log) for s in self._streams.values())
 
     @property
     def replaying(self) -> bool:
-        """True while recorded choices remain to be read back."""
-        return self._replay is not None
+        """True while recorded inputs remain to be applied."""
+        return self._pending_inputs is not None
 
-    def _source(self, name: str) -> random.Random:
-        source = self._sources.get(name)
-        if source is None:
-            source = self._sources[name] = random.Random(stream_seed(self.seed, name))
-        return source
-
-    def _recorded(self, kind: str, name: str) -> Choice:
-        assert self._replay is not None
-        entry = self._replay[self._cursor]
-        if entry[0] != kind or entry[1] != name:
-            raise ReplayDivergence(
-                f"choice #{self._cursor}: recorded {list(entry[:2])!r}, "
-                f"but the run asked for {[kind, name]!r}"
-            )
-        self._advance()
-        return entry
-
-    def _advance(self) -> None:
-        assert self._replay is not None
-        self._cursor += 1
-        if self._cursor >= len(self._replay):
-            self._replay = None  # recording used up: carry on live
+    def _open(self, name: str) -> _Stream:
+        stream = _Stream(self.seed, name, self._replay_streams.pop(name, None))
+        self._streams[name] = stream
+        return stream
 
     def unused(self) -> int:
-        """How many recorded choices a replay has not consumed yet."""
-        return 0 if self._replay is None else len(self._replay) - self._cursor
+        """How many recorded draws and inputs a replay has not consumed yet."""
+        streams = sum(s.unused() for s in self._streams.values())
+        never_opened = sum(len(v) for v in self._replay_streams.values())
+        inputs = 0 if self._pending_inputs is None else (
+            len(self._pending_inputs) - self._input_cursor)
+        return streams + never_opened + inputs
 
     def random(self, name: str) -> float:
         """A float in [0, 1) from stream ``name``."""
-        value = (self._sources.get(name) or self._source(name)).random()
-        if self._replay is not None:
-            value = self._recorded("r", name)[2]
-        self.choices.append(("r", name, value))
+        stream = self._streams.get(name) or self._open(name)
+        value = stream.source.random()
+        if stream.replay is not None:
+            value = stream.recorded(float)
+        stream.log.append(value)
         return value
 
     def getrandbits(self, name: str, bits: int) -> int:
         """An int of ``bits`` random bits from stream ``name``."""
-        value = (self._sources.get(name) or self._source(name)).getrandbits(bits)
-        if self._replay is not None:
-            value = self._recorded("b", name)[3]
-        self.choices.append(("b", name, bits, value))
+        stream = self._streams.get(name) or self._open(name)
+        value = stream.source.getrandbits(bits)
+        if stream.replay is not None:
+            value = stream.recorded(int)
+        stream.log.append(value)
         return value
 
     def below(self, name: str, n: int) -> int:
         """A uniform int in [0, n) from stream ``name``."""
-        source = self._sources.get(name) or self._source(name)
+        stream = self._streams.get(name) or self._open(name)
+        source = stream.source
         # int(random() * n) is exact enough for n < 2**32 (bias < 2**-21) and
         # much faster than rejection sampling in pure Python.
         value = int(source.random() * n) if n < _FAST_BELOW else source._randbelow(n)  # type: ignore[attr-defined]
-        if self._replay is not None:
-            value = self._recorded("i", name)[3]
-        self.choices.append(("i", name, n, value))
+        if stream.replay is not None:
+            value = stream.recorded(int)
+        stream.log.append(value)
         return value
 
     def record_input(self, step: int, action: str, args: list[Any]) -> None:
         """Note an external input made before step ``step + 1``."""
-        self.choices.append(("x", step, action, list(args)))
+        self._inputs.append([step, action, list(args)])
 
     def next_input(self, step: int) -> tuple[str, list[Any]] | None:
         """In replay: the next recorded external input due at ``step``, consumed."""
-        if self._replay is None:
+        pending = self._pending_inputs
+        if pending is None:
             return None
-        entry = self._replay[self._cursor]
-        if entry[0] != "x" or entry[1] != step:
+        entry = pending[self._input_cursor]
+        if entry[0] != step:
             return None
-        self._advance()
-        return entry[2], list(entry[3])
+        self._input_cursor += 1
+        if self._input_cursor >= len(pending):
+            self._pending_inputs = None
+        return entry[1], list(entry[2])
 
 
 class ChoiceRandom(random.Random):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .history import ClientRequest
+from .trace import TraceRecord
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -54,11 +55,12 @@ class ClientsMixin:
         if target is None:
             self._record("drop", node, request.client, message=request, detail="node down")
             return
-        self._record("deliver", node, request.client, message=request, state="")
-        at = len(self.trace) - 1
+        at = len(self.trace)
+        step, now = self.steps, self.now
         target.on_request(self._contexts[node], request)
         if self.tracing:
-            self._set_state(at, target)
+            self.trace.records.insert(at, TraceRecord(
+                step, now, "deliver", node, request.client, -1, request, "", target.describe()))
 
     def _reply(self: Simulation, node: str, request: ClientRequest, value: Any, ok: bool) -> None:
         self._push(self.now + self._client_latency(), _REPLY, request.client,

@@ -53,7 +53,7 @@ class InvariantViolation(SimulationError):
         time: int,
         trace: Trace,
         seed: int,
-        choices: list[Any],
+        choices: dict[str, Any],
     ) -> None:
         self.name = name
         self.message = message

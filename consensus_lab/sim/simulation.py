@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .choices import Choice, ChoicePoint, ChoiceRandom, stream_seed
+from .choices import ChoicePoint, ChoiceRandom, Recording, stream_seed
 from .clients import ClientsMixin
 from .clock import NodeClock
 from .errors import (
@@ -52,6 +52,8 @@ Invariant = Callable[["Simulation"], "bool | str | None"]
 DELIVER, TIMER, REQUEST, REPLY, TIMEOUT, NEMESIS = range(6)
 KIND_NAMES = ("deliver", "timer", "request", "reply", "timeout", "nemesis")
 _URGENT, _NORMAL = 0, 1
+# Builds a TraceRecord without NamedTuple's Python-level __new__ (hot path).
+_new_record = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,7 @@ class Simulation(NemesisMixin, ClientsMixin):
         seed: int = 0,
         network: Network | None = None,
         trace: bool = True,
-        replay: Sequence[Choice] | None = None,
+        replay: Recording | None = None,
     ) -> None:
         if not callable(factory):
             raise ConfigError(f"factory must be callable (node_id, peers) -> Node, got {factory!r}")
@@ -181,14 +183,14 @@ class Simulation(NemesisMixin, ClientsMixin):
 
     # ------------------------------------------------------- randomness
     @property
-    def choices(self) -> list[Choice]:
-        """Every random draw and external input so far (JSON-able)."""
-        return self._cp.choices
+    def choices(self) -> Recording:
+        """Every random draw and external input so far (a JSON-able dict)."""
+        return self._cp.recording
 
     @property
     def choice_count(self) -> int:
         """How many choices have been recorded (a mark for partial replays)."""
-        return len(self._cp.choices)
+        return self._cp.count
 
     def rng(self, name: str) -> random.Random:
         """A named random stream for a workload script, seeded from the run's seed.
@@ -204,7 +206,7 @@ class Simulation(NemesisMixin, ClientsMixin):
         cls,
         factory: NodeFactory,
         node_ids: int | Iterable[str],
-        choices: Sequence[Choice],
+        choices: Recording,
         steps: int,
         *,
         seed: int = 0,
@@ -282,7 +284,7 @@ class Simulation(NemesisMixin, ClientsMixin):
     # --------------------------------------------------------- stepping
     def step(self) -> bool:
         """Fire the next event. Returns False when nothing is pending."""
-        if self._cp._replay is not None:
+        if self._cp._pending_inputs is not None:
             before = self.steps
             self._apply_recorded_inputs()
             if self.steps != before:
@@ -415,7 +417,7 @@ class Simulation(NemesisMixin, ClientsMixin):
                 self._record("note", "", detail=f"INVARIANT {name} VIOLATED: {message}")
                 raise InvariantViolation(
                     name, message, step=self.steps, time=self.now, trace=self.trace,
-                    seed=self.seed, choices=list(self.choices),
+                    seed=self.seed, choices=self.choices,
                 )
 
     # ------------------------------------------------------ the network
@@ -431,7 +433,8 @@ class Simulation(NemesisMixin, ClientsMixin):
         self.sent_by_type[name] = self.sent_by_type.get(name, 0) + 1
         if self.tracing:
             self.trace.records.append(
-                TraceRecord(self.steps, self.now, "send", src, dst, msg_id, msg, "", "")
+                _new_record(TraceRecord, (self.steps, self.now, "send", src, dst, msg_id, msg,
+                                          "", ""))
             )
         net = self.network
         faults = net.links.get((src, dst), net.default) if net.links else net.default
@@ -477,10 +480,12 @@ class Simulation(NemesisMixin, ClientsMixin):
         else:
             self.stats["delivered"] += 1
             if self.tracing:
-                self._record("deliver", node, src, msg_id, msg, state="")
-                at = len(self.trace) - 1
+                records = self.trace.records
+                at, step, now = len(records), self.steps, self.now
                 target.on_message(self._contexts[node], src, msg)
-                self._set_state(at, target)
+                records.insert(at, _new_record(
+                    TraceRecord, (step, now, "deliver", node, src, msg_id, msg, "",
+                                  target.describe())))
             else:
                 target.on_message(self._contexts[node], src, msg)
 
@@ -501,10 +506,11 @@ class Simulation(NemesisMixin, ClientsMixin):
         target = self.nodes[node]
         assert target is not None  # stale timers of crashed nodes never get here
         if self.tracing:
-            self._record("timer", node, detail=name, state="")
-            at = len(self.trace) - 1
+            records = self.trace.records
+            at, step, now = len(records), self.steps, self.now
             target.on_timer(self._contexts[node], name)
-            self._set_state(at, target)
+            records.insert(at, _new_record(
+                TraceRecord, (step, now, "timer", node, "", -1, None, name, target.describe())))
         else:
             target.on_timer(self._contexts[node], name)
 
@@ -518,11 +524,6 @@ class Simulation(NemesisMixin, ClientsMixin):
             state = target.describe() if target is not None else ""
         self.trace.append(TraceRecord(self.steps, self.now, kind, node, peer, msg_id,
                                       message, detail, state or ""))
-
-    def _set_state(self, index: int, node: Node) -> None:
-        """Fill in the node's state after the event that record ``index`` opened."""
-        records = self.trace.records
-        records[index] = records[index]._replace(state=node.describe())
 
     def _note(self, node: str, text: str) -> None:
         self._record("note", node, detail=text)

@@ -1,0 +1,71 @@
+"""The ``consensus-lab`` command line, run as a learner runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from consensus_lab.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "consensus_lab.cli", *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def digest_of(output: str) -> str:
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("trace digest: "), output
+    return last.removeprefix("trace digest: ")
+
+
+def test_demo_clocks_digest_is_the_same_in_two_processes_and_differs_by_seed() -> None:
+    first, second, other = run_cli("demo", "clocks", "--seed", "7"), \
+        run_cli("demo", "clocks", "--seed", "7"), run_cli("demo", "clocks", "--seed", "8")
+    assert first.returncode == second.returncode == other.returncode == 0
+    assert digest_of(first.stdout) == digest_of(second.stdout)
+    assert digest_of(first.stdout) != digest_of(other.stdout)
+    assert "causal delivery at Charlie: ['nice weather', 'How high is Everest?', '8849 m']" \
+        in first.stdout
+
+
+def test_unknown_demo_names_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "nope"]) == 2
+    assert "unknown demo 'nope'; choose one of: clocks" in capsys.readouterr().err
+
+
+def test_check_exit_codes_solutions_pass_stub_fails() -> None:
+    good = run_cli("check", "vector_clock", "--answers", "solutions")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "8/8 checks passed" in good.stdout
+    stub = run_cli("check", "vector_clock")
+    assert stub.returncode == 1
+    assert "not implemented yet: VectorClock.merge" in stub.stdout
+
+
+def test_list_json_names_exercises_and_notebooks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    names = [ex["name"] for ex in listing["exercises"]]
+    assert names == ["vector_clock", "causal_delivery"]
+    assert all(ex["stub"] == f"exercises/{ex['name']}.py" for ex in listing["exercises"])
+    assert isinstance(listing["notebooks"], list)
+
+
+def test_bench_sim_json_has_every_figure() -> None:
+    out = run_cli("bench", "sim", "--json", "--events", "3000", "--repeat", "1")
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    for key in ("sim_events_per_s", "sim_traced_events_per_s", "bare_loop_events_per_s",
+                "ratio_untraced", "ratio_traced"):
+        assert figures[key] > 0
+
+
+def test_lab_dry_run_binds_loopback_with_token(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "--dry-run"]) == 0
+    command = capsys.readouterr().out
+    assert "--ip 127.0.0.1" in command and "token" not in command.lower()
+    assert "notebooks" in command
