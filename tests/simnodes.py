@@ -55,24 +55,72 @@ class Recorder(Node):
         return {"got": len(self.received), "durable": self.durable}
 
 
-class Chatter(Node):
-    """Sends a ping to a random peer every few ticks; counts what it got."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rumor:
+    """gossiper → random peer: the sender's count so far."""
+
+    n: int
+
+    def __str__(self) -> str:
+        return f"Rumor({self.n})"
+
+
+class Gossip(Node):
+    """Every few ticks tells a random peer a rumor; counts the rumors heard."""
 
     def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
         super().__init__(node_id, peers)
-        self.count = 0
-        self.sent = 0
+        self.heard = 0
+        self.told = 0
 
     def on_start(self, ctx: Context) -> None:
-        ctx.set_timer("chat", ctx.rng.randint(1, 5))
+        ctx.set_timer("gossip", ctx.rng.randint(1, 6))
 
     def on_timer(self, ctx: Context, name: str) -> None:
-        self.sent += 1
-        ctx.send(ctx.rng.choice(self.peers), Ping(n=self.sent))
-        ctx.set_timer("chat", ctx.rng.randint(3, 8))
+        self.told += 1
+        ctx.send(ctx.rng.choice(self.peers), Rumor(n=self.told))
+        ctx.set_timer("gossip", ctx.rng.randint(4, 9))
 
     def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        self.count += 1
+        self.heard += 1
 
     def view(self) -> dict[str, Any]:
-        return {"count": self.count}
+        return {"heard": self.heard, "told": self.told}
+
+
+class OneShot(Node):
+    """Sends one rumor to each peer at start, then nothing: the run ends."""
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.broadcast(Rumor(n=0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hello:
+    """node → peer: a numbered greeting."""
+
+    n: int
+
+    def __str__(self) -> str:
+        return f"Hello({self.n})"
+
+
+class Greeter(Node):
+    """Greets every peer once at start; counts greetings; a timer ticks once."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
+        super().__init__(node_id, peers)
+        self.got = 0
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.broadcast(Hello(n=int(self.node_id[1:])))
+        ctx.set_timer("tick", 50)
+
+    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+        self.got += 1
+
+    def on_timer(self, ctx: Context, name: str) -> None:
+        ctx.note("tick")
+
+    def view(self) -> dict[str, Any]:
+        return {"got": self.got}

@@ -7,55 +7,15 @@ got there by stepping, going back, jumping, or forking history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus_lab.sim import ConfigError, Context, Network, Node, Simulation
+from consensus_lab.sim import ConfigError, Context, Network, Simulation
 from consensus_lab.widgets import SimulationPlayer, Timeline
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Rumor:
-    """gossiper → random peer: the sender's count so far."""
-
-    n: int
-
-    def __str__(self) -> str:
-        return f"Rumor({self.n})"
-
-
-class Gossip(Node):
-    """Every few ticks tells a random peer a rumor; counts the rumors heard."""
-
-    def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
-        super().__init__(node_id, peers)
-        self.heard = 0
-        self.told = 0
-
-    def on_start(self, ctx: Context) -> None:
-        ctx.set_timer("gossip", ctx.rng.randint(1, 6))
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        self.told += 1
-        ctx.send(ctx.rng.choice(self.peers), Rumor(n=self.told))
-        ctx.set_timer("gossip", ctx.rng.randint(4, 9))
-
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        self.heard += 1
-
-    def view(self) -> dict[str, Any]:
-        return {"heard": self.heard, "told": self.told}
-
-
-class OneShot(Node):
-    """Sends one rumor to each peer at start, then nothing: the run ends."""
-
-    def on_start(self, ctx: Context) -> None:
-        ctx.broadcast(Rumor(n=0))
+from tests.simnodes import Gossip, OneShot
 
 
 def player(**kwargs: Any) -> SimulationPlayer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from consensus_lab.sim import Network, Simulation
-from tests.simnodes import Chatter, Ping, Recorder
+from tests.simnodes import Gossip, Ping, Recorder
 
 
 def make(n: int = 3, **kw: object) -> Simulation:
@@ -103,14 +103,14 @@ def test_clock_skew_and_drift_change_local_time_and_timer_length() -> None:
 
 
 def test_run_until_time_stops_there_and_advances_the_clock() -> None:
-    sim = Simulation(Chatter, 3, seed=1)
+    sim = Simulation(Gossip, 3, seed=1)
     sim.run(until=100)
     assert sim.now == 100 and all(r.time <= 100 for r in sim.trace)
     assert sim.peek() is not None and sim.peek() > 100  # type: ignore[operator]
 
 
 def test_run_until_predicate() -> None:
-    sim = Simulation(Chatter, 3, seed=1)
+    sim = Simulation(Gossip, 3, seed=1)
     sim.run(until=lambda s: s.stats["delivered"] >= 10, max_steps=10_000)
     assert sim.stats["delivered"] == 10
 
@@ -191,7 +191,7 @@ def test_history_to_dataframe() -> None:
 def test_invariant_violation_stops_the_run_with_trace_seed_and_choices() -> None:
     from consensus_lab.sim import InvariantViolation
 
-    sim = Simulation(Chatter, 3, seed=4)
+    sim = Simulation(Gossip, 3, seed=4)
     sim.add_invariant("fewer than 5 deliveries",
                       lambda s: s.stats["delivered"] < 5 or f"{s.stats['delivered']} delivered")
     with pytest.raises(InvariantViolation) as caught:
@@ -200,12 +200,12 @@ def test_invariant_violation_stops_the_run_with_trace_seed_and_choices() -> None
     assert err.name == "fewer than 5 deliveries" and err.message == "5 delivered"
     assert err.seed == 4 and err.step == sim.steps and err.choices == sim.choices
     assert "invariant 'fewer than 5 deliveries' violated after step" in str(err)
-    assert "deliver Ping" in str(err)  # the trace tail is in the message
+    assert "deliver Rumor" in str(err)  # the trace tail is in the message
     assert sim.now < 1_000  # the run stopped at the violation
 
 
 def test_invariant_returning_none_or_true_passes() -> None:
-    sim = Simulation(Chatter, 3, seed=4)
+    sim = Simulation(Gossip, 3, seed=4)
     sim.add_invariant("none", lambda s: None)
     sim.add_invariant("true", lambda s: True)
     assert sim.run(until=200) > 0

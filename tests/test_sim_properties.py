@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from consensus_lab.sim import Network, ReplayDivergence, Simulation
-from tests.simnodes import Chatter, Recorder
+from tests.simnodes import Gossip, Recorder
 
 NODES = ("n1", "n2", "n3", "n4")
 NET = Network(latency=(1, 12), drop=0.1, duplicate=0.05, reorder=0.1)
 
 
-def chatter_run(seed: int, steps: int = 400) -> Simulation:
-    sim = Simulation(Chatter, NODES, seed=seed, network=NET)
+def gossip_run(seed: int, steps: int = 400) -> Simulation:
+    sim = Simulation(Gossip, NODES, seed=seed, network=NET)
     sim.run(max_steps=steps // 2)
     sim.crash("n2")
     sim.partition(["n1"], ["n3", "n4"])
@@ -35,53 +35,53 @@ def chatter_run(seed: int, steps: int = 400) -> Simulation:
 @settings(max_examples=25, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32))
 def test_same_seed_same_digest(seed: int) -> None:
-    assert chatter_run(seed).trace.digest() == chatter_run(seed).trace.digest()
+    assert gossip_run(seed).trace.digest() == gossip_run(seed).trace.digest()
 
 
 def test_different_seeds_give_different_runs() -> None:
-    digests = {chatter_run(seed).trace.digest() for seed in range(10)}
+    digests = {gossip_run(seed).trace.digest() for seed in range(10)}
     assert len(digests) == 10
 
 
 @settings(max_examples=15, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32))
 def test_choice_list_alone_replays_the_run(seed: int) -> None:
-    original = chatter_run(seed)
-    copy = Simulation.replay(Chatter, NODES, original.choices, original.steps,
+    original = gossip_run(seed)
+    copy = Simulation.replay(Gossip, NODES, original.choices, original.steps,
                              seed=seed + 1, network=NET)  # wrong seed: the list must suffice
     assert copy.trace.digest() == original.trace.digest()
     assert copy.steps == original.steps
 
 
 def test_replay_prefix_then_continue_matches_the_original() -> None:
-    original = chatter_run(5)
+    original = gossip_run(5)
     mark_steps = 150
-    prefix = Simulation(Chatter, NODES, seed=5, network=NET)
+    prefix = Simulation(Gossip, NODES, seed=5, network=NET)
     prefix.run(max_steps=mark_steps)
-    rebuilt = Simulation.replay(Chatter, NODES, prefix.choices, mark_steps, seed=5, network=NET)
+    rebuilt = Simulation.replay(Gossip, NODES, prefix.choices, mark_steps, seed=5, network=NET)
     rebuilt.run(max_steps=50)
-    again = Simulation(Chatter, NODES, seed=5, network=NET)
+    again = Simulation(Gossip, NODES, seed=5, network=NET)
     again.run(max_steps=mark_steps + 50)
     assert rebuilt.trace.digest() == again.trace.digest()
     assert original.steps > mark_steps
 
 
 def test_replay_detects_changed_code() -> None:
-    original = chatter_run(3)
+    original = gossip_run(3)
     try:
         Simulation.replay(Recorder, NODES, original.choices, original.steps, network=NET)
     except ReplayDivergence as err:
         assert "recorded" in str(err)
     else:
-        raise AssertionError("replaying Chatter's choices with Recorder nodes must diverge")
+        raise AssertionError("replaying Gossip's choices with Recorder nodes must diverge")
 
 
 class FaultyCluster(RuleBasedStateMachine):
-    """Random faults and requests against four Recorder/Chatter nodes."""
+    """Random faults and requests against four Recorder/Gossip nodes."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.sim = Simulation(Chatter, NODES, seed=11, network=NET)
+        self.sim = Simulation(Gossip, NODES, seed=11, network=NET)
         self.sim.add_invariant("no delivery over a cut link", self.no_delivery_over_a_cut_link)
         self.frozen: dict[str, int] = {}
 
@@ -104,7 +104,7 @@ class FaultyCluster(RuleBasedStateMachine):
     def pause(self, node: str) -> None:
         if node not in self.sim.crashed and node not in self.sim.paused:
             self.sim.pause(node)
-            self.frozen[node] = self.sim.nodes[node].count  # type: ignore[union-attr]
+            self.frozen[node] = self.sim.nodes[node].heard  # type: ignore[union-attr]
 
     @rule(node=st.sampled_from(NODES))
     def resume(self, node: str) -> None:
@@ -128,7 +128,7 @@ class FaultyCluster(RuleBasedStateMachine):
     @invariant()
     def paused_nodes_handle_nothing(self) -> None:
         for node, count in self.frozen.items():
-            assert self.sim.nodes[node].count == count  # type: ignore[union-attr]
+            assert self.sim.nodes[node].heard == count  # type: ignore[union-attr]
 
     @staticmethod
     def no_delivery_over_a_cut_link(sim: Simulation) -> bool | str:
@@ -147,7 +147,7 @@ class FaultyCluster(RuleBasedStateMachine):
     @precondition(lambda self: self.sim.steps > 0)
     @rule()
     def replay_matches(self) -> None:
-        copy = Simulation.replay(Chatter, NODES, self.sim.choices, self.sim.steps, network=NET)
+        copy = Simulation.replay(Gossip, NODES, self.sim.choices, self.sim.steps, network=NET)
         assert copy.trace.digest() == self.sim.trace.digest()
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from consensus_lab.clocks import random_broadcasts
 from consensus_lab.sim import Simulation
-from tests.test_sim_properties import NET, NODES, Chatter, chatter_run
+from tests.test_sim_properties import NET, NODES, Gossip, gossip_run
 
 pytestmark = pytest.mark.slow
 
@@ -14,8 +14,8 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("block", range(10))
 def test_replay_from_choices_over_500_seeds(block: int) -> None:
     for seed in range(block * 50, block * 50 + 50):
-        original = chatter_run(seed, steps=2_000)
-        copy = Simulation.replay(Chatter, NODES, original.choices, original.steps, network=NET)
+        original = gossip_run(seed, steps=2_000)
+        copy = Simulation.replay(Gossip, NODES, original.choices, original.steps, network=NET)
         assert copy.trace.digest() == original.trace.digest(), f"seed {seed}"
 
 

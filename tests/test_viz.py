@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from graphviz.backend import dot_command
 
-from consensus_lab.sim import Context, Network, Node, Simulation
+from consensus_lab.sim import Context, Network, Simulation
 from consensus_lab.viz import (
     GraphvizUnavailable,
     SvgDiagram,
@@ -30,39 +29,9 @@ from consensus_lab.viz import (
     to_svg,
     trace_table,
 )
+from tests.simnodes import Greeter, Hello
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Hello:
-    """node → peer: a numbered greeting."""
-
-    n: int
-
-    def __str__(self) -> str:
-        return f"Hello({self.n})"
-
-
-class Greeter(Node):
-    """Greets every peer once at start; counts greetings; a timer ticks once."""
-
-    def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
-        super().__init__(node_id, peers)
-        self.got = 0
-
-    def on_start(self, ctx: Context) -> None:
-        ctx.broadcast(Hello(n=int(self.node_id[1:])))
-        ctx.set_timer("tick", 50)
-
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        self.got += 1
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        ctx.note("tick")
-
-    def view(self) -> dict[str, Any]:
-        return {"got": self.got}
 
 
 def make_sim(**kwargs: Any) -> Simulation:
