@@ -158,8 +158,9 @@ def sweep(*, condition: Callable[..., bool] = reference,
                  f"factory=partial(CausalBroadcastNode, {plug}))")
 
 
-_RULE_HINT = ("two rules: msg_vc[sender] == local[sender] + 1, and msg_vc[k] <= local[k] "
-              "for every other node k; use .get(node, 0) for missing entries")
+_RULE_HINT = ("two rules, both needed: the message must be the very next one from its "
+              "sender, and it must not depend on anything from anyone else that has not "
+              "been delivered here yet (missing entries count as 0)")
 
 CHECKS: tuple[Check, ...] = (
     Check(name="sender_entry", prop="rule 1: the sender's entry is exactly local + 1",

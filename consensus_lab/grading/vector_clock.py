@@ -242,13 +242,16 @@ def check_causal_broadcast(module: ModuleType) -> None:
           plug="clock_cls=VectorClock")
 
 
-_MERGE_HINT = ("loop over the nodes of both clocks (self.counters and other.counters); "
-               "self[node] is 0 for a node the clock has not seen; change self in place")
-_UPDATE_HINT = "call self.merge(other) first, then self.increment(node) — in that order"
-_HB_HINT = ("all(self[n] <= other[n] for n in the nodes of both clocks) and self != other; "
-            "without the second part a clock would happen before itself")
-_CONC_HINT = ("concurrent means neither self <= other nor other <= self; 'not a→b and not "
-              "b→a' alone is wrong for equal clocks")
+# Hints point at the rule and the usual slip, not at the code: the learner
+# should still have to write it.
+_MERGE_HINT = ("a node may appear in only one of the two clocks — does your loop visit "
+               "every node of both? (a missing entry counts as 0); merge changes self")
+_UPDATE_HINT = ("receiving is an event: the rule is merge, then tick the receiver's own "
+                "entry — check both the order and whose entry you tick")
+_HB_HINT = ("V → W needs every entry of V <= the same entry of W, over the nodes of both "
+            "clocks — and something more, or a clock would happen before itself")
+_CONC_HINT = ("concurrent means neither clock is <= the other; ask yourself what your "
+              "code answers for two equal clocks, and whether it is symmetric")
 
 CHECKS: tuple[Check, ...] = (
     Check(name="merge", prop="merge takes the element-wise maximum, in place",
