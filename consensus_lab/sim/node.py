@@ -106,10 +106,16 @@ class Context:
         if self.alive:
             self._sim._cancel_timer(self.node_id, name)
 
-    def persist(self, key: str, value: Any) -> None:
-        """Save ``value`` under ``key`` in stable storage; it survives a crash."""
+    def persist(self, key: str, value: Any, *, immutable: bool = False) -> None:
+        """Save ``value`` under ``key`` in stable storage; it survives a crash.
+
+        The value is deep-copied, so later changes to the node's own objects
+        never leak into "disk". Pass ``immutable=True`` for values that
+        cannot change (tuples of frozen dataclasses, ints, strings) to skip
+        the copy on hot paths such as a Raft log.
+        """
         if self.alive:
-            self._sim._storage[self.node_id][key] = copy.deepcopy(value)
+            self._sim._storage[self.node_id][key] = value if immutable else copy.deepcopy(value)
 
     def reply(self, request: ClientRequest, value: Any = None, ok: bool = True) -> None:
         """Answer a client operation: ``ok`` with a result, or ``fail``."""

@@ -181,6 +181,11 @@ class Simulation(NemesisMixin, ClientsMixin):
                 f"unknown node {node_id!r}; this simulation has {', '.join(self.node_ids)}"
             )
 
+    def incarnation(self, node_id: str) -> int:
+        """How many times ``node_id`` has been started or crashed (changes on both)."""
+        self._check_node(node_id)
+        return self._incarnations[node_id]
+
     # ------------------------------------------------------- randomness
     @property
     def choices(self) -> Recording:

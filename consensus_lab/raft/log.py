@@ -1,0 +1,106 @@
+"""The Raft log, 1-indexed, with a snapshot prefix (§5.3, §7).
+
+Entries ``1..snapshot_index`` have been compacted into a snapshot; the log
+keeps only ``snapshot_term`` (the term of entry ``snapshot_index``) and the
+entries after it. Index 0 with term 0 stands before every log, so the
+consistency check of the very first AppendEntries always passes.
+
+Invariant: ``snapshot_index <= last_index`` and
+``entries[i - snapshot_index - 1]`` is entry ``i`` for every
+``snapshot_index < i <= last_index``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .messages import LogEntry
+
+
+class CompactedError(LookupError):
+    """The entry asked for has been compacted into the snapshot."""
+
+
+class RaftLog:
+    """A Raft log whose prefix may live in a snapshot."""
+
+    def __init__(self, entries: Iterable[LogEntry] = (), snapshot_index: int = 0,
+                 snapshot_term: int = 0) -> None:
+        self.entries: list[LogEntry] = list(entries)
+        self.snapshot_index = snapshot_index
+        self.snapshot_term = snapshot_term
+
+    @property
+    def last_index(self) -> int:
+        """Index of the last entry (the snapshot's when the log is empty)."""
+        return self.snapshot_index + len(self.entries)
+
+    @property
+    def last_term(self) -> int:
+        """Term of the last entry."""
+        return self.entries[-1].term if self.entries else self.snapshot_term
+
+    def term_at(self, index: int) -> int | None:
+        """The term of entry ``index``; None when the log has no such entry."""
+        if index == self.snapshot_index:
+            return self.snapshot_term
+        if index < self.snapshot_index:
+            raise CompactedError(f"entry {index} is in the snapshot (up to {self.snapshot_index})")
+        offset = index - self.snapshot_index - 1
+        return self.entries[offset].term if offset < len(self.entries) else None
+
+    def entry(self, index: int) -> LogEntry:
+        """Entry ``index`` (it must exist after the snapshot)."""
+        if not self.snapshot_index < index <= self.last_index:
+            raise IndexError(f"no entry {index}: the log holds "
+                             f"{self.snapshot_index + 1}..{self.last_index}")
+        return self.entries[index - self.snapshot_index - 1]
+
+    def slice_from(self, index: int, limit: int) -> tuple[LogEntry, ...]:
+        """Up to ``limit`` entries starting at ``index``."""
+        start = index - self.snapshot_index - 1
+        return tuple(self.entries[start:start + limit])
+
+    def append(self, entry: LogEntry) -> int:
+        """Append one entry; returns its index."""
+        self.entries.append(entry)
+        return self.last_index
+
+    def truncate_from(self, index: int) -> None:
+        """Delete entry ``index`` and everything after it (§5.3, conflict)."""
+        del self.entries[index - self.snapshot_index - 1:]
+
+    def first_index_of_term(self, index: int) -> int:
+        """The first index of the run of entries with the same term as ``index``."""
+        term = self.term_at(index)
+        while index - 1 > self.snapshot_index and self.term_at(index - 1) == term:
+            index -= 1
+        return index
+
+    def last_index_of_term(self, term: int) -> int | None:
+        """The last index holding ``term``, or None if the term is absent."""
+        for offset in range(len(self.entries) - 1, -1, -1):
+            if self.entries[offset].term == term:
+                return self.snapshot_index + offset + 1
+            if self.entries[offset].term < term:
+                return None
+        return self.snapshot_index if self.snapshot_term == term and term else None
+
+    def compact(self, index: int, term: int) -> None:
+        """Drop entries up to ``index`` (now in a snapshot whose last term is ``term``)."""
+        keep_from = index - self.snapshot_index
+        self.entries = self.entries[keep_from:] if keep_from <= len(self.entries) else []
+        self.snapshot_index, self.snapshot_term = index, term
+
+    def as_tuple(self) -> tuple[LogEntry, ...]:
+        """The entries after the snapshot, as an immutable tuple (for persisting)."""
+        return tuple(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __str__(self) -> str:
+        prefix = ""
+        if self.snapshot_index:
+            prefix = f"[snap {self.snapshot_term}/{self.snapshot_index}] "
+        return prefix + " ".join(str(e.term) for e in self.entries)
