@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 
 
-def _demos() -> dict[str, Callable[[int], object]]:
+def _demos() -> dict[str, Callable[[list[str]], object]]:
     from .demos import DEMOS
 
     return DEMOS
@@ -90,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"unknown demo {args.name!r}; choose one of: {', '.join(sorted(demos))}",
               file=sys.stderr)
         return 2
-    sim = demos[args.name](args.seed)
+    sim = demos[args.name](args.rest)
     print(f"trace digest: {sim.trace.digest()}")  # type: ignore[attr-defined]
     return 0
 
@@ -98,11 +98,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Print benchmark figures."""
     from . import bench
+    from .raft.commands import bench_raft
 
-    if args.name != "sim":
-        print(f"unknown benchmark {args.name!r}; choose one of: sim", file=sys.stderr)
+    benches = {"sim": bench.main, "raft": bench_raft}
+    if args.name not in benches:
+        print(f"unknown benchmark {args.name!r}; choose one of: {', '.join(benches)}",
+              file=sys.stderr)
         return 2
-    return bench.main(args.rest)
+    return benches[args.name](args.rest)
+
+
+def cmd_stress(args: argparse.Namespace) -> int:
+    """Long randomized fault runs; exit 0 only with zero violations."""
+    from .raft.commands import stress_raft
+
+    if args.name != "raft":
+        print(f"unknown stress run {args.name!r}; choose one of: raft", file=sys.stderr)
+        return 2
+    return stress_raft(args.rest)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,13 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_list)
     demo = sub.add_parser("demo", help="run a scripted demo and print its trace digest")
-    demo.add_argument("name", help="demo name, e.g. clocks")
-    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("name", help="demo name: clocks, raft")
+    demo.add_argument("rest", nargs=argparse.REMAINDER, help="--seed N and the demo's options")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")
-    bench.add_argument("name", help="benchmark name: sim")
+    bench.add_argument("name", help="benchmark name: sim, raft")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="options for the benchmark")
     bench.set_defaults(func=cmd_bench)
+    stress = sub.add_parser("stress", help="randomized fault runs, e.g. stress raft --seeds 1000")
+    stress.add_argument("name", help="what to stress: raft")
+    stress.add_argument("rest", nargs=argparse.REMAINDER, help="--seeds N, --seed S, --json")
+    stress.set_defaults(func=cmd_stress)
     return parser
 
 

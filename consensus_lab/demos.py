@@ -9,14 +9,19 @@ run.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 
 from .sim import Simulation
 
 
-def demo_clocks(seed: int) -> Simulation:
+def demo_clocks(argv: list[str]) -> Simulation:
     """Everest with causal delivery, then a seeded random causal-broadcast run."""
     from .clocks import NaiveBroadcastNode, delivered_texts, everest, random_broadcasts
+
+    parser = argparse.ArgumentParser(prog="consensus-lab demo clocks")
+    parser.add_argument("--seed", type=int, default=1)
+    seed = parser.parse_args(argv).seed
 
     naive = everest(NaiveBroadcastNode, seed=seed)
     causal = everest(seed=seed)
@@ -35,4 +40,11 @@ def demo_clocks(seed: int) -> Simulation:
     return sim
 
 
-DEMOS: dict[str, Callable[[int], Simulation]] = {"clocks": demo_clocks}
+def demo_raft(argv: list[str]) -> Simulation:
+    """A Raft election and replication narrated (see ``consensus_lab.raft.commands``)."""
+    from .raft.commands import demo_raft as run
+
+    return run(argv)
+
+
+DEMOS: dict[str, Callable[[list[str]], Simulation]] = {"clocks": demo_clocks, "raft": demo_raft}

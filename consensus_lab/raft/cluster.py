@@ -79,16 +79,16 @@ def terms_agree(sim: Simulation) -> int:
 
 def n_committed(sim: Simulation, index: int) -> tuple[int, Any]:
     """How many live nodes have applied ``index``, and the command there (must agree)."""
-    count, command = 0, None
+    count, seen = 0, []
     for node in raft_nodes(sim).values():
-        if node.last_applied >= index and node.log.snapshot_index < index:
-            entry = node.log.entry(index)
-            if count and entry.command != command:
-                raise SimulationError(f"index {index}: {entry.command!r} != {command!r}")
-            count, command = count + 1, entry.command
-        elif node.last_applied >= index:
-            count += 1  # applied, and compacted into the snapshot
-    return count, command
+        if node.last_applied < index:
+            continue
+        count += 1
+        if node.log.snapshot_index < index:  # else compacted into the snapshot
+            seen.append(node.log.entry(index).command)
+    if any(command != seen[0] for command in seen):
+        raise SimulationError(f"index {index} holds different commands: {seen!r}")
+    return count, (seen[0] if seen else None)
 
 
 def submit(sim: Simulation, command: Any, node: str | None = None) -> tuple[int, int, bool]:

@@ -33,7 +33,7 @@ class RaftInvariants:
     def __init__(self) -> None:
         self.leader_of_term: dict[int, str] = {}
         self.leader_logs: dict[tuple[str, int], tuple[Any, ...]] = {}
-        self.committed: dict[int, tuple[int, Any]] = {}
+        self.committed: dict[int, tuple[int, Any, int]] = {}  # index -> (term, cmd, commit term)
         self.applied: dict[int, tuple[str, Any]] = {}
         self.seen_applied: dict[tuple[str, int], int] = {}
 
@@ -88,21 +88,27 @@ class RaftInvariants:
         return None
 
     def leader_completeness(self, sim: Simulation) -> str | None:
-        """Every committed entry is in every later leader's log (§5.4)."""
+        """An entry committed in term T is in the log of every leader of a term > T (§5.4).
+
+        The term in which an entry was committed is taken as the term of the
+        first node seen holding it as committed: a leader elected before the
+        commit (a stale leader of an older term) need not have it.
+        """
         nodes = self._nodes(sim)
         for node in nodes:
             entries = _entries(node.log)
             for index in range(node.log.snapshot_index + 1, node.commit_index + 1):
-                self.committed.setdefault(index, entries[index])
+                if index not in self.committed:
+                    self.committed[index] = (*entries[index], node.current_term)
         for node in nodes:
             if node.role != LEADER:
                 continue
             entries = _entries(node.log)
-            for index, (term, command) in self.committed.items():
-                later = term < node.current_term and index > node.log.snapshot_index
+            for index, (term, command, committed_in) in self.committed.items():
+                later = committed_in < node.current_term and index > node.log.snapshot_index
                 if later and entries.get(index) != (term, command):
-                    return (f"entry {index} (term {term}) was committed but leader "
-                            f"{node.node_id} of term {node.current_term} lacks it")
+                    return (f"entry {index} (term {term}) was committed in term {committed_in} "
+                            f"but leader {node.node_id} of term {node.current_term} lacks it")
         return None
 
     def state_machine_safety(self, sim: Simulation) -> str | None:

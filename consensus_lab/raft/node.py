@@ -121,6 +121,8 @@ class RaftNode(ReplicationMixin, Node):
         elif name == "heartbeat" and self.role == LEADER:
             self.broadcast_append(ctx)
             ctx.set_timer("heartbeat", self.config.heartbeat_interval)
+        elif name == "replicate" and self.role == LEADER:
+            self.broadcast_append(ctx)
 
     def step(self, ctx: Context, src: str, msg: Any) -> None:
         """The rule all servers share (§5.1), then the role's own step function."""
@@ -234,13 +236,14 @@ class RaftNode(ReplicationMixin, Node):
     # ------------------------------------------------------------ persistence
     def persist_state(self, ctx: Context) -> None:
         """Save current_term and voted_for (before replying or sending)."""
-        ctx.persist("current_term", self.current_term)
-        ctx.persist("voted_for", self.voted_for)
+        ctx.persist("current_term", self.current_term, immutable=True)
+        ctx.persist("voted_for", self.voted_for, immutable=True)
 
     def persist_log(self, ctx: Context) -> None:
         """Save the log after the snapshot (entries are frozen: no copy needed)."""
         ctx.persist("log", self.log.as_tuple(), immutable=True)
-        ctx.persist("snapshot_meta", (self.log.snapshot_index, self.log.snapshot_term))
+        ctx.persist("snapshot_meta", (self.log.snapshot_index, self.log.snapshot_term),
+                    immutable=True)
 
     # ------------------------------------------------------------ clients
     def on_request(self, ctx: Context, request: ClientRequest) -> None:
@@ -259,7 +262,7 @@ class RaftNode(ReplicationMixin, Node):
             return -1, self.current_term, False
         index = self.log.append(LogEntry(term=self.current_term, command=command))
         self.persist_log(ctx)
-        self.broadcast_append(ctx)
+        ctx.set_timer("replicate", 0)  # one AppendEntries round for all commands of this moment
         self.advance_commit(ctx)  # a single-node cluster commits at once
         return index, self.current_term, True
 

@@ -89,15 +89,20 @@ class ReplicationMixin:
             self.send_append(ctx, src)
 
     def advance_commit(self: RaftNode, ctx: Context) -> None:
-        """Commit the highest N held by a majority — if log[N] is of our term (§5.4.2)."""
-        for n in range(self.log.last_index, self.commit_index, -1):
-            if self.config.commit_current_term_only and self.log.term_at(n) != self.current_term:
-                break  # terms only grow along the log: no entry of our term below n
-            holders = 1 + sum(1 for m in self.match_index.values() if m >= n)
-            if holders >= self.quorum():
-                self.commit_index = n
-                self.apply_committed(ctx)
-                return
+        """Commit the highest N held by a majority — if log[N] is of our term (§5.4.2).
+
+        N is the quorum-th largest of the match indexes (ours is our last
+        index). If log[N] is of an older term nothing commits now: terms only
+        grow along a log, so no entry of our term lies below N either.
+        """
+        matched = sorted([self.log.last_index, *self.match_index.values()], reverse=True)
+        n = matched[self.quorum() - 1]
+        if n <= self.commit_index:
+            return
+        if self.config.commit_current_term_only and self.log.term_at(n) != self.current_term:
+            return
+        self.commit_index = n
+        self.apply_committed(ctx)
 
     # ------------------------------------------------------------ follower
     def handle_append_entries(self: RaftNode, ctx: Context, src: str,
@@ -138,6 +143,13 @@ class ReplicationMixin:
 
     def merge_entries(self: RaftNode, prev: int, entries: tuple[Any, ...]) -> bool:
         """Truncate at the first conflict, append the rest; True if the log changed."""
+        if not entries:
+            return False
+        if prev == self.log.last_index:  # the common case: new entries at our end
+            self.log.entries.extend(entries)
+            return True
+        if self.log.term_at(prev + len(entries)) == entries[-1].term:
+            return False  # same index and term as our entry: Log Matching says we have it all
         for offset, entry in enumerate(entries):
             index = prev + 1 + offset
             ours = self.log.term_at(index)
