@@ -19,8 +19,9 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/consensus-lab/kernel.json
 
 # Debian packages the tests use: dot for diagrams, Chromium for the browser
-# tests, etcd for the real-etcd notebook and tests.
-TEST_SYS_PKGS := graphviz chromium etcd-server etcd-client
+# tests, a CJK font so its screenshots show the 繁體中文 terms (not boxes),
+# etcd for the real-etcd notebook and tests.
+TEST_SYS_PKGS := graphviz chromium fonts-wqy-microhei etcd-server etcd-client
 # JupyterLab refuses to run as root without this flag (containers, CI).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 

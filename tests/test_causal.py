@@ -37,7 +37,8 @@ def test_everest_charlie_holds_back_the_answer_until_the_question() -> None:
     sim.run(until=15)
     charlie = sim.nodes["Charlie"]
     assert [m.text for m in charlie.held_back] == [ANSWER]
-    assert charlie.view()["held_back"] == ["Bcast(Bob#1 '8849 m' [Alice:1 Bob:1 Charlie:0])"]
+    assert charlie.view() == {"vc": "[Alice:0 Bob:0 Charlie:1]", "held": "Bob#1",
+                              "delivered": "Charlie#1"}
     assert "waits for Alice#1" in held_back_notes(sim)[0].detail
     sim.stabilize()
     assert delivered_texts(sim)["Charlie"] == [WEATHER, QUESTION, ANSWER]

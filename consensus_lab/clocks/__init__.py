@@ -6,6 +6,8 @@
 * :class:`CausalBroadcastNode` / :class:`NaiveBroadcastNode` — simulator nodes that
   deliver broadcasts in causal order (hold-back buffer) or on receipt.
 * :func:`everest`, :func:`random_broadcasts` — ready-made runs.
+* :func:`causal_events`, :func:`relation` — a run's application events with their
+  vector clocks, and happens-before / concurrent between two of them.
 
 The pure modules (``lamport``, ``vector``, ``causal``) import only the standard
 library; ``broadcast`` and ``scenarios`` also use :mod:`consensus_lab.sim`.
@@ -25,6 +27,18 @@ from consensus_lab.clocks.causal import (
     is_stale,
 )
 from consensus_lab.clocks.errors import ClockError, ClockTypeError
+from consensus_lab.clocks.events import (
+    CausalEvent,
+    causal_events,
+    compare_entries,
+    delivery_label,
+    event_labels,
+    events_table,
+    explain_relation,
+    find_event,
+    relation,
+    vector_text,
+)
 from consensus_lab.clocks.lamport import LamportClock
 from consensus_lab.clocks.scenarios import (
     ANSWER,
@@ -38,16 +52,20 @@ from consensus_lab.clocks.scenarios import (
     causal_order_invariant,
     delivered_texts,
     everest,
+    everest_nodes,
     held_back_notes,
     random_broadcasts,
+    submit_everest,
 )
 from consensus_lab.clocks.vector import Stamp, VectorClock
 
 __all__ = [
-    "ANSWER", "Broadcast", "CausalBroadcastNode", "ClockError", "ClockTypeError",
-    "DeliveryCondition", "EVEREST_NETWORK", "EVEREST_NODES", "LamportClock",
+    "ANSWER", "Broadcast", "CausalBroadcastNode", "CausalEvent", "ClockError",
+    "ClockTypeError", "DeliveryCondition", "EVEREST_NETWORK", "EVEREST_NODES", "LamportClock",
     "NaiveBroadcastNode", "QUESTION", "RANDOM_NETWORK", "Stamp", "VectorClock", "WEATHER",
-    "all_broadcasts", "all_delivered", "blocking_reason", "can_deliver", "causal_order_invariant",
-    "deliver_on_receipt", "delivered_texts", "everest", "format_stamp", "held_back_notes",
-    "is_stale", "random_broadcasts",
+    "all_broadcasts", "all_delivered", "blocking_reason", "can_deliver", "causal_events",
+    "causal_order_invariant", "compare_entries", "deliver_on_receipt", "delivered_texts",
+    "delivery_label", "event_labels", "events_table", "everest", "everest_nodes",
+    "explain_relation", "find_event", "format_stamp", "held_back_notes", "is_stale",
+    "random_broadcasts", "relation", "submit_everest", "vector_text",
 ]

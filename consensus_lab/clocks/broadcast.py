@@ -12,7 +12,8 @@ Theory of operation (Birman, Schiper & Stephenson 1991; DDIA ch. 9, 因果一致
   (:func:`consensus_lab.clocks.causal.can_deliver` by default), repeating
   until none is deliverable — one delivery can release others.
 * **Deliver**: merge the message's vector into the node's clock, append the
-  message to :attr:`CausalBroadcastNode.delivered`, write a trace note, and
+  message to :attr:`CausalBroadcastNode.delivered` (and the local time to
+  ``delivered_at``), write a trace note, and
   run the application's ``replies`` (deliver "How high is Everest?" →
   broadcast "8849 m").
 
@@ -93,6 +94,8 @@ class CausalBroadcastNode(Node):
         # Invariant: after every handler, no held-back message satisfies `condition`.
         self.held_back: list[Broadcast] = []
         self.delivered: list[Broadcast] = []
+        # Invariant: len(delivered_at) == len(delivered); [k] = local time of delivery k.
+        self.delivered_at: list[int] = []
         self._delivered_ids: set[tuple[str, int]] = set()
 
     # -- handlers -------------------------------------------------------------
@@ -145,6 +148,7 @@ class CausalBroadcastNode(Node):
         if msg.origin != self.node_id:
             self.clock.merge(self.clock_cls(dict(msg.vc)))
         self.delivered.append(msg)
+        self.delivered_at.append(ctx.now)
         self._delivered_ids.add(msg.msg_id)
         ctx.note(f"deliver {msg.origin}#{msg.seq} {msg.text!r} vc={self.clock}")
         if msg.text in self.replies:
@@ -153,9 +157,13 @@ class CausalBroadcastNode(Node):
     # -- display ------------------------------------------------------------------
 
     def view(self) -> dict[str, Any]:
-        """Vector clock, held-back messages and delivered texts (in delivery order)."""
-        return {"vc": str(self.clock), "held_back": [str(m) for m in self.held_back],
-                "delivered": [m.text for m in self.delivered]}
+        """Vector clock, held-back and delivered messages (ids in delivery order), compactly.
+
+        ``{"vc": "[A:1 B:1]", "held": "B#2", "delivered": "A#1 B#1"}`` — short
+        enough for the cluster diagram; ``held_back`` and ``delivered`` hold the messages.
+        """
+        return {"vc": str(self.clock), "held": _ids(self.held_back),
+                "delivered": _ids(self.delivered)}
 
     def describe(self) -> str:
         """``vc=[A:1 B:0] held=[B#1] delivered=2``."""
@@ -171,6 +179,11 @@ class NaiveBroadcastNode(CausalBroadcastNode):
                  replies: Mapping[str, str] | None = None) -> None:
         super().__init__(node_id, peers, clock_cls=clock_cls, condition=deliver_on_receipt,
                          replies=replies)
+
+
+def _ids(messages: list[Broadcast]) -> str:
+    """``"Alice#1 Bob#1"``, or ``"none"``."""
+    return " ".join(f"{m.origin}#{m.seq}" for m in messages) or "none"
 
 
 def _stamp(clock: Any) -> Stamp:

@@ -40,6 +40,27 @@ EVEREST_NETWORK = (Network(latency=(5, 5))
                    .with_link("Charlie", "Bob", latency=(20, 20)))
 
 
+def everest_nodes(factory: NodeFactory = CausalBroadcastNode) -> NodeFactory:
+    """A node factory for the Everest cast: Bob answers the question, the others only listen.
+
+    ``factory`` is a node class (or a ``functools.partial`` of one) that accepts
+    ``replies=``. Use it with :data:`EVEREST_NODES`, :data:`EVEREST_NETWORK` and
+    :func:`submit_everest`, e.g. as a ``SimulationPlayer``'s factory and setup.
+    """
+
+    def make(node_id: str, peers: tuple[str, ...]) -> Node:
+        replies = {QUESTION: ANSWER} if node_id == "Bob" else {}
+        return factory(node_id, peers, replies=replies)
+
+    return make
+
+
+def submit_everest(sim: Simulation) -> None:
+    """Submit the scenario's two client requests: Alice asks, Charlie remarks on the weather."""
+    sim.submit("Alice", "broadcast", value=QUESTION)
+    sim.submit("Charlie", "broadcast", value=WEATHER)
+
+
 def everest(factory: NodeFactory = CausalBroadcastNode, *, seed: int = 0,
             run: bool = True) -> Simulation:
     """The Everest scenario on ``factory`` nodes; stabilized unless ``run=False``.
@@ -49,14 +70,8 @@ def everest(factory: NodeFactory = CausalBroadcastNode, *, seed: int = 0,
     the two client requests are submitted and nothing has fired yet, so a
     notebook can step or ``fire`` events itself.
     """
-
-    def make(node_id: str, peers: tuple[str, ...]) -> Node:
-        replies = {QUESTION: ANSWER} if node_id == "Bob" else {}
-        return factory(node_id, peers, replies=replies)
-
-    sim = Simulation(make, EVEREST_NODES, seed=seed, network=EVEREST_NETWORK)
-    sim.submit("Alice", "broadcast", value=QUESTION)
-    sim.submit("Charlie", "broadcast", value=WEATHER)
+    sim = Simulation(everest_nodes(factory), EVEREST_NODES, seed=seed, network=EVEREST_NETWORK)
+    submit_everest(sim)
     if run:
         sim.stabilize()
     return sim

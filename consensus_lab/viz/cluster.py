@@ -83,7 +83,7 @@ def _node_lines(row: dict[str, Any], description: str, limit: int) -> list[str]:
 
 
 def node_label(node_id: str, row: dict[str, Any], description: str, timers: list[str],
-               *, highlighted: bool = False, limit: int = 32) -> str:
+               *, highlighted: bool = False, limit: int = 36) -> str:
     """The HTML-like label of one node: header, state lines, pending timers."""
     status = str(row.get("status", "up"))
     style = STATUS_STYLES.get(status, STATUS_STYLES["up"])
@@ -211,7 +211,7 @@ def _add_cuts(g: graphviz.Digraph, sim: Any) -> None:
 
 
 def cluster_diagram(sim: Any, highlight: Any = None, *, max_messages: int = 4,
-                    label_limit: int = 32) -> graphviz.Digraph:
+                    label_limit: int = 36) -> graphviz.Digraph:
     """A picture of ``sim`` now: node states, messages in flight, cut links.
 
     ``highlight`` is a node id, a pending event id (the message to deliver

@@ -242,8 +242,14 @@ class LabPage:
         self.server = server
 
     def open(self, notebook: str, timeout_ms: float = 60_000) -> None:
-        """Open `notebook` (path relative to the server root) and wait for its kernel."""
-        self.page.goto(f"{self.server.url}/lab/tree/{notebook}")
+        """Open `notebook` (path relative to the server root) alone and wait for its kernel.
+
+        `?reset` makes JupyterLab clear its saved workspace first. The server
+        lives for the whole session and saves the workspace (open tabs,
+        layout) as a test goes; without the reset, the previous test's
+        notebook would reopen beside this one and tests would not be independent.
+        """
+        self.page.goto(f"{self.server.url}/lab/tree/{notebook}?reset")
         self.page.locator(".jp-NotebookPanel").first.wait_for(timeout=timeout_ms)
         self.wait_kernel_idle(timeout_ms)
 

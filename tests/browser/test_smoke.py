@@ -22,6 +22,7 @@ def test_button_changes_html(jupyter_lab: LabServer, lab_page: LabPage) -> None:
     """Run All renders the widgets; a click reaches the kernel and updates the HTML."""
     jupyter_lab.add_notebook("smoke.ipynb", SMOKE_CELLS)
     lab_page.open("smoke.ipynb")
+    expect(lab_page.page.locator(".jp-NotebookPanel")).to_have_count(1)  # no earlier test's tab
     lab_page.run_all()
     assert lab_page.error_outputs() == []
     first_output = lab_page.page.locator(".jp-OutputArea-output").first
