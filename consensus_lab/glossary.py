@@ -118,4 +118,4 @@ def glossary_table(topics: str | tuple[str, ...] | None = None) -> Any:
 
     rows = [{"English": t.english, "繁體中文": t.zh_tw, "meaning": t.meaning,
              "notebook": t.notebook} for t in terms(topics)]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index("English")

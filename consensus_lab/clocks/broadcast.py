@@ -100,6 +100,20 @@ class CausalBroadcastNode(Node):
 
     # -- handlers -------------------------------------------------------------
 
+    def on_start(self, ctx: Context) -> None:
+        """After a crash, recover the delivery log from stable storage.
+
+        The clock is rebuilt from it (one count per delivered broadcast per
+        origin), so a restarted node neither renumbers its own broadcasts nor
+        delivers a message twice. Messages it held back were in memory only:
+        they are gone, as after a real crash.
+        """
+        for msg, at in ctx.stored.get("delivered", ()):
+            self.delivered.append(msg)
+            self.delivered_at.append(at)
+            self._delivered_ids.add(msg.msg_id)
+            self.clock.increment(msg.origin)
+
     def on_request(self, ctx: Context, request: ClientRequest) -> None:
         """``f="broadcast"``, ``value=text``: broadcast the text; reply with the stamp."""
         if request.f != "broadcast":
@@ -150,6 +164,8 @@ class CausalBroadcastNode(Node):
         self.delivered.append(msg)
         self.delivered_at.append(ctx.now)
         self._delivered_ids.add(msg.msg_id)
+        ctx.persist("delivered", tuple(zip(self.delivered, self.delivered_at, strict=True)),
+                    immutable=True)
         ctx.note(f"deliver {msg.origin}#{msg.seq} {msg.text!r} vc={self.clock}")
         if msg.text in self.replies:
             self.broadcast(ctx, self.replies[msg.text])
