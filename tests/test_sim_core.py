@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consensus_lab.sim import Network, Simulation
+from consensus_lab.sim import ConfigError, Network, Simulation
 from tests.simnodes import Gossip, Ping, Recorder
 
 
@@ -216,3 +216,28 @@ def test_cancelled_timer_is_not_pending() -> None:
     sim._contexts["n1"].set_timer("a", 3)
     sim._contexts["n1"].cancel_timer("a")
     assert sim.pending() == [] and sim.peek() is None and sim.step() is False
+
+
+def test_drop_loses_one_pending_message_and_replays() -> None:
+    net = Network(latency=(1, 9))
+    sim = make(network=net, seed=5)
+    sim.submit("n1", "ping", value=1)
+    sim.run(until=lambda s: len([p for p in s.pending() if p.kind == "deliver"]) == 2,
+            max_steps=10)
+    first, second = [p for p in sim.pending() if p.kind == "deliver"]
+    sim.drop(first.id)
+    sim.stabilize()
+    assert sim.nodes[first.node].received == []  # type: ignore[union-attr]
+    assert sim.nodes[second.node].received == [("n1", 1)]  # type: ignore[union-attr]
+    assert [r.detail for r in sim.trace.filter(kind="drop")] == ["dropped by hand"]
+    copy = Simulation.replay(Recorder, 3, sim.choices, sim.steps, network=net)
+    assert copy.trace.digest() == sim.trace.digest()
+
+
+def test_drop_refuses_a_timer() -> None:
+    sim = make()
+    sim._contexts["n1"].set_timer("a", 3)
+    (timer,) = sim.pending()
+    with pytest.raises(ConfigError, match="is a timer, not a message"):
+        sim.drop(timer.id)
+    assert sim.pending() == [timer]

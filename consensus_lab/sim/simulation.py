@@ -308,18 +308,37 @@ class Simulation(NemesisMixin, ClientsMixin):
         This is the scheduling choice point: a widget's "deliver this
         message next" and the model checker's exploration both use it.
         """
+        entry = self._take_pending(event_id, "fire")
+        self._fire_entry((self.now, *entry[1:]))
+
+    def drop(self, event_id: int) -> None:
+        """Lose the pending message ``event_id`` in the network (RaftScope's "drop").
+
+        Only message deliveries can be dropped; a timer is a node's own
+        business (crash or pause the node instead).
+        """
+        kinds = {e.id: e.kind for e in self.pending()}
+        if kinds.get(event_id, "deliver") != "deliver":
+            raise ConfigError(f"event #{event_id} is a {kinds[event_id]}, not a message; "
+                              "only message deliveries can be dropped")
+        entry = self._take_pending(event_id, "drop")
+        src, msg, msg_id = entry[5]
+        self._drop(entry[4], src, msg_id, msg, "dropped by hand")
+
+    def _take_pending(self, event_id: int, action: str) -> tuple[Any, ...]:
+        """Remove pending event ``event_id`` from the heap (recorded as an input)."""
         found = [i for i, e in enumerate(self._heap) if e[2] == event_id and not self._is_stale(e)]
         if not found:
             ids = ", ".join(str(e.id) for e in self.pending()[:20])
             raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
         i = found[0]
         entry = self._heap[i]
-        self._input("fire", [event_id])
+        self._input(action, [event_id])
         last = self._heap.pop()
         if i < len(self._heap):
             self._heap[i] = last
             heapq.heapify(self._heap)
-        self._fire_entry((self.now, *entry[1:]))
+        return entry
 
     def _fire_entry(self, entry: tuple[Any, ...]) -> None:
         time, _prio, _seq, kind, node, data = entry
