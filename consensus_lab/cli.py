@@ -76,7 +76,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     print("Exercises (grade with: consensus-lab check NAME)")
     for ex in exercises:
-        print(f"  {ex['name']:<18} {ex['title']}  [{ex['notebook']}]")
+        print(f"  {ex['name']:<20} {ex['title']}  [{ex['notebook']}]")
     print("\nNotebooks (open with: consensus-lab lab)")
     for nb in notebooks:
         print(f"  {nb['notebook']:<34} {nb['title']}")

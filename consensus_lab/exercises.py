@@ -33,7 +33,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from consensus_lab.grading import causal_delivery, vector_clock
+from consensus_lab.grading import (
+    causal_delivery,
+    raft_append_entries,
+    raft_commit_rule,
+    raft_request_vote,
+    vector_clock,
+)
 from consensus_lab.grading.base import LOAD_ERROR, TIMEOUT, Check, CheckResult, GradingFailure
 from consensus_lab.grading.outcome import from_exception, passed
 from consensus_lab.grading.report import format_report, report_html
@@ -80,6 +86,21 @@ _EXERCISES: dict[str, Exercise] = {
                  title="Causal delivery (因果一致性): when may a broadcast be delivered?",
                  notebook="notebooks/03-causality.ipynb",
                  checks=causal_delivery.CHECKS),
+        Exercise(name="raft_request_vote", module=raft_request_vote.__name__,
+                 title="Raft's vote (Leader 選舉): stale terms, one vote per term, "
+                 "the election restriction",
+                 notebook="notebooks/05-raft-election.ipynb",
+                 checks=raft_request_vote.CHECKS),
+        Exercise(name="raft_append_entries", module=raft_append_entries.__name__,
+                 title="Raft's AppendEntries (日誌複製): the consistency check, the hint, "
+                 "the merge",
+                 notebook="notebooks/06-raft-replication.ipynb",
+                 checks=raft_append_entries.CHECKS),
+        Exercise(name="raft_commit_rule", module=raft_commit_rule.__name__,
+                 title="Raft's commit rule (安全性保證): a majority, and an entry of the "
+                 "leader's own term",
+                 notebook="notebooks/07-raft-safety.ipynb",
+                 checks=raft_commit_rule.CHECKS),
     )
 }
 
@@ -275,7 +296,7 @@ def list_main(argv: Sequence[str] | None = None) -> int:
     """``consensus-lab list``: one line per exercise with its title and notebook."""
     argparse.ArgumentParser(prog="consensus-lab list").parse_args(argv)
     for ex in list_exercises():
-        sys.stdout.write(f"{ex.name:<18} {ex.title}\n{'':<18} {len(ex.checks)} checks, "
+        sys.stdout.write(f"{ex.name:<20} {ex.title}\n{'':<20} {len(ex.checks)} checks, "
                          f"exercises/{ex.name}.py, {ex.notebook}\n")
     return 0
 

@@ -50,7 +50,8 @@ def test_list_json_names_exercises_and_notebooks(capsys: pytest.CaptureFixture[s
     assert main(["list", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     names = [ex["name"] for ex in listing["exercises"]]
-    assert names == ["vector_clock", "causal_delivery"]
+    assert names == ["vector_clock", "causal_delivery", "raft_request_vote",
+                     "raft_append_entries", "raft_commit_rule"]
     assert all(ex["stub"] == f"exercises/{ex['name']}.py" for ex in listing["exercises"])
     assert isinstance(listing["notebooks"], list)
 

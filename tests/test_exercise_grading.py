@@ -48,11 +48,33 @@ KNOWN_BUGS: dict[str, tuple[str, str]] = {
     "causal_delivery_fifo_only.py": ("other_entries", "the Everest answer"),
     "causal_delivery_key_error.py": ("missing_entries", "KeyError"),
     "causal_delivery_mutates_local.py": ("missing_entries", "must only read its arguments"),
+    "raft_request_vote_index_first.py": ("up_to_date_last_term", "even though it is shorter"),
+    "raft_request_vote_votes_twice.py": ("one_vote_per_term",
+                                         "a second candidate in the same term"),
+    "raft_request_vote_stale_term.py": ("stale_term", "older than ours (5)"),
+    "raft_request_vote_no_restriction.py": ("restriction", "older than our last term 2"),
+    "raft_append_entries_truncate_all.py": ("stale_message", "keep entry 5 too"),
+    "raft_append_entries_hint_prev.py": ("reject_term_mismatch", "expected (False, 2, 3)"),
+    "raft_append_entries_short_log.py": ("reject_too_short", "so it has no entry 1: reject"),
+    "raft_commit_rule_old_terms.py": ("current_term_only", "Figure 8 shows"),
+    "raft_commit_rule_forgets_leader.py": ("leader_counts", "the leader's own copy counts"),
+    "raft_commit_rule_backwards.py": ("never_backwards", "never moves backwards"),
 }
 # failures a simulator run must also catch (with seed / trace), not only the unit checks
 SIM_CATCHES = {
     "causal_delivery_fifo_only.py": ("sweep", "before its cause"),
     "causal_delivery_ignores_sender.py": ("sweep", "before its cause"),
+}
+# Raft bugs a simulated cluster must catch too (a scripted schedule or the seed sweep),
+# reported with the broken property, a seed, the replay call and the trace tail.
+RAFT_SIM_CATCHES = {
+    "raft_request_vote_index_first.py": ("lost_commit", "leader n1 of term 3 lacks it"),
+    "raft_request_vote_no_restriction.py": ("lost_commit", "leader n1 of term 3 lacks it"),
+    "raft_request_vote_votes_twice.py": ("split_vote", "term 1 has two leaders"),
+    "raft_append_entries_truncate_all.py": ("sweep", "broke —"),
+    "raft_append_entries_short_log.py": ("sweep", "accepted, but the log has no entry"),
+    "raft_commit_rule_old_terms.py": ("figure8", "leader n5 of term 4 lacks it"),
+    "raft_commit_rule_backwards.py": ("sweep", "never moves backwards"),
 }
 INFINITE_LOOP = "vector_clock_infinite_loop.py"
 
@@ -99,7 +121,8 @@ def test_every_buggy_file_is_listed() -> None:
 def test_known_bug_is_caught_by_its_check(filename: str) -> None:
     """The named check fails (or errors) with a message that explains this mistake."""
     check_name, phrase = KNOWN_BUGS[filename]
-    results = run_checks(_exercise_of(filename), str(BUGGY / filename), root=REPO, isolate=False)
+    results = run_checks(_exercise_of(filename), str(BUGGY / filename), root=REPO,
+                         only=[check_name], isolate=False)
     caught = _by_check(results)[check_name]
     assert caught.status in ("FAIL", "ERROR"), format_report(results)
     assert phrase in caught.message, format_report(results)
@@ -117,6 +140,36 @@ def test_simulator_check_reports_seed_and_trace(filename: str) -> None:
     assert "INVARIANT" in result.trace and f"seed={result.seed}" in result.replay
     report = format_report([result])
     assert f"seed: {result.seed}" in report and "trace (last lines):" in report
+
+
+@pytest.mark.parametrize("filename", sorted(RAFT_SIM_CATCHES))
+def test_raft_simulator_checks_catch_the_bug_with_seed_and_replay(filename: str) -> None:
+    """A Raft bug plugged into a simulated cluster breaks a safety property (or makes the
+    node stop), and the report carries the seed, the replay call and the trace tail."""
+    check_name, phrase = RAFT_SIM_CATCHES[filename]
+    name = _exercise_of(filename)
+    [result] = run_checks(name, str(BUGGY / filename), root=REPO, only=[check_name],
+                          isolate=False)
+    assert result.status == "FAIL" and phrase in result.message, format_report([result])
+    assert result.seed is not None and result.trace
+    assert result.replay.startswith(f"consensus_lab.grading.{name}.")
+    if check_name == "sweep":
+        assert f"seed={result.seed}" in result.replay
+    report = format_report([result])
+    assert f"seed: {result.seed}" in report and "trace (last lines):" in report
+
+
+def test_raft_replay_helpers_rerun_the_learner_code() -> None:
+    """The replay calls a report shows work: they rerun the scripted schedule or the sweep
+    seed with the chosen answers and raise the same violation."""
+    from consensus_lab.grading import raft_commit_rule, raft_request_vote
+    from consensus_lab.sim import InvariantViolation
+
+    sim = raft_request_vote.lost_commit("solutions")
+    assert sim.nodes["n3"].commit_index == 2  # 'b' survived: n1 did not win
+    assert raft_commit_rule.replay(3, "solutions").now > 0
+    with pytest.raises(InvariantViolation, match="lacks it"):
+        raft_commit_rule.figure8(str(BUGGY / "raft_commit_rule_old_terms.py"))
 
 
 def test_infinite_loop_is_reported_as_timeout() -> None:
@@ -175,7 +228,8 @@ def test_check_main_exit_codes(monkeypatch: pytest.MonkeyPatch,
     assert check_main(["causal_delivery", "--answers", "solutions"]) == 0
     assert "6/6 checks passed" in capsys.readouterr().out
     assert check_main(["--answers", "exercises"]) == 1
-    assert "0/14 checks passed" in capsys.readouterr().out
+    total = sum(len(ex.checks) for ex in list_exercises())
+    assert f"0/{total} checks passed" in capsys.readouterr().out
 
 
 def test_list_and_notebook_front_ends(monkeypatch: pytest.MonkeyPatch,

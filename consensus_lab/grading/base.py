@@ -22,6 +22,7 @@ Status = Literal["PASS", "FAIL", "ERROR", "TIMEOUT"]
 WRONG_RESULT = "wrong_result"  # a rule example gave the wrong answer
 PROPERTY = "property"  # a property failed on a seeded random case
 INVARIANT = "invariant"  # a simulator run broke an invariant
+LIVENESS = "liveness"  # a simulator run made no progress once every fault was healed
 MUTATED_INPUT = "mutated_input"  # the function changed an argument it must only read
 NOT_IMPLEMENTED = "not_implemented"  # the stub still raises NotImplementedError
 EXCEPTION = "exception"  # the learner's code raised an unexpected exception

@@ -8,6 +8,7 @@ microseconds and replays exactly from the seed.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -78,14 +79,23 @@ def terms_agree(sim: Simulation) -> int:
 
 
 def n_committed(sim: Simulation, index: int) -> tuple[int, Any]:
-    """How many live nodes have applied ``index``, and the command there (must agree)."""
+    """How many live nodes have applied ``index``, and the command there (must agree).
+
+    A command compacted into a snapshot is read from the node's ``applied``
+    record (6.5840's harness remembers what each applyCh delivered), so
+    ``one`` still recognises its command right after a snapshot covers it.
+    """
     count, seen = 0, []
     for node in raft_nodes(sim).values():
         if node.last_applied < index:
             continue
         count += 1
-        if node.log.snapshot_index < index:  # else compacted into the snapshot
+        if node.log.snapshot_index < index:
             seen.append(node.log.entry(index).command)
+        else:  # ``applied`` is sorted by index, with gaps where a snapshot was installed
+            at = bisect_left(node.applied, (index,))
+            if at < len(node.applied) and node.applied[at][0] == index:
+                seen.append(node.applied[at][2])
     if any(command != seen[0] for command in seen):
         raise SimulationError(f"index {index} holds different commands: {seen!r}")
     return count, (seen[0] if seen else None)

@@ -10,21 +10,57 @@
 :class:`RaftInvariants` keeps what it has seen (leaders per term, committed
 entries, applied commands) across the whole run, so a property is checked
 against history, not only against the present state.
+
+Theory of operation: the checks run after every event, so each one looks
+only at what changed since the last look. A :class:`_LogWatch` per node
+incarnation remembers the log object, its ``rewrites`` count and its last
+entry; while those hold, the log only grew at its end and only the new
+entries need checking. Log Matching is checked through a registry of every
+``(index, term)`` ever seen, with its command and the term of the entry
+before it: two logs holding ``(index, term)`` agree on everything up to
+``index`` exactly when every such pair has one command and one predecessor
+term (induction on the index). An entry's commit term is the term of the
+node that first showed it committed — the leader that committed it, since
+the check runs after every event — and Leader Completeness concerns the
+leaders of *later* terms only (a deposed leader of an earlier term may
+still believe it leads, and rightly lacks the entry).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..sim import Simulation
 from .log import RaftLog
+from .messages import LogEntry
 from .node import LEADER, RaftNode
 
 
-def _entries(log: RaftLog) -> dict[int, tuple[int, Any]]:
-    """Index -> (term, command) for the entries after the snapshot."""
-    base = log.snapshot_index
-    return {base + 1 + i: (e.term, e.command) for i, e in enumerate(log.entries)}
+@dataclass(slots=True)
+class _LogWatch:
+    """What a node's log looked like at the last check."""
+
+    log: RaftLog
+    rewrites: int
+    snapshot_index: int
+    last_index: int
+    last_entry: LogEntry | None
+
+    @classmethod
+    def of(cls, log: RaftLog) -> _LogWatch:
+        return cls(log, log.rewrites, log.snapshot_index, log.last_index,
+                   log.entries[-1] if log.entries else None)
+
+    def appended_from(self, log: RaftLog) -> int:
+        """The first index that may differ from last time (only appends: last + 1)."""
+        unchanged = (log is self.log and log.rewrites == self.rewrites
+                     and log.snapshot_index == self.snapshot_index
+                     and log.last_index >= self.last_index
+                     and (self.last_entry is None
+                          or log.entries[self.last_index - log.snapshot_index - 1]
+                          is self.last_entry))
+        return self.last_index + 1 if unchanged else log.snapshot_index + 1
 
 
 class RaftInvariants:
@@ -32,8 +68,18 @@ class RaftInvariants:
 
     def __init__(self) -> None:
         self.leader_of_term: dict[int, str] = {}
-        self.leader_logs: dict[tuple[str, int], tuple[Any, ...]] = {}
-        self.committed: dict[int, tuple[int, Any, int]] = {}  # index -> (term, cmd, commit term)
+        # leader append-only: (node, term) -> a copy of its log while it leads
+        self.leader_logs: dict[tuple[str, int], _Mirror] = {}
+        # log matching: (index, term) -> (command, term of the entry before)
+        self.entry_ids: dict[tuple[int, int], tuple[Any, int]] = {}
+        self.watches: dict[tuple[str, int], _LogWatch] = {}
+        # leader completeness
+        self.committed: dict[int, tuple[int, Any]] = {}  # index -> (term, command)
+        self.commit_term: dict[int, int] = {}  # index -> term in which it was committed
+        self.commit_order: list[int] = []
+        self.commit_seen: dict[tuple[str, int], int] = {}
+        self.leader_checked: dict[tuple[str, int], int] = {}  # position in commit_order
+        # state machine safety
         self.applied: dict[int, tuple[str, Any]] = {}
         self.seen_applied: dict[tuple[str, int], int] = {}
 
@@ -61,54 +107,90 @@ class RaftInvariants:
 
     def leader_append_only(self, sim: Simulation) -> str | None:
         """A leader's log only grows while it leads its term (§5.3)."""
+        leading = set()
         for node in self._nodes(sim):
             if node.role != LEADER:
                 continue
             key = (node.node_id, node.current_term)
-            now = (node.log.snapshot_index, node.log.as_tuple())
+            leading.add(key)
             before = self.leader_logs.get(key)
-            if before is not None and not _extends(before, now):
+            if before is not None and not before.kept_by(node.log):
                 return f"leader {node.node_id} of term {node.current_term} changed its own log"
-            self.leader_logs[key] = now
+            if before is not None and before.only_grew(node.log):
+                before.entries.extend(node.log.entries[len(before.entries):])
+            else:
+                self.leader_logs[key] = _Mirror.of(node.log)
+        for key in [k for k in self.leader_logs if k not in leading]:
+            del self.leader_logs[key]  # a node never leads the same term twice
         return None
+
+    def _appended_from(self, sim: Simulation, node: RaftNode) -> int:
+        """First index of ``node``'s log to check again; updates its watch."""
+        key = (node.node_id, sim.incarnation(node.node_id))
+        watch = self.watches.get(key)
+        start = node.log.snapshot_index + 1 if watch is None else watch.appended_from(node.log)
+        self.watches[key] = _LogWatch.of(node.log)
+        return start
 
     def log_matching(self, sim: Simulation) -> str | None:
         """Same index and term ⇒ same entries up to there (§5.3)."""
-        logs = [(n.node_id, _entries(n.log)) for n in self._nodes(sim)]
-        for i, (a_id, a) in enumerate(logs):
-            for b_id, b in logs[i + 1:]:
-                common = [k for k in a if k in b and a[k][0] == b[k][0]]
-                if not common:
-                    continue
-                top = max(common)
-                for k in range(top, 0, -1):
-                    if k in a and k in b and a[k] != b[k]:
-                        return (f"{a_id} and {b_id} agree on the term at index {top} but "
-                                f"differ at index {k}: {a[k]} vs {b[k]}")
+        for node in self._nodes(sim):
+            log = node.log
+            start = self._appended_from(sim, node)
+            prev_term = log.term_at(start - 1) or 0
+            for index in range(start, log.last_index + 1):
+                entry = log.entries[index - log.snapshot_index - 1]
+                seen = self.entry_ids.setdefault((index, entry.term), (entry.command, prev_term))
+                if seen != (entry.command, prev_term):
+                    return (f"{node.node_id} holds entry {index} of term {entry.term} as "
+                            f"{entry.command!r} after term {prev_term}, but another log had "
+                            f"{seen[0]!r} after term {seen[1]}")
+                prev_term = entry.term
         return None
 
     def leader_completeness(self, sim: Simulation) -> str | None:
-        """An entry committed in term T is in the log of every leader of a term > T (§5.4).
-
-        The term in which an entry was committed is taken as the term of the
-        first node seen holding it as committed: a leader elected before the
-        commit (a stale leader of an older term) need not have it.
-        """
+        """Every committed entry is in every later leader's log (§5.4)."""
         nodes = self._nodes(sim)
         for node in nodes:
-            entries = _entries(node.log)
-            for index in range(node.log.snapshot_index + 1, node.commit_index + 1):
-                if index not in self.committed:
-                    self.committed[index] = (*entries[index], node.current_term)
+            problem = self._record_commits(sim, node)
+            if problem:
+                return problem
         for node in nodes:
             if node.role != LEADER:
                 continue
-            entries = _entries(node.log)
-            for index, (term, command, committed_in) in self.committed.items():
-                later = committed_in < node.current_term and index > node.log.snapshot_index
-                if later and entries.get(index) != (term, command):
-                    return (f"entry {index} (term {term}) was committed in term {committed_in} "
-                            f"but leader {node.node_id} of term {node.current_term} lacks it")
+            key = (node.node_id, node.current_term)
+            log = node.log
+            for index in self.commit_order[self.leader_checked.get(key, 0):]:
+                if self.commit_term[index] >= node.current_term or index <= log.snapshot_index:
+                    continue
+                term, command = self.committed[index]
+                ours = log.entry(index) if index <= log.last_index else None
+                if ours is None or (ours.term, ours.command) != (term, command):
+                    return (f"entry {index} (term {term}) was committed in term "
+                            f"{self.commit_term[index]} but leader {node.node_id} of term "
+                            f"{node.current_term} lacks it")
+            self.leader_checked[key] = len(self.commit_order)
+        return None
+
+    def _record_commits(self, sim: Simulation, node: RaftNode) -> str | None:
+        """Remember the entries ``node`` newly shows as committed."""
+        log = node.log
+        if node.commit_index > log.last_index:
+            return (f"{node.node_id} has commit_index {node.commit_index} beyond its last "
+                    f"entry {log.last_index}")
+        key = (node.node_id, sim.incarnation(node.node_id))
+        start = max(self.commit_seen.get(key, 0), log.snapshot_index) + 1
+        for index in range(start, node.commit_index + 1):
+            entry = log.entries[index - log.snapshot_index - 1]
+            now = (entry.term, entry.command)
+            first = self.committed.setdefault(index, now)
+            if first is now:
+                self.commit_term[index] = node.current_term
+                self.commit_order.append(index)
+            elif first != now:
+                return (f"index {index} was committed as {first} but {node.node_id} "
+                        f"commits {now} there")
+        self.commit_seen[key] = max(self.commit_seen.get(key, 0), node.commit_index)
         return None
 
     def state_machine_safety(self, sim: Simulation) -> str | None:
@@ -125,11 +207,34 @@ class RaftInvariants:
         return None
 
 
-def _extends(before: tuple[int, tuple[Any, ...]], now: tuple[int, tuple[Any, ...]]) -> bool:
-    """True when log ``now`` keeps every entry of ``before`` (snapshots may compact)."""
-    (b_snap, b_entries), (n_snap, n_entries) = before, now
-    shift = n_snap - b_snap
-    if shift < 0:
-        return False
-    kept = b_entries[shift:]
-    return n_entries[:len(kept)] == kept
+@dataclass(slots=True)
+class _Mirror:
+    """A leader's log as it was at the last check (entries are shared, not copied)."""
+
+    log: RaftLog
+    rewrites: int
+    snapshot_index: int
+    entries: list[LogEntry]
+
+    @classmethod
+    def of(cls, log: RaftLog) -> _Mirror:
+        return cls(log, log.rewrites, log.snapshot_index, list(log.entries))
+
+    def only_grew(self, log: RaftLog) -> bool:
+        """Same log object, nothing removed or replaced since (RaftLog.rewrites)."""
+        return (log is self.log and log.rewrites == self.rewrites
+                and log.snapshot_index == self.snapshot_index
+                and len(log.entries) >= len(self.entries)
+                and (not self.entries
+                     or log.entries[len(self.entries) - 1] is self.entries[-1]))
+
+    def kept_by(self, log: RaftLog) -> bool:
+        """True when ``log`` keeps every entry seen before (compaction may hide some)."""
+        if self.only_grew(log):
+            return True
+        shift = log.snapshot_index - self.snapshot_index
+        if shift < 0 or log.last_index < self.snapshot_index + len(self.entries):
+            return False
+        if shift >= len(self.entries):
+            return True
+        return log.entries[:len(self.entries) - shift] == self.entries[shift:]

@@ -30,6 +30,9 @@ class Command:
     def __post_init__(self) -> None:
         if self.op not in OPS:
             raise ValueError(f"unknown command op {self.op!r}; allowed: {', '.join(OPS)}")
+        if self.op == "cas" and not (isinstance(self.value, tuple | list)
+                                     and len(self.value) == 2):
+            raise ValueError(f"cas needs value=(expected, new), got {self.value!r}")
 
     def __str__(self) -> str:
         if self.op == "noop":

@@ -8,6 +8,10 @@ consistency check of the very first AppendEntries always passes.
 Invariant: ``snapshot_index <= last_index`` and
 ``entries[i - snapshot_index - 1]`` is entry ``i`` for every
 ``snapshot_index < i <= last_index``.
+
+``rewrites`` counts the changes that remove or replace entries (truncate,
+compact, reset); between two equal counts the log only grew at its end, so
+the safety invariants check just the new entries instead of the whole log.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class RaftLog:
         self.entries: list[LogEntry] = list(entries)
         self.snapshot_index = snapshot_index
         self.snapshot_term = snapshot_term
+        self.rewrites = 0  # bumped by every change other than append
 
     @property
     def last_index(self) -> int:
@@ -69,6 +74,7 @@ class RaftLog:
     def truncate_from(self, index: int) -> None:
         """Delete entry ``index`` and everything after it (§5.3, conflict)."""
         del self.entries[index - self.snapshot_index - 1:]
+        self.rewrites += 1
 
     def first_index_of_term(self, index: int) -> int:
         """The first index of the run of entries with the same term as ``index``."""
@@ -91,6 +97,13 @@ class RaftLog:
         keep_from = index - self.snapshot_index
         self.entries = self.entries[keep_from:] if keep_from <= len(self.entries) else []
         self.snapshot_index, self.snapshot_term = index, term
+        self.rewrites += 1
+
+    def reset(self, index: int, term: int) -> None:
+        """Discard every entry: the log is now only a snapshot up to ``index`` (§7)."""
+        self.entries = []
+        self.snapshot_index, self.snapshot_term = index, term
+        self.rewrites += 1
 
     def as_tuple(self) -> tuple[LogEntry, ...]:
         """The entries after the snapshot, as an immutable tuple (for persisting)."""
@@ -100,7 +113,16 @@ class RaftLog:
         return len(self.entries)
 
     def __str__(self) -> str:
+        return self.short(count=len(self.entries))
+
+    def short(self, count: int = 8) -> str:
+        """The terms of the last ``count`` entries, e.g. ``[snap 1/4] +12 3 3 4``
+        (12 entries left out): a trace label that stays small on long logs."""
         prefix = ""
         if self.snapshot_index:
             prefix = f"[snap {self.snapshot_term}/{self.snapshot_index}] "
-        return prefix + " ".join(str(e.term) for e in self.entries)
+        hidden = len(self.entries) - count
+        if hidden > 0:
+            prefix += f"+{hidden} "
+        shown = self.entries[-count:] if count else []
+        return prefix + " ".join(str(e.term) for e in shown)

@@ -81,7 +81,10 @@ class AppendEntriesReply:
     6.5840's XTerm/XIndex/XLen): ``conflict_term`` is the term of the
     follower's entry at ``prev_log_index`` (0 if it has none there),
     ``conflict_index`` the first index of that term in its log, or its log
-    length + 1 when the log is too short.
+    length + 1 when the log is too short. ``rejected_index`` is the
+    ``prev_log_index`` that failed the check (etcd's rejected ``Index``): it
+    lets the leader back up one entry without the hint (Figure 2's
+    "decrement nextIndex") and recognise a stale rejection.
     """
 
     term: int
@@ -89,6 +92,7 @@ class AppendEntriesReply:
     match_index: int = 0
     conflict_term: int = 0
     conflict_index: int = 0
+    rejected_index: int = 0
 
     def __str__(self) -> str:
         if self.success:

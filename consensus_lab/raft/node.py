@@ -41,6 +41,18 @@ from .replication import ReplicationMixin
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
 
+#: The role state machine of Figure 4 of the paper: (from, event, to). The
+#: become_* methods implement exactly these edges; the election notebook
+#: draws its diagram from this table (and a test checks the code against it).
+TRANSITIONS: tuple[tuple[str, str, str], ...] = (
+    (FOLLOWER, "election timeout: start election", CANDIDATE),
+    (CANDIDATE, "election timeout: new election", CANDIDATE),
+    (CANDIDATE, "votes from a majority", LEADER),
+    (CANDIDATE, "AppendEntries from this term's leader, or a higher term", FOLLOWER),
+    (LEADER, "message with a higher term", FOLLOWER),
+    (FOLLOWER, "message with a higher term: adopt it", FOLLOWER),
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RaftConfig:
@@ -95,6 +107,7 @@ class RaftNode(ReplicationMixin, Node):
         self.votes: set[str] = set()
         self.next_index: dict[str, int] = {}
         self.match_index: dict[str, int] = {}
+        self.probing: set[str] = set()  # followers whose last answer was a rejection
         self._step: Callable[[Context, str, Any], None] = self._step_follower
 
     # ------------------------------------------------------------ life cycle
@@ -109,6 +122,7 @@ class RaftNode(ReplicationMixin, Node):
         self.store = KVStore.restore(self.snapshot_data)
         self.commit_index = self.last_applied = snap_index
         self.become_follower(ctx, self.current_term, None)
+        self.reset_election_timer(ctx)
 
     def on_message(self, ctx: Context, src: str, msg: Any) -> None:
         """Every message goes through :meth:`step`."""
@@ -134,18 +148,31 @@ class RaftNode(ReplicationMixin, Node):
             self.become_follower(ctx, term, leader)
         if isinstance(msg, RequestVote):
             self.handle_request_vote(ctx, src, msg)
+        elif term < self.current_term and isinstance(msg, AppendEntries | InstallSnapshot):
+            # Figure 2, in every role: "Reply false if term < currentTerm", so a
+            # deposed leader learns the new term even from a candidate or leader.
+            self._step_follower(ctx, src, msg)
         else:
             self._step(ctx, src, msg)
 
     # ------------------------------------------------------------ roles
     def become_follower(self, ctx: Context, term: int, leader: str | None) -> None:
-        """Follow ``leader`` (if known) in ``term``."""
+        """Follow ``leader`` (if known) in ``term``.
+
+        The election timer is *not* reset here (a deposed leader, which had
+        none, gets one): Figure 2 resets it only on AppendEntries from the
+        current leader, on granting a vote and on starting an election.
+        Resetting it on every higher term lets candidates that cannot win
+        (stale logs) keep the up-to-date servers from ever standing.
+        """
+        was_leader = self.role == LEADER
         if term != self.current_term:
             self.current_term, self.voted_for = term, None
             self.persist_state(ctx)
         self.role, self.leader_id, self._step = FOLLOWER, leader, self._step_follower
         ctx.cancel_timer("heartbeat")
-        self.reset_election_timer(ctx)
+        if was_leader:
+            self.reset_election_timer(ctx)
 
     def become_candidate(self, ctx: Context) -> None:
         """Start an election: new term, vote for self, ask everyone (§5.2)."""
@@ -166,6 +193,7 @@ class RaftNode(ReplicationMixin, Node):
         self.role, self.leader_id, self._step = LEADER, self.node_id, self._step_leader
         self.next_index = dict.fromkeys(self.peers, self.log.last_index + 1)
         self.match_index = dict.fromkeys(self.peers, 0)
+        self.probing = set()
         ctx.cancel_timer("election")
         ctx.note(f"leader of term {self.current_term}")
         self.broadcast_append(ctx)
@@ -247,12 +275,20 @@ class RaftNode(ReplicationMixin, Node):
 
     # ------------------------------------------------------------ clients
     def on_request(self, ctx: Context, request: ClientRequest) -> None:
-        """A client command: only the leader takes it; others say who leads."""
+        """A client command: only the leader takes it; others say who leads.
+
+        A malformed command fails at once with the reason (it must never
+        reach the log, where every node would choke on it when applying).
+        """
+        try:
+            command = Command(client=request.client, seq=request.id, op=request.f,
+                              key=request.key, value=request.value)
+        except ValueError as error:
+            ctx.reply(request, {"error": str(error)}, ok=False)
+            return
         if self.role != LEADER:
             ctx.reply(request, {"error": "not leader", "leader": self.leader_id}, ok=False)
             return
-        command = Command(client=request.client, seq=request.id, op=request.f,
-                          key=request.key, value=request.value)
         index, _, _ = self.submit(ctx, command)
         self.pending[index] = (request, self.current_term)
 
@@ -273,6 +309,6 @@ class RaftNode(ReplicationMixin, Node):
                 "commit": self.commit_index, "applied": self.last_applied}
 
     def describe(self) -> str:
-        """A one-line label: ``leader t=3 log=1 1 3 c=2``."""
-        return (f"{self.role} t={self.current_term} log={self.log} "
+        """A one-line label: ``leader t=3 log=1 1 3 c=2`` (the log's last 8 terms)."""
+        return (f"{self.role} t={self.current_term} log={self.log.short()} "
                 f"c={self.commit_index}")

@@ -4,7 +4,12 @@ Leader side: ``broadcast_append`` sends every follower the entries from its
 ``next_index`` on (or a snapshot when those entries are compacted), and
 moves ``next_index`` forward optimistically, so each entry is sent to each
 follower about once. A rejection carries the fast-backup hint and the
-leader jumps ``next_index`` back a whole term at a time.
+leader jumps ``next_index`` back a whole term at a time (one entry at a
+time with ``fast_backup=False``). After a rejection the follower is
+*probing* (etcd's probe state): ``next_index`` stays put until a success,
+heartbeats repeat the same probe, and a rejection of any other index is
+stale and ignored — otherwise every pipelined or duplicated rejection would
+back up again and undo progress.
 
 Follower side: ``handle_append_entries`` is the AppendEntries receiver of
 Figure 2: consistency check on ``prev_log_index``/``prev_log_term``,
@@ -53,7 +58,8 @@ class ReplicationMixin:
             term=self.current_term, leader_id=self.node_id, prev_log_index=prev,
             prev_log_term=self.log.term_at(prev) or 0, entries=entries,
             leader_commit=self.commit_index))
-        self.next_index[peer] = next_index + len(entries)  # optimistic pipelining
+        if peer not in self.probing:
+            self.next_index[peer] = next_index + len(entries)  # optimistic pipelining
 
     def handle_append_reply(self: RaftNode, ctx: Context, src: str,
                             msg: AppendEntriesReply) -> None:
@@ -62,17 +68,24 @@ class ReplicationMixin:
             if msg.match_index > self.match_index[src]:
                 self.match_index[src] = msg.match_index
                 self.advance_commit(ctx)
+            if msg.match_index + 1 >= self.next_index[src]:
+                self.probing.discard(src)  # the probe matched: pipeline again
             self.next_index[src] = max(self.next_index[src], msg.match_index + 1)
             if self.next_index[src] <= self.log.last_index:
                 self.send_append(ctx, src)
             return
+        stale = msg.rejected_index <= self.match_index[src] or (
+            src in self.probing and msg.rejected_index != self.next_index[src] - 1)
+        if stale:
+            return  # answers a message sent before what we know now
+        self.probing.add(src)
         self.next_index[src] = max(self.match_index[src] + 1, self.backed_up_index(src, msg))
         self.send_append(ctx, src)
 
     def backed_up_index(self: RaftNode, src: str, msg: AppendEntriesReply) -> int:
         """Where to retry after a rejection: a whole term back with the hint."""
         if not self.config.fast_backup:
-            return min(self.next_index[src], msg.conflict_index) - 1
+            return msg.rejected_index  # Figure 2: "decrement nextIndex and retry"
         if msg.conflict_term:
             last = self.log.last_index_of_term(msg.conflict_term)
             if last is not None:
@@ -84,6 +97,7 @@ class ReplicationMixin:
         """The follower has our snapshot: continue with the entries after it."""
         self.match_index[src] = max(self.match_index[src], msg.match_index)
         self.next_index[src] = max(self.next_index[src], msg.match_index + 1)
+        self.probing.discard(src)
         self.advance_commit(ctx)
         if self.next_index[src] <= self.log.last_index:
             self.send_append(ctx, src)
@@ -113,11 +127,11 @@ class ReplicationMixin:
             return
         self.leader_id = src
         self.reset_election_timer(ctx)
-        prev, entries = msg.prev_log_index, msg.entries
+        prev, prev_term, entries = msg.prev_log_index, msg.prev_log_term, msg.entries
         if prev < self.log.snapshot_index:  # the prefix is in our snapshot: committed, equal
             entries = entries[self.log.snapshot_index - prev:]
-            prev = self.log.snapshot_index
-        rejection = self.consistency_check(prev, msg.prev_log_term)
+            prev, prev_term = self.log.snapshot_index, self.log.snapshot_term
+        rejection = self.consistency_check(prev, prev_term)
         if rejection is not None:
             ctx.send(src, rejection)
             return
@@ -136,10 +150,12 @@ class ReplicationMixin:
         if ours == prev_term:
             return None
         if ours is None:  # our log is too short
-            return AppendEntriesReply(term=self.current_term, success=False,
-                                      conflict_term=0, conflict_index=self.log.last_index + 1)
+            return AppendEntriesReply(term=self.current_term, success=False, conflict_term=0,
+                                      conflict_index=self.log.last_index + 1,
+                                      rejected_index=prev)
         return AppendEntriesReply(term=self.current_term, success=False, conflict_term=ours,
-                                  conflict_index=self.log.first_index_of_term(prev))
+                                  conflict_index=self.log.first_index_of_term(prev),
+                                  rejected_index=prev)
 
     def merge_entries(self: RaftNode, prev: int, entries: tuple[Any, ...]) -> bool:
         """Truncate at the first conflict, append the rest; True if the log changed."""
@@ -176,7 +192,7 @@ class ReplicationMixin:
             if self.log.last_index >= index and self.log.term_at(index) == term:
                 self.log.compact(index, term)  # keep the entries after the snapshot
             else:
-                self.log.entries, self.log.snapshot_index, self.log.snapshot_term = [], index, term
+                self.log.reset(index, term)  # "discard the entire log"
             self.snapshot_data = msg.data
             self.store = KVStore.restore(msg.data)
             self.commit_index = self.last_applied = index

@@ -1,0 +1,15 @@
+"""Buggy: compares the log lengths before the last terms, so a long stale log wins votes."""
+
+
+def log_up_to_date(my_last_term, my_last_index, cand_last_term, cand_last_index):
+    if cand_last_index != my_last_index:
+        return cand_last_index > my_last_index
+    return cand_last_term >= my_last_term
+
+
+def grant_vote(current_term, voted_for, my_last_term, my_last_index, req):
+    if req.term < current_term:
+        return False
+    if voted_for not in (None, req.candidate_id):
+        return False
+    return log_up_to_date(my_last_term, my_last_index, req.last_log_term, req.last_log_index)

@@ -1,0 +1,240 @@
+"""Helpers shared by the Raft tests (not part of the library).
+
+* :class:`FakeContext` records every effect a node emits, in order, so a
+  paper-rule test can assert the exact effects of one message.
+* ``node_with(...)`` builds a :class:`RaftNode` from "persisted" state, the
+  way the simulator restarts one.
+* ``disconnect`` / ``connect`` / ``set_disconnected`` mimic the 6.5840
+  harness: a disconnected server can neither send nor receive.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from consensus_lab.raft import LEADER, LogEntry, RaftConfig, RaftNode, RequestVoteReply
+from consensus_lab.sim import ClientRequest, Simulation
+
+
+class FakeContext:
+    """A Context that only records: ("send", dst, msg), ("persist", key, value),
+    ("timer", name, after), ("cancel", name), ("reply", request, value, ok), ("note", text)."""
+
+    def __init__(self, node_id: str = "n1", peers: tuple[str, ...] = ("n2", "n3"),
+                 stored: Mapping[str, Any] | None = None, seed: int = 0) -> None:
+        self.node_id = node_id
+        self.peers = peers
+        self.now = 0
+        self.rng = random.Random(seed)
+        self.storage: dict[str, Any] = dict(stored or {})
+        self.effects: list[tuple[Any, ...]] = []
+
+    @property
+    def stored(self) -> Mapping[str, Any]:
+        return MappingProxyType(copy.deepcopy(self.storage))
+
+    def send(self, dst: str, msg: Any) -> None:
+        self.effects.append(("send", dst, msg))
+
+    def broadcast(self, msg: Any) -> None:
+        for dst in self.peers:
+            self.send(dst, msg)
+
+    def set_timer(self, name: str, after: int) -> None:
+        self.effects.append(("timer", name, after))
+
+    def cancel_timer(self, name: str) -> None:
+        self.effects.append(("cancel", name))
+
+    def persist(self, key: str, value: Any, *, immutable: bool = False) -> None:
+        self.storage[key] = value if immutable else copy.deepcopy(value)
+        self.effects.append(("persist", key, value))
+
+    def reply(self, request: ClientRequest, value: Any = None, ok: bool = True) -> None:
+        self.effects.append(("reply", request, value, ok))
+
+    def note(self, text: str) -> None:
+        self.effects.append(("note", text))
+
+    # ---------------------------------------------------------------- views
+    def clear(self) -> None:
+        self.effects.clear()
+
+    def sent(self) -> list[tuple[str, Any]]:
+        """(dst, msg) of every send, in order."""
+        return [(e[1], e[2]) for e in self.effects if e[0] == "send"]
+
+    def kinds(self) -> list[str]:
+        """The effect kinds in order, with the persisted key or timer name:
+        e.g. ["persist:current_term", "timer:election", "send"]."""
+        out = []
+        for e in self.effects:
+            out.append(f"{e[0]}:{e[1]}" if e[0] in ("persist", "timer", "cancel") else e[0])
+        return out
+
+
+def entries(*terms: int, prefix: str = "c", start: int = 1) -> tuple[LogEntry, ...]:
+    """Log entries with the given terms; entry i holds command f"{prefix}{i}"."""
+    return tuple(LogEntry(term=t, command=f"{prefix}{start + i}") for i, t in enumerate(terms))
+
+
+def node_with(term: int = 0, log: Iterable[LogEntry] = (), voted_for: str | None = None,
+              config: RaftConfig | None = None, node_id: str = "n1",
+              peers: tuple[str, ...] = ("n2", "n3"), snapshot: tuple[int, int] | None = None,
+              snapshot_data: Any = None) -> tuple[RaftNode, FakeContext]:
+    """A follower started from this persisted state; the context's effects are cleared."""
+    stored: dict[str, Any] = {"current_term": term, "voted_for": voted_for, "log": tuple(log)}
+    if snapshot is not None:
+        stored["snapshot_meta"] = snapshot
+        stored["snapshot"] = snapshot_data
+    ctx = FakeContext(node_id, peers, stored)
+    node = RaftNode(node_id, peers, config)
+    node.on_start(ctx)
+    ctx.clear()
+    return node, ctx
+
+
+def make_leader(node: RaftNode, ctx: FakeContext) -> None:
+    """Time out, win the election with the first peers' votes; clears the effects."""
+    node.on_timer(ctx, "election")
+    for peer in node.peers:
+        if node.role == LEADER:
+            break
+        node.step(ctx, peer, RequestVoteReply(term=node.current_term, vote_granted=True))
+    assert node.role == LEADER
+    ctx.clear()
+
+
+# ------------------------------------------------------------- 6.5840-style links
+def disconnected(sim: Simulation) -> set[str]:
+    """The nodes disconnected by these helpers (kept on the simulation object: a node
+    cut off from everyone because all the others are disconnected is not itself)."""
+    return set(getattr(sim, "test_disconnected", ()))
+
+
+def set_disconnected(sim: Simulation, down: Iterable[str]) -> None:
+    """Exactly the nodes in ``down`` are cut from everyone (6.5840's disconnect)."""
+    down = set(down)
+    sim.test_disconnected = frozenset(down)  # type: ignore[attr-defined]
+    cut = {(a, b) for a in sim.node_ids for b in sim.node_ids
+           if a != b and (a in down or b in down)}
+    sim.set_network(sim.network.with_blocked(cut))
+
+
+def disconnect(sim: Simulation, *nodes: str) -> None:
+    set_disconnected(sim, disconnected(sim) | set(nodes))
+
+
+def connect(sim: Simulation, *nodes: str) -> None:
+    set_disconnected(sim, disconnected(sim) - set(nodes))
+
+
+def logs(sim: Simulation) -> dict[str, list[tuple[int, Any]]]:
+    """Each live node's log entries after its snapshot as (term, command)."""
+    return {i: [(e.term, e.command) for e in n.log.entries]
+            for i, n in sim.nodes.items() if n is not None}
+
+
+def wait_applied(sim: Simulation, index: int, count: int, within: int = 5_000) -> Any:
+    """Run until ``count`` nodes applied ``index`` (6.5840's wait); returns the command."""
+    from consensus_lab.raft import n_committed
+
+    deadline = sim.now + within
+    while True:
+        got, command = n_committed(sim, index)
+        if got >= count:
+            return command
+        if sim.now >= deadline:
+            break
+        sim.run(until=sim.now + 20)
+    raise AssertionError(f"index {index} applied on {n_committed(sim, index)[0]} < {count} "
+                         f"nodes by t={sim.now} (seed {sim.seed})")
+
+
+def peer_of(sim: Simulation, node: str, k: int) -> str:
+    """6.5840's ``(leader + k) % servers`` on node ids."""
+    ids = sim.node_ids
+    return ids[(ids.index(node) + k) % len(ids)]
+
+
+class Clients:
+    """6.5840 churn-style clients, in virtual time.
+
+    Each client keeps one value in flight: it submits it to the first live
+    node that accepts it as leader (stale leaders included, as in 6.5840),
+    then watches that index. When some node has applied the index, the
+    client "saw" the outcome: its own value there goes into ``seen`` as
+    (index, value). After ``give_up_after`` ms without an outcome, or when
+    another value took the index, it moves on to a new value — or, with
+    ``retry``, submits the same value again (6.5840's ``one(..., true)``).
+    With ``limit`` a client stops after that many values were seen.
+    ``step()`` is called between short ``sim.run``s.
+    """
+
+    def __init__(self, sim: Simulation, count: int = 3, give_up_after: int = 1_000,
+                 retry: bool = False, limit: int | None = None) -> None:
+        self.sim = sim
+        self.names = [f"c{i}" for i in range(1, count + 1)]
+        self.give_up_after = give_up_after
+        self.retry = retry
+        self.limit = limit
+        self.numbers = dict.fromkeys(self.names, 0)  # client -> its current value's number
+        self.done_count = dict.fromkeys(self.names, 0)
+        self.waiting: dict[str, tuple[str, int, int]] = {}  # client -> (value, index, since)
+        self.seen: list[tuple[int, str]] = []
+        self.submitted = 0
+
+    @property
+    def done(self) -> bool:
+        return self.limit is not None and all(
+            n >= self.limit for n in self.done_count.values())
+
+    def step(self) -> None:
+        from consensus_lab.raft import n_committed, submit
+
+        sim = self.sim
+        for name in self.names:
+            if name in self.waiting:
+                value, index, since = self.waiting[name]
+                count, command = n_committed(sim, index)
+                if count and command == value:
+                    self.seen.append((index, value))
+                    self.done_count[name] += 1
+                elif not count and sim.now - since <= self.give_up_after:
+                    continue
+                del self.waiting[name]
+                if not (count and command == value) and self.retry:
+                    self.numbers[name] -= 1  # the same value again
+                continue
+            if self.limit is not None and self.done_count[name] >= self.limit:
+                continue
+            self.numbers[name] += 1
+            value = f"{name}-v{self.numbers[name]}"
+            for node_id in sim.node_ids:
+                if sim.nodes[node_id] is None or node_id in sim.paused:
+                    continue
+                index, _, ok = submit(sim, value, node_id)
+                if ok:
+                    self.submitted += 1
+                    self.waiting[name] = (value, index, sim.now)
+                    break
+            else:
+                self.numbers[name] -= 1  # nobody leads: try this value again later
+
+    def run(self, duration: int, tick: int = 10, until_done: bool = False) -> None:
+        """Let ``duration`` ms pass (or less, once ``done`` with ``until_done``), the
+        clients acting every ``tick`` ms."""
+        end = self.sim.now + duration
+        while self.sim.now < end and not (until_done and self.done):
+            self.sim.run(until=min(end, self.sim.now + tick))
+            self.step()
+
+
+def final_log(sim: Simulation, last_index: int) -> dict[int, Any]:
+    """index -> command for 1..last_index, each applied by every node (6.5840's wait)."""
+    return {index: wait_applied(sim, index, len(sim.node_ids))
+            for index in range(1, last_index + 1)}
