@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consensus_lab.sim import ConfigError, Network, Simulation
+from consensus_lab.sim import ClientRequest, ConfigError, Network, Simulation
 from tests.simnodes import Gossip, Ping, Recorder
 
 
@@ -241,3 +241,18 @@ def test_drop_refuses_a_timer() -> None:
     with pytest.raises(ConfigError, match="is a timer, not a message"):
         sim.drop(timer.id)
     assert sim.pending() == [timer]
+
+
+def test_call_runs_a_node_method_as_a_recorded_input() -> None:
+    net = Network(latency=(3, 3))
+    sim = make(network=net)
+    sim.call("n1", "on_request", ClientRequest(id=99, client="c9", f="save", value=5))
+    sim.stabilize()
+    assert sim.nodes["n1"].durable == 5  # type: ignore[union-attr]
+    copy = Simulation.replay(Recorder, 3, sim.choices, sim.steps, network=net)
+    assert copy.nodes["n1"].durable == 5 and copy.trace.digest() == sim.trace.digest()  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match="Recorder has no method 'explode'"):
+        sim.call("n1", "explode")
+    sim.crash("n2")
+    with pytest.raises(ConfigError, match="cannot call on_timer\\(\\) on n2: it is crashed"):
+        sim.call("n2", "on_timer", "t")

@@ -108,10 +108,9 @@ def submit(sim: Simulation, command: Any, node: str | None = None) -> tuple[int,
         if not found:
             return -1, 0, False
         node = found[0].node_id
-    target = sim.nodes[node]
-    if not isinstance(target, RaftNode):
+    if not isinstance(sim.nodes[node], RaftNode):
         return -1, 0, False
-    return target.submit(sim._contexts[node], command)
+    return sim.call(node, "submit", command)  # recorded: the run replays from its choices
 
 
 def one(sim: Simulation, command: Any, expected: int, retry: bool = True,

@@ -237,7 +237,11 @@ class Simulation(NemesisMixin, ClientsMixin):
     def _apply_recorded_inputs(self) -> None:
         while (item := self._cp.next_input(self.steps)) is not None:
             action, args = item
-            getattr(self, action)(*args)
+            if action == "call":
+                node_id, method, call_args = args
+                self.call(node_id, method, *call_args)
+            else:
+                getattr(self, action)(*args)
 
     def _input(self, action: str, args: list[Any]) -> None:
         """Record an external input (not one made by a scheduled event)."""
@@ -324,6 +328,31 @@ class Simulation(NemesisMixin, ClientsMixin):
         entry = self._take_pending(event_id, "drop")
         src, msg, msg_id = entry[5]
         self._drop(entry[4], src, msg_id, msg, "dropped by hand")
+
+    def call(self, node_id: str, method: str, *args: Any) -> Any:
+        """Call ``node.method(ctx, *args)`` from outside, as a recorded input.
+
+        For test harnesses and notebooks that drive a node directly, like
+        6.5840's ``Start(command)``: the call is recorded (so the run
+        replays from its choices), its effects are not separate inputs, and
+        the invariants are checked right after it.
+        """
+        self._check_node(node_id)
+        target = self.nodes[node_id]
+        if target is None:
+            raise ConfigError(f"cannot call {method}() on {node_id}: it is crashed")
+        handler = getattr(target, method, None)
+        if not callable(handler):
+            raise ConfigError(f"{type(target).__name__} has no method {method!r}")
+        self._input("call", [node_id, method, list(args)])
+        self._in_event = True
+        try:
+            result = handler(self._contexts[node_id], *args)
+        finally:
+            self._in_event = False
+        if self._invariants:
+            self._check_invariants()
+        return result
 
     def _take_pending(self, event_id: int, action: str) -> tuple[Any, ...]:
         """Remove pending event ``event_id`` from the heap (recorded as an input)."""

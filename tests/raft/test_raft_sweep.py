@@ -256,3 +256,19 @@ RaftUnderFaults.TestCase.settings = settings(
     max_examples=12, stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_raft_under_faults = RaftUnderFaults.TestCase
+
+
+def test_runs_driven_by_one_replay_from_their_choices() -> None:
+    """cluster.submit goes through sim.call, a recorded input: replay needs no seed."""
+    from functools import partial
+
+    from consensus_lab.raft import RaftConfig, RaftNode, check_one_leader, one, raft_cluster
+    from consensus_lab.sim import Simulation
+
+    sim = raft_cluster(3, seed=21)
+    check_one_leader(sim)
+    for k in range(3):
+        one(sim, f"v{k}", expected=3)
+    copy = Simulation.replay(partial(RaftNode, config=RaftConfig()), 3, sim.choices, sim.steps,
+                             network=sim.network)
+    assert copy.trace.digest() == sim.trace.digest()
