@@ -103,6 +103,7 @@ class RaftNode(ReplicationMixin, Node):
         self.store = KVStore()
         self.applied: list[tuple[int, int, Any]] = []  # (index, term, command) when keep_applied
         self.pending: dict[int, tuple[ClientRequest, int]] = {}  # index -> (request, term)
+        self.log_dirty = False  # appended entries not yet persisted (leader, within one moment)
         # Volatile state on candidates and leaders.
         self.votes: set[str] = set()
         self.next_index: dict[str, int] = {}
@@ -267,8 +268,14 @@ class RaftNode(ReplicationMixin, Node):
         ctx.persist("current_term", self.current_term, immutable=True)
         ctx.persist("voted_for", self.voted_for, immutable=True)
 
+    def persist_log_if_dirty(self, ctx: Context) -> None:
+        """Persist entries the leader appended since its last write (one write per batch)."""
+        if self.log_dirty:
+            self.persist_log(ctx)
+
     def persist_log(self, ctx: Context) -> None:
         """Save the log after the snapshot (entries are frozen: no copy needed)."""
+        self.log_dirty = False
         ctx.persist("log", self.log.as_tuple(), immutable=True)
         ctx.persist("snapshot_meta", (self.log.snapshot_index, self.log.snapshot_term),
                     immutable=True)
@@ -297,9 +304,13 @@ class RaftNode(ReplicationMixin, Node):
         if self.role != LEADER:
             return -1, self.current_term, False
         index = self.log.append(LogEntry(term=self.current_term, command=command))
-        self.persist_log(ctx)
+        # Written to disk before anything depends on it: the next send, or counting
+        # ourselves towards a majority (see persist_log_if_dirty). Until then a crash
+        # loses it, and nobody has seen it.
+        self.log_dirty = True
         ctx.set_timer("replicate", 0)  # one AppendEntries round for all commands of this moment
-        self.advance_commit(ctx)  # a single-node cluster commits at once
+        if not self.peers:
+            self.advance_commit(ctx)  # a single-node cluster commits at once
         return index, self.current_term, True
 
     # ------------------------------------------------------------ views

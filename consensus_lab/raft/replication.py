@@ -45,6 +45,7 @@ class ReplicationMixin:
 
     def send_append(self: RaftNode, ctx: Context, peer: str) -> None:
         """AppendEntries from ``next_index[peer]``, or InstallSnapshot if compacted."""
+        self.persist_log_if_dirty(ctx)  # persist before any send that depends on it
         next_index = self.next_index[peer]
         if next_index <= self.log.snapshot_index:
             ctx.send(peer, InstallSnapshot(
@@ -109,6 +110,7 @@ class ReplicationMixin:
         index). If log[N] is of an older term nothing commits now: terms only
         grow along a log, so no entry of our term lies below N either.
         """
+        self.persist_log_if_dirty(ctx)  # we count ourselves only with the entries on disk
         matched = sorted([self.log.last_index, *self.match_index.values()], reverse=True)
         n = matched[self.quorum() - 1]
         if n <= self.commit_index:
