@@ -165,3 +165,17 @@ def test_replay_keeps_inputs_made_after_idle_time_passed() -> None:
     copy = Simulation.replay(Recorder, NODES, sim.choices, sim.steps, network=NET)
     assert [op.time for op in copy.history] == [op.time for op in sim.history]
     assert copy.trace.digest() == sim.trace.digest() and copy.now == sim.now
+
+
+def test_recording_with_a_network_change_survives_json() -> None:
+    import json
+
+    sim = Simulation(Gossip, NODES, seed=4, network=NET)
+    sim.run(max_steps=50)
+    sim.set_network(NET.with_defaults(drop=0.5).with_link("n1", "n2", latency=(30, 40)))
+    sim.partition(["n1"])
+    sim.run(max_steps=80)
+    recording = json.loads(json.dumps(sim.choices))
+    copy = Simulation.replay(Gossip, NODES, recording, sim.steps, network=NET)
+    assert copy.trace.digest() == sim.trace.digest()
+    assert copy.network == sim.network

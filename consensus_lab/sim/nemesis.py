@@ -20,7 +20,7 @@ as an event instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .clock import NodeClock
@@ -72,10 +72,12 @@ class NemesisMixin:
         self.network = self.network.with_blocked(())
         self._record("nemesis", "", detail="heal")
 
-    def set_network(self: Simulation, network: Network) -> None:
+    def set_network(self: Simulation, network: Network | Mapping[str, Any]) -> None:
         """Replace the network model (latency, drops, per-link overrides, cuts)."""
+        if isinstance(network, Mapping):  # the recorded form, when replaying
+            network = Network.from_dict(network)
         self._check_network_ids(network)
-        self._input("set_network", [network])
+        self._input("set_network", [network.to_dict()])
         self.network = network
         self._record("nemesis", "", detail="network changed")
 

@@ -128,6 +128,28 @@ class Network:
         """A copy whose cut links are exactly ``blocked``."""
         return self._rebuilt(self.default, self.links, frozenset(blocked))
 
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-able description (the recorded form of a ``set_network`` input)."""
+        def faults(f: LinkFaults) -> dict[str, object]:
+            return {name: getattr(f, name) for name in sorted(_FAULT_NAMES)}
+
+        return {"default": faults(self.default),
+                "links": [[src, dst, faults(f)] for (src, dst), f in sorted(self.links.items())],
+                "blocked": sorted(self.blocked)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Network:
+        """The network ``to_dict`` described (lists accepted where tuples were)."""
+        def faults(raw: object) -> dict[str, object]:
+            fields = dict(raw)  # type: ignore[call-overload]
+            fields["latency"] = tuple(fields["latency"])
+            return fields
+
+        links = {(src, dst): LinkFaults(**faults(f))  # type: ignore[arg-type]
+                 for src, dst, f in data.get("links", [])}  # type: ignore[union-attr]
+        blocked = [tuple(link) for link in data.get("blocked", [])]  # type: ignore[union-attr]
+        return cls(**faults(data["default"]), links=links, blocked=blocked)  # type: ignore[arg-type]
+
     def node_ids_mentioned(self) -> set[str]:
         """Every node id named by an override or a cut link."""
         ids: set[str] = set()
