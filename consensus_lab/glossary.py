@@ -80,9 +80,57 @@ TERMS: tuple[Term, ...] = (
          "consensus", "04-consensus-and-flp"),
     Term("leader election", "Leader 選舉", "Choosing the one node that orders writes.",
          "raft", "05-raft-election"),
+    Term("term", "任期 (Term)",
+         "Raft's logical clock: numbered periods, each with at most one leader; every message "
+         "carries the sender's term and a higher term always wins.", "raft", "05-raft-election"),
+    Term("follower / candidate / leader", "Follower / Candidate / Leader (角色)",
+         "A server's three roles: followers answer, a candidate asks for votes, the leader "
+         "takes client commands and replicates them.", "raft", "05-raft-election"),
+    Term("election timeout", "選舉超時",
+         "How long a follower waits without hearing a leader before it stands for election; "
+         "randomized (150–300 ms).", "raft", "05-raft-election"),
+    Term("RequestVote", "請求投票 (RequestVote)",
+         "The candidate's message “vote for me in term T”; each server votes at most "
+         "once per term.", "raft", "05-raft-election"),
+    Term("majority (quorum)", "多數派 / 多數票",
+         "More than half of all servers (3 of 5); any two majorities share a server.",
+         "raft", "05-raft-election"),
+    Term("split vote", "分票",
+         "Candidates split the votes so none has a majority; a new term starts after another "
+         "timeout.", "raft", "05-raft-election"),
+    Term("heartbeat", "心跳",
+         "An empty AppendEntries the leader sends every 50 ms so followers do not time out.",
+         "raft", "05-raft-election"),
     Term("log replication", "日誌複製", "The leader copies its log to followers.",
          "raft", "06-raft-replication"),
+    Term("log entry", "日誌條目",
+         "One command with the term in which the leader received it, at an index of the log.",
+         "raft", "06-raft-replication"),
+    Term("AppendEntries", "附加日誌 (AppendEntries)",
+         "The leader's message carrying new entries (or none: a heartbeat), the index and term "
+         "before them, and the leader's commit index.", "raft", "06-raft-replication"),
+    Term("commit index", "提交索引 (commitIndex)",
+         "The highest log index known to be committed: stored on a majority by its leader, so "
+         "it will never be lost.", "raft", "06-raft-replication"),
+    Term("last applied", "已應用索引 (lastApplied)",
+         "The highest index applied to the state machine; applied entries are always committed.",
+         "raft", "06-raft-replication"),
+    Term("state machine", "狀態機",
+         "The service the log drives (here a key-value store); every server applies the same "
+         "commands in the same order.", "raft", "06-raft-replication"),
+    Term("snapshot", "快照",
+         "The state machine's state up to an index, replacing that prefix of the log; sent to "
+         "a follower that is too far behind (InstallSnapshot).", "raft", "06-raft-replication"),
     Term("safety", "安全性保證", "Nothing bad ever happens, e.g. a committed entry is never lost.",
+         "raft", "07-raft-safety"),
+    Term("leader completeness", "Leader 完整性",
+         "An entry committed in a term is in the log of every leader of every later term.",
+         "raft", "07-raft-safety"),
+    Term("election restriction", "選舉限制",
+         "Vote only for a candidate whose log is at least as up to date as yours: a higher last "
+         "term, or the same last term and at least as long.", "raft", "07-raft-safety"),
+    Term("state machine safety", "狀態機安全性",
+         "No two servers ever apply different commands at the same log index.",
          "raft", "07-raft-safety"),
     Term("atomic commit", "原子提交", "All participants commit, or all abort.",
          "commit", "09-atomic-commit"),

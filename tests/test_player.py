@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus_lab.sim import ConfigError, Context, Network, Simulation
+from consensus_lab.sim import ConfigError, Context, Network, Simulation, SimulationError
 from consensus_lab.widgets import SimulationPlayer, Timeline
 from tests.simnodes import Gossip, OneShot
 
@@ -156,6 +156,114 @@ def test_fire_rejects_an_event_that_is_not_pending() -> None:
         p.fire(999)
 
 
+def test_drop_button_loses_the_chosen_message_and_replays_it() -> None:
+    p = player()
+    p.step(8)
+    chosen = [e for e in p.sim.pending() if e.kind == "deliver"][-1]
+    p.w["pending"].value = chosen.id
+    assert not p.w["drop-msg"].disabled
+    p.w["drop-msg"].click()
+    dropped = p.sim.trace.filter(kind="drop").records[-1]
+    assert (dropped.node, dropped.peer, dropped.message, dropped.detail) == (
+        chosen.node, chosen.src, chosen.msg, "dropped by hand")
+    assert chosen.id not in {e.id for e in p.sim.pending()}
+    assert [i.action for i in p.timeline.inputs] == ["drop"]
+    p.step(4)
+    digest = p.sim.trace.digest()
+    p.goto(2)
+    p.goto(12)
+    assert p.sim.trace.digest() == digest  # the drop is replayed at step 8
+    sim = direct(8)
+    sim.drop(chosen.id)
+    sim.run(max_steps=4)
+    assert same_run(p.sim, sim)
+
+
+def test_drop_button_is_disabled_for_a_timer() -> None:
+    p = player()
+    timer = next(e for e in p.sim.pending() if e.kind == "timer")
+    p.w["pending"].value = timer.id
+    assert p.w["drop-msg"].disabled
+    with pytest.raises(ConfigError, match="only message deliveries can be dropped"):
+        p.drop(timer.id)
+
+
+def test_time_out_fires_the_nodes_next_timer_now() -> None:
+    p = player()
+    p.step(2)
+    before = p.sim.now
+    mine = [e for e in p.sim.pending() if e.kind == "timer" and e.node == "n3"]
+    p.w["node"].value = "n3"
+    p.w["timeout"].click()
+    last = p.sim.trace.filter(kind="timer").records[-1]
+    assert (last.node, last.detail, last.time) == ("n3", "gossip", before)
+    assert mine[0].id not in {e.id for e in p.sim.pending()}
+    assert p.timeline.moves[-1] == mine[0].id  # an out-of-turn move, replayed on redo
+    p.crash("n3")
+    assert p.w["timeout"].disabled
+    with pytest.raises(SimulationError, match="cannot time out n3: it is crashed"):
+        p.time_out("n3")
+
+
+def test_time_out_prefers_the_election_timer() -> None:
+    class TwoTimers(Gossip):
+        def on_start(self, ctx: Context) -> None:
+            ctx.set_timer("gossip", 3)
+            ctx.set_timer("election", 100)
+
+    p = SimulationPlayer(TwoTimers, 2, views=())
+    p.time_out("n1")
+    assert p.sim.trace.filter(kind="timer").records[-1].detail == "election"
+
+
+def test_extra_views_are_drawn_under_the_cluster_and_follow_the_run() -> None:
+    views = {"told": lambda sim: f"<b>told {sum(n.told for n in sim.nodes.values() if n)}</b>",
+             "broken": lambda sim: 1 / 0}
+    p = player(views=("cluster",), extra_views=views)
+    assert "cl-view-told" in p.w["view-told"]._dom_classes
+    children = p.widget.children
+    assert children.index(p.w["view-told"]) == children.index(p.w["status"]) + 2
+    p.step(12)
+    told = sum(n.told for n in p.sim.nodes.values())
+    assert p.w["view-told"].value == f"<b>told {told}</b>" and told > 0
+    assert "cl-error" in p.w["view-broken"].value and "ZeroDivisionError" in \
+        p.w["view-broken"].value
+    with pytest.raises(ValueError, match="extra view 'cluster' has the name of a built-in"):
+        player(extra_views={"cluster": str})
+
+
+def test_load_applies_a_recorded_runs_inputs() -> None:
+    sim = Simulation(Gossip, 3, seed=4)
+    sim.run(max_steps=5)
+    sim.crash("n2")
+    sim.submit("n1", "noop")
+    sim.run(max_steps=12)
+    delivers = [e for e in sim.pending() if e.kind == "deliver"]
+    assert len(delivers) >= 2
+    sim.fire(delivers[-1].id)
+    sim.drop(delivers[0].id)
+    sim.run(until=sim.now + 7)
+    p = player()
+    p.load(sim.choices["inputs"])
+    p.goto(sim.steps)
+    assert same_run(p.sim, sim)
+    p.goto(3)
+    p.goto(sim.steps)
+    assert same_run(p.sim, sim)
+
+
+def test_submit_is_a_recorded_client_request() -> None:
+    p = player()
+    p.step(2)
+    p.submit("n1", "noop", client="c9")
+    assert [op.process for op in p.sim.history] == ["c9"]
+    p.step(3)
+    p.goto(1)
+    assert len(p.sim.history) == 0
+    p.goto(5)
+    assert [op.type for op in p.sim.history][:1] == ["invoke"]
+
+
 # ----------------------------------------------------------- the nemesis
 def test_node_buttons_crash_restart_pause_resume() -> None:
     p = player()
@@ -277,7 +385,8 @@ def test_every_major_piece_has_a_stable_css_class() -> None:
     p = player(views=("cluster", "spacetime", "tables"))
     for name in ("player", "play", "step", "back", "scrubber", "speed", "seed", "crash",
                  "restart", "pause", "resume", "group", "partition", "heal", "cut", "drop",
-                 "pending", "fire", "status", "cluster", "spacetime", "tables"):
+                 "pending", "fire", "drop-msg", "timeout", "status", "cluster", "spacetime",
+                 "tables"):
         assert f"cl-{name}" in p.w[name]._dom_classes, name
     assert p.widget is p.w["player"]
 

@@ -73,11 +73,11 @@ def _bench_once(commands: int, batch: int, seed: int) -> dict[str, float]:
         if not found:
             sim.run(until=sim.now + 300)
             continue
-        leader, ctx = found[0], sim._contexts[found[0].node_id]
+        leader = found[0].node_id
         for _ in range(batch):  # a client library would batch the same way
             command = Command(client="bench", seq=submitted + 1, op="put", key=submitted,
                               value=submitted)
-            submitted += leader.submit(ctx, command)[2]
+            submitted += sim.call(leader, "submit", command)[2]
         sim.run(until=sim.now + 5)
     target = max(n.log.last_index for n in leaders(sim))
     sim.run(until=lambda s: min(n.commit_index for n in s.nodes.values() if n) >= target,

@@ -23,6 +23,7 @@ reordering per link and which links a partition cuts; nemesis actions
 
 from __future__ import annotations
 
+import copy
 import heapq
 import random
 from collections.abc import Callable, Iterable
@@ -180,6 +181,11 @@ class Simulation(NemesisMixin, ClientsMixin):
             raise UnknownNodeError(
                 f"unknown node {node_id!r}; this simulation has {', '.join(self.node_ids)}"
             )
+
+    def stored(self, node_id: str) -> dict[str, Any]:
+        """A copy of what ``node_id`` persisted: what it would recover on restart."""
+        self._check_node(node_id)
+        return copy.deepcopy(self._storage[node_id])
 
     def incarnation(self, node_id: str) -> int:
         """How many times ``node_id`` has been started or crashed (changes on both)."""

@@ -1,17 +1,29 @@
 """Pictures and tables of simulations: cluster and space-time diagrams, DataFrames.
 
 Importing this package makes Graphviz work with or without a system ``dot``
-(see :mod:`consensus_lab.viz.render`).
+(see :mod:`consensus_lab.viz.render`). Raft's own views (role diagram, logs
+coloured by term, term timeline, state table) are in :mod:`.raft`.
 """
 
 from .cluster import cluster_diagram
-from .render import GraphvizUnavailable, SvgDiagram, ensure_backend, to_svg
+from .raft import (
+    TERM_COLORS,
+    raft_logs,
+    raft_node_lines,
+    raft_table,
+    role_diagram,
+    term_color,
+    term_timeline,
+)
+from .render import GraphvizUnavailable, HtmlView, SvgDiagram, ensure_backend, to_svg
 from .spacetime import default_label, spacetime_diagram
 from .tables import nodes_table, pending_table, trace_table
 
 ensure_backend()
 
 __all__ = [
-    "GraphvizUnavailable", "SvgDiagram", "cluster_diagram", "default_label", "ensure_backend",
-    "nodes_table", "pending_table", "spacetime_diagram", "to_svg", "trace_table",
+    "GraphvizUnavailable", "HtmlView", "SvgDiagram", "TERM_COLORS", "cluster_diagram",
+    "default_label", "ensure_backend", "nodes_table", "pending_table", "raft_logs",
+    "raft_node_lines", "raft_table", "role_diagram", "spacetime_diagram", "term_color",
+    "term_timeline", "to_svg", "trace_table",
 ]

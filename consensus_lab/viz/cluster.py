@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import graphviz
@@ -44,6 +44,8 @@ STATUS_STYLES: dict[str, dict[str, str]] = {
     "paused": {"color": "#ef6c00", "fill": "#fff3e0", "style": "dashed", "text": "#000000"},
     "crashed": {"color": "#9e9e9e", "fill": "#eeeeee", "style": "dotted", "text": "#757575"},
 }
+#: ``lines(sim, node_id)``: a node's state lines, or None for the default (its view()).
+NodeLines = Callable[[Any, str], "list[str] | None"]
 CUT_COLOR = "#c62828"
 HIGHLIGHT_COLOR = "#1565c0"
 DOOMED_COLOR = "#9e9e9e"
@@ -75,7 +77,10 @@ def _highlights(highlight: Any) -> tuple[set[str], set[int]]:
     return {h for h in items if isinstance(h, str)}, {h for h in items if isinstance(h, int)}
 
 
-def _node_lines(row: dict[str, Any], description: str, limit: int) -> list[str]:
+def _node_lines(row: dict[str, Any], description: str, limit: int,
+                custom: list[str] | None = None) -> list[str]:
+    if custom is not None:
+        return [shorten(line, limit) for line in custom]
     lines = [f"{k}={v}" for k, v in row.items() if k != "status"]
     if not lines and description:
         lines = [description]
@@ -83,7 +88,8 @@ def _node_lines(row: dict[str, Any], description: str, limit: int) -> list[str]:
 
 
 def node_label(node_id: str, row: dict[str, Any], description: str, timers: list[str],
-               *, highlighted: bool = False, limit: int = 36) -> str:
+               *, highlighted: bool = False, limit: int = 36,
+               lines: list[str] | None = None) -> str:
     """The HTML-like label of one node: header, state lines, pending timers."""
     status = str(row.get("status", "up"))
     style = STATUS_STYLES.get(status, STATUS_STYLES["up"])
@@ -94,7 +100,7 @@ def node_label(node_id: str, row: dict[str, Any], description: str, timers: list
             f"<b>{html.escape(node_id)}</b> {status}</font></td></tr>")
     rows = [
         f'<tr><td align="left"><font color="{style["text"]}">{html.escape(line)}</font></td></tr>'
-        for line in _node_lines(row, description, limit)
+        for line in _node_lines(row, description, limit, lines)
     ]
     if timers:
         text = html.escape(shorten("timers: " + ", ".join(timers), limit))
@@ -113,7 +119,7 @@ def _timers_by_node(pending: list[Any]) -> dict[str, list[str]]:
 
 
 def _add_nodes(g: graphviz.Digraph, sim: Any, pending: list[Any], marked: set[str],
-               limit: int) -> None:
+               limit: int, lines: NodeLines | None = None) -> None:
     view = sim.view()
     timers = _timers_by_node(pending)
     spots = circle_positions(tuple(sim.node_ids))
@@ -121,7 +127,8 @@ def _add_nodes(g: graphviz.Digraph, sim: Any, pending: list[Any], marked: set[st
         node = sim.nodes.get(node_id)
         description = node.describe() if node is not None else ""
         label = node_label(node_id, view[node_id], description, timers.get(node_id, []),
-                           highlighted=node_id in marked, limit=limit)
+                           highlighted=node_id in marked, limit=limit,
+                           lines=lines(sim, node_id) if lines is not None else None)
         g.node(node_id, label=label, pos=spots[node_id])
 
 
@@ -211,11 +218,13 @@ def _add_cuts(g: graphviz.Digraph, sim: Any) -> None:
 
 
 def cluster_diagram(sim: Any, highlight: Any = None, *, max_messages: int = 4,
-                    label_limit: int = 36) -> graphviz.Digraph:
+                    label_limit: int = 36, lines: NodeLines | None = None) -> graphviz.Digraph:
     """A picture of ``sim`` now: node states, messages in flight, cut links.
 
     ``highlight`` is a node id, a pending event id (the message to deliver
     next), or a list of them; highlighted items are drawn in blue.
+    ``lines(sim, node_id)`` replaces a node's state lines (``view()`` items)
+    when it returns a list, e.g. a protocol's compact summary.
     """
     ensure_backend()
     marked_nodes, marked_events = _highlights(highlight)
@@ -225,7 +234,7 @@ def cluster_diagram(sim: Any, highlight: Any = None, *, max_messages: int = 4,
            label=network_caption(sim), labelloc="b")
     g.attr("node", shape="plain", fontname="Helvetica", fontsize="11")
     g.attr("edge", fontname="Helvetica", fontsize="9")
-    _add_nodes(g, sim, pending, marked_nodes, label_limit)
+    _add_nodes(g, sim, pending, marked_nodes, label_limit, lines)
     _add_messages(g, sim, pending, marked_events, max_messages, label_limit)
     _add_cuts(g, sim)
     return g

@@ -132,3 +132,16 @@ class SvgDiagram:
 
     def __str__(self) -> str:
         return self.data
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlView:
+    """An HTML fragment that Jupyter displays inline (a log table, a legend)."""
+
+    data: str
+
+    def _repr_html_(self) -> str:
+        return self.data
+
+    def __str__(self) -> str:
+        return self.data

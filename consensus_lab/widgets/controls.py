@@ -25,6 +25,8 @@ BUTTONS = {  # name: (label, tooltip)
     "heal": ("heal", "remove every cut link"),
     "cut": ("cut one way", "block only the direction from -> to"),
     "fire": ("deliver next", "fire the chosen pending event now, out of turn"),
+    "drop-msg": ("drop", "lose the chosen pending message in the network"),
+    "timeout": ("time out", "fire the node's election timer now (else its next timer)"),
 }
 
 
@@ -91,7 +93,8 @@ def _faults(w: dict[str, Any], node_ids: tuple[str, ...]) -> list[widgets.HBox]:
     w["cut-dst"] = _tag(widgets.Dropdown(options=node_ids, value=node_ids[-1], description="to",
                                          style=SHORT, layout=widgets.Layout(width="100px")),
                         "cut-dst")
-    nodes = _row([w["node"], w["crash"], w["restart"], w["pause"], w["resume"], w["drop"]])
+    nodes = _row([w["node"], w["crash"], w["restart"], w["pause"], w["resume"], w["timeout"],
+                  w["drop"]])
     net = _row([w["group"], w["partition"], w["heal"], w["cut-src"], w["cut-dst"], w["cut"]])
     return [nodes, net]
 
@@ -102,26 +105,36 @@ def _schedule(w: dict[str, Any], extras: Sequence[str]) -> widgets.HBox:
     buttons = [_tag(widgets.Button(description=label, layout=widgets.Layout(width="auto")),
                     "extra") for label in extras]
     w["extras"] = _tag(widgets.HBox(buttons), "extras")
-    return _row([w["pending"], w["fire"], w["extras"]])
+    return _row([w["pending"], w["fire"], w["drop-msg"], w["extras"]])
 
 
-def _views(w: dict[str, Any], views: Sequence[str]) -> list[widgets.Widget]:
+def _views(w: dict[str, Any], views: Sequence[str],
+           extra_views: Sequence[str] = ()) -> list[widgets.Widget]:
     for name in ("cluster", "spacetime", "tables"):
         w[name] = _tag(widgets.HTML(value=""), name)
     w["spacetime"].layout = widgets.Layout(width="100%")
     top = [w[name] for name in ("cluster", "tables") if name in views]
     rows: list[widgets.Widget] = [widgets.HBox(top)] if top else []
+    for name in extra_views:
+        w[f"view-{name}"] = _tag(widgets.HTML(value="", layout=widgets.Layout(width="100%")),
+                                 f"view-{name}")
+        rows.append(w[f"view-{name}"])
     if "spacetime" in views:
         rows.append(w["spacetime"])
     return rows
 
 
 def build_controls(node_ids: tuple[str, ...], extras: Sequence[str],
-                   views: Sequence[str]) -> dict[str, Any]:
-    """Every widget of the player by name, plus ``player``: the whole layout."""
+                   views: Sequence[str], extra_views: Sequence[str] = ()) -> dict[str, Any]:
+    """Every widget of the player by name, plus ``player``: the whole layout.
+
+    Each extra view ``x`` is an HTML widget ``w["view-x"]`` (class ``cl-view-x``)
+    placed under the cluster diagram.
+    """
     w: dict[str, Any] = {}
     _buttons(w)
     rows = [_transport(w), *_faults(w, node_ids), _schedule(w, extras)]
     w["status"] = _tag(widgets.HTML(value=""), "status")
-    w["player"] = _tag(widgets.VBox([*rows, w["status"], *_views(w, views)]), "player")
+    w["player"] = _tag(widgets.VBox([*rows, w["status"], *_views(w, views, extra_views)]),
+                       "player")
     return w

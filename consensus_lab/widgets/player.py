@@ -24,6 +24,16 @@ red in the status line. Called from Python, a bad action raises.
 Every major widget has a stable CSS class (``cl-player``, ``cl-step``,
 ``cl-back``, ``cl-crash``, ``cl-status``, ``cl-cluster``, ``cl-spacetime``,
 ...; see ``self.w``) so browser tests can find it.
+
+RaftScope's two interventions are buttons too: **drop** loses the chosen
+pending message (``sim.drop``, logged like any other input, so going back
+and forward replays it) and **time out** fires the chosen node's pending
+``election`` timer now (any node's earliest timer when it has none by that
+name), logged as an out-of-turn move. ``extra_views`` adds views of your
+own, each ``fn(sim)`` returning HTML (a string or anything with
+``_repr_html_``), an :class:`~consensus_lab.viz.SvgDiagram` or a Graphviz
+graph; they are drawn under the cluster diagram, in the order given, each
+in a widget with the class ``cl-view-<name>``.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from ..viz import (
     spacetime_diagram,
     to_svg,
 )
+from ..viz.cluster import NodeLines
 from .controls import build_controls, set_range
 from .timeline import Extra, NodeFactory, Setup, Timeline
 
@@ -60,7 +71,10 @@ class SimulationPlayer:
     ``setup(sim)`` runs on every (re)built simulation (submit client
     requests, add invariants); ``buttons`` maps a label to ``fn(sim)`` shown
     as an extra button (recorded, so it replays); ``views`` picks among
-    ``cluster``, ``spacetime`` and ``tables``.
+    ``cluster``, ``spacetime`` and ``tables``; ``extra_views`` maps a name to
+    ``fn(sim)`` drawn under the cluster diagram (``raft_logs``, ``term_timeline``);
+    ``timeout_timer`` is the timer the **time out** button prefers;
+    ``cluster_lines(sim, node_id)`` replaces the node lines of the cluster diagram.
     """
 
     def __init__(
@@ -76,11 +90,21 @@ class SimulationPlayer:
         spacetime_last: int = 60,
         spacetime_label: Callable[[Any], str] | None = None,
         trace_lines: int = 8,
+        extra_views: Mapping[str, Callable[[Simulation], Any]] | None = None,
+        timeout_timer: str = "election",
+        cluster_lines: NodeLines | None = None,
     ) -> None:
         unknown = [v for v in views if v not in VIEWS]
         if unknown:
             raise ValueError(f"unknown view {unknown[0]!r}; allowed: {', '.join(VIEWS)}")
         self.views = tuple(views)
+        self.extra_views = dict(extra_views or {})
+        clash = [n for n in self.extra_views if n in VIEWS]
+        if clash:
+            raise ValueError(f"extra view {clash[0]!r} has the name of a built-in view; "
+                             f"pick another name than {', '.join(VIEWS)}")
+        self.timeout_timer = timeout_timer
+        self.cluster_lines = cluster_lines
         self.spacetime_last = spacetime_last
         self.spacetime_label = spacetime_label
         self.trace_lines = trace_lines
@@ -89,7 +113,8 @@ class SimulationPlayer:
         self.notice: str | None = None  # the last rejected click, shown in red
         self._quiet = False
         self._svg_cache: tuple[str, str] = ("", "")
-        self.w = build_controls(tuple(self.sim.node_ids), list(self.timeline.extras), self.views)
+        self.w = build_controls(tuple(self.sim.node_ids), list(self.timeline.extras), self.views,
+                                list(self.extra_views))
         self.widget: widgets.VBox = self.w["player"]
         self._wire()
         self.refresh()
@@ -187,6 +212,38 @@ class SimulationPlayer:
         """Fire pending event ``event_id`` next, out of turn (forks history)."""
         self._do(self.timeline.fire, event_id)
 
+    def drop(self, event_id: int) -> None:
+        """Lose pending message ``event_id`` in the network (recorded; forks history)."""
+        self._do(self.timeline.act, "drop", event_id)
+
+    def time_out(self, node: str) -> None:
+        """Fire ``node``'s election timer now (RaftScope's "timeout"), out of turn.
+
+        Fires the pending timer named ``timeout_timer`` (default ``election``)
+        of ``node``, or else its earliest pending timer; raises
+        :class:`~consensus_lab.sim.SimulationError` when it has none.
+        """
+        timers = [e for e in self.sim.pending() if e.kind == "timer" and e.node == node]
+        if not timers:
+            why = "it is crashed" if node in self.sim.crashed else "it has no pending timer"
+            raise SimulationError(f"cannot time out {node}: {why}")
+        preferred = [e for e in timers if e.name == self.timeout_timer]
+        self.fire((preferred or timers)[0].id)
+
+    def submit(self, node: str, f: str, key: Any = None, value: Any = None,
+               client: str = "c1", timeout: int | None = None) -> None:
+        """A client request to ``node`` (``sim.submit``; recorded, forks history)."""
+        self._do(self.timeline.act, "submit", node, f, key, value, client, timeout)
+
+    def load(self, inputs: list[Any]) -> None:
+        """Apply a recorded run's inputs (``sim.choices["inputs"]``) at their steps.
+
+        The run must come from the same factory, nodes, seed, network and
+        ``setup`` (whose own inputs must not be in ``inputs``). Afterwards
+        the player stands at the last input; step on, go back or fork.
+        """
+        self._do(self.timeline.load, inputs)
+
     def press(self, label: str) -> None:
         """Run the extra button ``label`` (recorded; forks history)."""
         self._do(self.timeline.act, "extra", label)
@@ -213,7 +270,8 @@ class SimulationPlayer:
             "pause": lambda: self.pause(node.value), "resume": lambda: self.resume(node.value),
             "partition": lambda: self.partition(w["group"].value), "heal": self.heal,
             "cut": lambda: self.cut(w["cut-src"].value, w["cut-dst"].value),
-            "fire": self._fire_selected,
+            "fire": self._fire_selected, "drop-msg": self._drop_selected,
+            "timeout": lambda: self.time_out(node.value),
         }
         for name, action in actions.items():
             w[name].on_click(self._click(action))
@@ -225,7 +283,7 @@ class SimulationPlayer:
             "seed": lambda: self.reset(w["seed"].value),
             "drop": lambda: self.set_drop(w["drop"].value),
             "node": self._sync_node_buttons,
-            "pending": self._show_cluster,
+            "pending": self._on_pending,
         }
         for name, action in observers.items():
             w[name].observe(self._click(action), names="value")
@@ -237,6 +295,12 @@ class SimulationPlayer:
         if event_id is None:
             raise SimulationError("no pending event to deliver")
         self.fire(event_id)
+
+    def _drop_selected(self) -> None:
+        event_id = self.w["pending"].value
+        if event_id is None:
+            raise SimulationError("no pending message to drop")
+        self.drop(event_id)
 
     def _on_play(self, value: int) -> None:
         had_violation = self.violation is not None
@@ -271,6 +335,8 @@ class SimulationPlayer:
         ids = [e.id for e in pending[:50]]
         w["pending"].value = selected if selected in ids else (ids[0] if ids else None)
         w["fire"].disabled = not ids
+        kinds = {e.id: e.kind for e in pending[:50]}
+        w["drop-msg"].disabled = kinds.get(w["pending"].value) != "deliver"
         self._sync_node_buttons()
 
     def _sync_node_buttons(self) -> None:
@@ -280,6 +346,7 @@ class SimulationPlayer:
         self.w["restart"].disabled = not crashed
         self.w["pause"].disabled = crashed or paused
         self.w["resume"].disabled = not paused
+        self.w["timeout"].disabled = crashed
 
     def _show_status(self) -> None:
         sim, tl = self.sim, self.timeline
@@ -301,8 +368,15 @@ class SimulationPlayer:
         if "cluster" in self.views:
             self.w["cluster"].value = self._cluster_html()
 
+    def _on_pending(self) -> None:
+        kinds = {e.id: e.kind for e in self.sim.pending()[:50]}
+        self.w["drop-msg"].disabled = kinds.get(self.w["pending"].value) != "deliver"
+        self._show_cluster()
+
     def _show_views(self) -> None:
         self._show_cluster()
+        for name, fn in self.extra_views.items():
+            self.w[f"view-{name}"].value = self._extra_html(name, fn)
         if "spacetime" in self.views:
             svg = spacetime_diagram(self.sim.trace, self.sim.node_ids, last=self.spacetime_last,
                                     label=self.spacetime_label).data
@@ -314,8 +388,21 @@ class SimulationPlayer:
                                                                index=False)
             self.w["tables"].value = TABLE_CSS + nodes + pending
 
+    def _extra_html(self, name: str, fn: Callable[[Simulation], Any]) -> str:
+        try:
+            shown = fn(self.sim)
+            if isinstance(shown, str):
+                return shown
+            if hasattr(shown, "_repr_html_"):
+                return shown._repr_html_()
+            return f'<div style="overflow-x:auto">{to_svg(shown)}</div>'
+        except Exception as exc:  # a broken view must not break the player
+            return _red("cl-error", html.escape(f"view {name!r} failed: "
+                                                f"{type(exc).__name__}: {exc}"))
+
     def _cluster_html(self) -> str:
-        graph = cluster_diagram(self.sim, highlight=self.w["pending"].value)
+        graph = cluster_diagram(self.sim, highlight=self.w["pending"].value,
+                                lines=self.cluster_lines)
         source = graph.source
         if self._svg_cache[0] != source:
             try:

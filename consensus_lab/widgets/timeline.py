@@ -51,6 +51,9 @@ Extra = Callable[[Simulation], object]
 TAKEN_BY_INPUT = -1  # a step taken inside an extra action, not by a move of its own
 NEMESIS = ("crash", "restart", "pause", "resume", "partition", "partition_one_way", "heal",
            "set_network", "set_clock")
+# Other simulator inputs a timeline can log: lose one message, a client request,
+# let time pass, schedule a nemesis action (all recorded by the simulator too).
+INPUTS = (*NEMESIS, "drop", "submit", "advance", "at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +198,8 @@ class Timeline:
 
     def act(self, action: str, *args: Any) -> None:
         """Apply ``sim.<action>(*args)`` now, forking history; bad input raises."""
-        if action != "extra" and action not in NEMESIS:
-            allowed = ", ".join((*NEMESIS, "extra"))
+        if action != "extra" and action not in INPUTS:
+            allowed = ", ".join((*INPUTS, "extra"))
             raise ConfigError(f"unknown action {action!r}; allowed: {allowed}")
         if action == "extra" and args[0] not in self.extras:
             raise ConfigError(f"no extra action {args[0]!r}; have: {', '.join(self.extras)}")
@@ -218,3 +221,22 @@ class Timeline:
         if self.sim.steps > before:
             self.moves.append(event_id)
         self._apply_inputs()
+
+    def load(self, inputs: list[Any]) -> None:
+        """Apply a recorded run's external inputs, each at its step.
+
+        ``inputs`` is ``sim.choices["inputs"]`` of a run made with the same
+        factory, nodes, seed, network and setup: ``[step, action, args]``
+        triples (``fire`` = an event fired out of turn). Afterwards the
+        timeline stands at the last input's step and the run can be stepped,
+        rewound and forked like any other.
+        """
+        for step, action, args in inputs:
+            self.goto(step)
+            if self.sim.steps != step:
+                raise ConfigError(f"the run ended at step {self.sim.steps} before input "
+                                  f"{action} at step {step}: not the same run")
+            if action == "fire":
+                self.fire(*args)
+            else:
+                self.act(action, *args)

@@ -1,0 +1,338 @@
+"""Cells of notebooks/07-raft-safety.ipynb (see tools/raft_notebooks.py)."""
+
+CELLS: list[tuple[str, str]] = [
+    ("md", r"""
+# 07 · Raft: safety (安全性保證)
+
+Elections and replication are not enough: Raft must also guarantee that an entry, once
+committed, is never lost — the chapter's **Leader Completeness (Leader 完整性)**: an
+entry committed in some term is in the log of every leader of every later term. Two
+small rules carry that weight: the **election restriction** (vote only for a log at least
+as up to date as yours) and the **commit rule** (count replicas only for entries of the
+leader's *current* term). In this notebook you turn each off and watch a committed entry
+disappear: first by a seed search over a fault schedule, then in the paper's famous
+**Figure 8**, stage by stage. Both failures replay in the player, where every step can be
+inspected.
+
+It follows the chapter's section *3. 安全性保證* and §5.4 of the Raft paper (Figures 3
+and 8). Previous: [06 · log replication](06-raft-replication.ipynb).
+"""),
+    ("code", r"""
+import pandas as pd
+pd.set_option("display.max_colwidth", None)   # show long table cells in full
+"""),
+    ("code", r"""
+from functools import partial
+
+from consensus_lab.nb import show
+from consensus_lab.raft import (RaftConfig, RaftInvariants, RaftNode, RequestVote,
+                                RequestVoteReply)
+from consensus_lab.raft.replication import ReplicationMixin
+from consensus_lab.raft.scenarios import Figure8, lose_committed_entry, search_seeds
+from consensus_lab.sim import InvariantViolation
+from consensus_lab.viz import raft_logs, raft_table
+from consensus_lab.widgets import raft_player
+"""),
+    ("md", r"""
+## Vocabulary (詞彙)
+"""),
+    ("code", r"""
+from consensus_lab.glossary import glossary_table
+glossary_table("raft").query("notebook == '07-raft-safety'")
+"""),
+    ("md", r"""
+## The rules: five safety properties (Figure 3 of the paper)
+
+1. **Election Safety** — at most one leader per term.
+2. **Leader Append-Only** — a leader never overwrites or deletes entries in its own log.
+3. **Log Matching** — if two logs hold an entry with the same index and term, the logs
+   are identical up to that index.
+4. **Leader Completeness** — an entry committed in a term is in the logs of the leaders
+   of all later terms.
+5. **State Machine Safety** — no two servers apply different commands at the same index.
+
+Property 5 is what clients need; it follows from 4, and 4 rests on two rules:
+
+- **Election restriction** (§5.4.1): a voter refuses a candidate whose log is less up to
+  date than its own — a lower last term, or the same last term and a shorter log. A
+  committed entry sits on a majority; a winner needs votes from a majority; the two
+  majorities share a server, which refuses any candidate lacking the entry.
+- **Commit rule** (§5.4.2): a leader counts replicas only for entries *of its current
+  term*; older entries become committed with them (Log Matching carries them along).
+
+The simulator checks all five properties after every event. Each is a small function of
+`RaftInvariants` that remembers what it has seen across the run, e.g.:
+"""),
+    ("code", r"""
+show(RaftInvariants.election_safety, RaftInvariants.state_machine_safety)
+"""),
+    ("md", r"""
+The switches that turn the two rules off exist only for this notebook (and the model
+checker); in `RaftConfig` they are marked *buggy when False*:
+"""),
+    ("code", r"""
+show(RaftNode.should_grant_vote, ReplicationMixin.advance_commit)
+"""),
+    ("md", r"""
+## Experiment 1 — without the election restriction, a committed entry is lost
+
+The fault schedule (three nodes): elect a leader; cut one follower off — the *lagger*;
+a client writes three values, which the leader commits with the other follower; crash
+the leader and heal the partition; run two seconds. The lagger missed the writes. If it
+times out first and asks for votes, will the up-to-date follower vote for it?
+"""),
+    ("code", r"""
+show(lose_committed_entry)
+"""),
+    ("md", r"""
+Search the seeds with the restriction **off** until the invariants catch a violation:
+"""),
+    ("code", r"""
+for seed in range(100):
+    try:
+        lose_committed_entry(seed, election_restriction=False)
+    except InvariantViolation as violation:
+        found = violation
+        break
+print(found)
+"""),
+    ("md", r"""
+The very first seed breaks it. Read the trace from the bottom: at t=359 the lagger n3
+times out and asks for votes in term 2 with an **empty log** (`last=0/0`). At t=363 n1 —
+whose log holds the three committed writes (`log=1 1 1 c=3`) — votes **yes**, because
+with the restriction off only the term and its one vote per term count. The crashed
+leader cannot vote, so n3 has 2 of 3 votes and becomes leader of term 2 without the
+committed entries: *Leader Completeness* fails at once. Had the run gone on, n3's
+AppendEntries would have made n1 delete them too.
+
+How often does this schedule break, with and without the restriction? 30 seeds each:
+"""),
+    ("code", r"""
+outcomes = {restriction: search_seeds(
+                partial(lose_committed_entry, election_restriction=restriction), range(30))
+            for restriction in (False, True)}
+sweep = pd.DataFrame({f"restriction {'on' if r else 'off'}": [o.violated for o in runs]
+                      for r, runs in outcomes.items()}, index=range(30))
+sweep.sum()   # runs that lost a committed entry
+"""),
+    ("code", r"""
+sweep[~sweep["restriction off"]]   # the seeds that were lucky without the restriction
+"""),
+    ("md", r"""
+Without the restriction most seeds lose the writes; the lucky ones are those where the
+up-to-date follower timed out first and won (it was in the majority that stored the
+entries). With the restriction, none of the 30 does: n1 answers `Vote(t=2 no)` to the
+empty log, and wins an election of its own a little later. Seed 0 with the restriction on:
+"""),
+    ("code", r"""
+safe = lose_committed_entry(0, election_restriction=True)
+for record in safe.trace:
+    if record.kind == "note" or (record.kind == "send"
+                                 and isinstance(record.message, RequestVoteReply)):
+        print(record)
+"""),
+    ("code", r"""
+raft_logs(safe)
+"""),
+    ("md", r"""
+### Replay the failure in the player (seed 0)
+
+`found.choices["inputs"]` holds every external input of the failing run (partition,
+client writes, crash, heal, with the step at which each happened). `player.load` applies
+them to a player built with the same seed and configuration; `goto` jumps to the step of
+the violation. The status line shows it in red; step back with **◀ back** to watch n1
+grant its vote, or fork history: **restart** the crashed leader earlier, or **drop** the
+`Vote(t=2 yes)` before it arrives.
+"""),
+    ("code", r"""
+replay = raft_player(3, seed=found.seed, config=RaftConfig(election_restriction=False),
+                     spacetime_last=40)
+replay.load(found.choices["inputs"])
+replay.goto(found.step)
+replay
+"""),
+    ("code", r"""
+replay.violation.message
+"""),
+    ("md", r"""
+## Experiment 2 — the Figure 8 case: committing an old-term entry by counting
+
+The election restriction alone is not enough. Figure 8 of the paper shows a leader that
+commits an entry of an *earlier* term because a majority stores it — and that entry is
+later overwritten. `Figure8` scripts the five stages on servers n1…n5 (the paper's
+S1…S5). Its election timeouts are long (1–2 s), so nothing happens by itself: every
+election is forced by firing the candidate's election timer (the player's **time out**),
+and partitions decide who hears whom. First with the **buggy** rule,
+`RaftConfig(commit_current_term_only=False)`. The start: n1 led term 1 and committed
+entry 1 everywhere.
+"""),
+    ("code", r"""
+f8 = Figure8(commit_current_term_only=False)
+raft_logs(f8.sim)
+"""),
+    ("md", r"""
+**(a)** n1 crashes and restarts, wins term 2, and replicates a new entry at index 2 only
+to n2 (a partition keeps n3–n5 away). n1 restarted with commit index 0: the commit index
+is volatile, and under the correct rule a new leader learns it only by committing an
+entry of its own term.
+"""),
+    ("code", r"""
+f8.a()
+raft_logs(f8.sim)
+"""),
+    ("md", r"""
+**(b)** n1 crashes. n5 wins term 3 with votes from n3, n4 and itself (their logs end at
+index 1, term 1, like its own), and accepts a *different* entry at index 2 — then crashes
+before replicating it.
+"""),
+    ("code", r"""
+f8.b()
+raft_logs(f8.sim)
+"""),
+    ("md", r"""
+**(c)** n1 restarts and wins term 4 with n2 and n3 (its first attempt, term 3, fails: n3
+had voted for n5 in term 3). As leader it continues replicating: n3 receives entry 2 of
+term 2, which is now on **three of five** servers. With the buggy rule n1 counts three
+replicas and **commits index 2** — look at its commit bar. It also takes a new command,
+index 3 of term 4, that reaches nobody yet.
+"""),
+    ("code", r"""
+f8.c()
+raft_logs(f8.sim)
+"""),
+    ("md", r"""
+**(d)** n1 crashes. n5 restarts and stands for election. In term 4 n2 and n3 refuse
+(they voted for n1), but in term 5 n2, n3 and n4 all grant: n5's last entry is of term 3,
+*more up to date* than their term 2. The election restriction is satisfied — and the new
+leader overwrites index 2 on everyone with its own term-3 entry. An entry that n1 had
+committed, and even applied, is gone.
+"""),
+    ("code", r"""
+f8.d()
+raft_logs(f8.sim)
+"""),
+    ("code", r"""
+pd.DataFrame([{"property": v.name, "step": v.step, "t": v.time, "what": v.message}
+              for v in f8.log.found])
+"""),
+    ("md", r"""
+Two properties broke: **Leader Completeness** the moment n5 won term 5 without entry 2,
+and **State Machine Safety** once n5 committed its own entry 2: n1 had applied `x=2` at
+index 2, n5 applied `x=3` there. (`Figure8` records violations instead of stopping, so
+the run can go on to the end.)
+
+### Leader Completeness, read from the trace
+
+Why did the voters accept n5? Here is everything n5 asked and was answered (terms 3, 4
+and 5):
+"""),
+    ("code", r"""
+for record in f8.sim.trace.filter(kind="send"):
+    asks = record.node == "n5" and isinstance(record.message, RequestVote)
+    answers = record.peer == "n5" and isinstance(record.message, RequestVoteReply)
+    if asks or answers:
+        print(record)
+"""),
+    ("md", r"""
+`Vote?(t=5 last=3/2)`: n5's log ends with term 3 at index 2, while n2 and n3 end with
+term 2 at index 2 — the election restriction says n5 is more up to date, and it is right
+to say so. The restriction protects an entry only if the entry is on a majority *with its
+own leader's term*: then every voter in that majority has a last term at least that
+high, and a later candidate can only be as up to date if its log holds the entry too
+(Log Matching). Entry 2 of term 2 was on a majority, but the majority's last term (2) was
+older than a log that never had it (term 3). So "stored on a majority" is not
+"committed" for an entry of an old term.
+
+### The correct rule: commit only entries of the current term
+
+The same script with `commit_current_term_only=True` (the default):
+"""),
+    ("code", r"""
+ok = Figure8()
+ok.a(); ok.b(); ok.c()
+raft_logs(ok.sim)
+"""),
+    ("md", r"""
+In (c) n1 does **not** commit index 2: it is of term 2 and n1 leads term 4 (its commit
+index stays 0). So when (d) overwrites it, nothing committed is lost:
+"""),
+    ("code", r"""
+ok.d()
+raft_logs(ok.sim)
+"""),
+    ("code", r"""
+ok.log.found   # no violation
+"""),
+    ("md", r"""
+**(e)** — the paper's other future of (c): n1 does not crash yet. It replicates its
+term-4 entry (index 3) to a majority, which commits index 3 *and*, with it, index 2. Then
+it crashes. Can n5 still win? `e()` forces its election three times:
+"""),
+    ("code", r"""
+e8 = Figure8()
+e8.a(); e8.b(); e8.c()
+e8.e()   # True if n5 became leader
+"""),
+    ("code", r"""
+raft_logs(e8.sim)
+"""),
+    ("md", r"""
+No: n2, n3 and n4 now end with term 4, more up to date than n5's term 3, and refuse it
+in every term. The committed entries 2 and 3 are safe. With both rules in place, Leader
+Completeness holds (the proof in §5.4.3 of the paper uses exactly these two facts).
+
+### Figure 8 in the player (seed 0, buggy rule)
+
+The buggy run replays in a player too: load its inputs (the forced time-outs are
+recorded as events fired out of turn). Scrub back to the step where n1 commits index 2,
+or to n5's election; the status line names the violation in red.
+"""),
+    ("code", r"""
+fig8_player = raft_player(5, seed=0, config=f8.config, spacetime_last=40)
+fig8_player.load(f8.sim.choices["inputs"])
+fig8_player
+"""),
+    ("md", r"""
+## What to notice
+
+- Safety is a property of *all* runs. A fault schedule that loses data may need a
+  particular timing — here, the lagger timing out first — so we search seeds, and the
+  simulator's invariants stop at the first bad event with its seed, trace and inputs.
+- The **election restriction** keeps a server that missed committed entries from
+  leading: any majority of voters contains a server that has them.
+- The **commit rule** makes "committed" mean what the election restriction protects:
+  on a majority, *in the leader's own term*. Counting replicas of an older term's entry
+  is the Figure 8 bug.
+- A new leader cannot know at once which old entries are committed; it finds out when an
+  entry of its own term commits. Real implementations append a no-op entry at the start
+  of each term for that (§8 of the paper); the lab's `RaftNode` does not, so Figure 8
+  can be shown as drawn.
+
+## Exercise — the commit rule (`raft_commit_rule`)
+
+In `exercises/raft_commit_rule.py` write `new_commit_index(...)`: the highest N above the
+commit index stored on a majority (the leader counts) whose entry is of the current term.
+The checker tries your rule on the Figure 8 schedule and on clusters with crashes and
+partitions. From a terminal: `consensus-lab check raft_commit_rule`, or here:
+"""),
+    ("code", r"""
+from consensus_lab.exercises import check
+check("raft_commit_rule")
+"""),
+    ("md", r"""
+## Summary
+
+- The five safety properties are checked after every simulated event; a violation stops
+  the run with its seed, trace and recorded inputs, and replays in the player.
+- Without the election restriction, the schedule "cut a follower off, commit, crash the
+  leader, heal" lost committed writes on 25 of 30 seeds (seed 0 first); with it, on
+  none.
+- Figure 8: with the commit rule off, n1 committed an entry of term 2 in term 4 by
+  counting replicas; n5 then won term 5 legitimately and overwrote it — Leader
+  Completeness and State Machine Safety both failed. With the rule on, nothing committed
+  was lost, and in (e) n5 could not win.
+
+Next: the chapter moves on to Paxos (notebook 08, planned) — the same problems, solved
+with proposal numbers instead of terms.
+"""),
+]
