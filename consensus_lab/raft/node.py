@@ -288,8 +288,8 @@ class RaftNode(ReplicationMixin, Node):
         reach the log, where every node would choke on it when applying).
         """
         try:
-            command = Command(client=request.client, seq=request.id, op=request.f,
-                              key=request.key, value=request.value)
+            command = Command(client=request.client, seq=request.seq or request.id,
+                              op=request.f, key=request.key, value=request.value)
         except ValueError as error:
             ctx.reply(request, {"error": str(error)}, ok=False)
             return

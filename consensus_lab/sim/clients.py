@@ -27,16 +27,25 @@ class ClientsMixin:
     """Client operations for :class:`Simulation` (see the module docstring)."""
 
     def submit(self: Simulation, node: str, f: str, key: Any = None, value: Any = None,
-               client: str = "c1", timeout: int | None = None) -> ClientRequest:
-        """Send operation ``f`` from ``client`` to ``node``; returns the request."""
+               client: str = "c1", timeout: int | None = None,
+               seq: int | None = None) -> ClientRequest:
+        """Send operation ``f`` from ``client`` to ``node``; returns the request.
+
+        ``seq`` is the client's own number for the operation: a client that
+        retries after a timeout sends the same ``seq`` again, so a server with
+        client sessions can apply it once (default: the request's id).
+        """
         self._check_node(node)
+        if seq is not None and (not isinstance(seq, int) or seq < 1):
+            raise ConfigError(f"seq must be a positive int or None, got {seq!r}")
         if not isinstance(f, str) or not f:
             raise ConfigError(f"operation name f must be a non-empty string, got {f!r}")
         if timeout is not None and (not isinstance(timeout, int) or timeout <= 0):
             raise ConfigError(f"timeout must be a positive int or None, got {timeout!r}")
-        self._input("submit", [node, f, key, value, client, timeout])
+        self._input("submit", [node, f, key, value, client, timeout, seq])
         self._request_ids += 1
-        request = ClientRequest(id=self._request_ids, client=client, f=f, key=key, value=value)
+        request = ClientRequest(id=self._request_ids, client=client, f=f, key=key, value=value,
+                                seq=seq if seq is not None else self._request_ids)
         self._open_requests[request.id] = request
         self.stats["requests"] += 1
         self.history.add(client, "invoke", f, key, value, self.now, request.id)

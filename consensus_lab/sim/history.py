@@ -29,6 +29,7 @@ class ClientRequest:
     f: str
     key: Any = None
     value: Any = None
+    seq: int = 0  # the client's number for this operation; a retry repeats it
 
     def __str__(self) -> str:
         key = f" {self.key}" if self.key is not None else ""

@@ -218,3 +218,18 @@ def test_history_operations_carry_the_client_and_times() -> None:
     assert (invoke.process, invoke.type, invoke.f, invoke.key) == ("c7", "invoke", "put", "k")
     assert (done.process, done.type, done.value) == ("c7", "ok", "v")
     assert done.time > invoke.time
+
+
+def test_a_retried_request_with_the_same_seq_takes_effect_once() -> None:
+    """§8: a client that retries (same client id, same seq) must not apply twice."""
+    from consensus_lab.raft import check_one_leader, raft_cluster
+
+    sim = raft_cluster(3, seed=8)
+    leader = check_one_leader(sim).node_id
+    for _ in range(2):  # the first answer "was lost", the client retries
+        sim.submit(leader, "append", key="x", value="a", client="c1", seq=1, timeout=500)
+        sim.run(until=sim.now + 300)
+    sim.submit(leader, "get", key="x", client="c1", seq=2, timeout=500)
+    sim.run(until=sim.now + 300)
+    oks = [op.value for op in sim.history if op.type == "ok"]
+    assert oks == ["a", "a", "a"]  # both appends answer "a"; the read sees one "a"
