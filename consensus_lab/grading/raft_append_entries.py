@@ -242,29 +242,24 @@ def check_stale_message(module: ModuleType) -> None:
 # -- references and seeded random logs -------------------------------------------------------
 
 
+def _reference_node(log: RaftLog) -> RaftNode:
+    """A bare library RaftNode holding ``log``: the rule's reference is the library itself."""
+    node = RaftNode("n1", ())
+    node.log = log
+    return node
+
+
 def _reference_check(log: RaftLog, prev: int, prev_term: int) -> tuple[bool, int, int]:
-    ours = log.term_at(prev)
-    if ours == prev_term:
+    """(ok, conflict_term, conflict_index) as the library's consistency check answers."""
+    rejection = _reference_node(log).consistency_check(prev, prev_term)
+    if rejection is None:
         return True, 0, 0
-    if ours is None:
-        return False, 0, log.last_index + 1
-    first = prev
-    while first > 1 and log.term_at(first - 1) == ours:
-        first -= 1
-    return False, ours, first
+    return False, rejection.conflict_term, rejection.conflict_index
 
 
 def _reference_merge(log: RaftLog, prev: int, entries: Sequence[LogEntry]) -> RaftLog:
-    for offset, entry in enumerate(entries):
-        index = prev + 1 + offset
-        ours = log.term_at(index)
-        if ours == entry.term:
-            continue
-        if ours is not None:
-            log.truncate_from(index)
-        for rest in entries[offset:]:
-            log.append(rest)
-        break
+    """``log`` after the library's merge of ``entries`` after ``prev``."""
+    _reference_node(log).merge_entries(prev, tuple(entries))
     return log
 
 
