@@ -70,3 +70,28 @@ def test_lab_dry_run_binds_loopback_with_token(capsys: pytest.CaptureFixture[str
     command = capsys.readouterr().out
     assert "--ip 127.0.0.1" in command and "token" not in command.lower()
     assert "notebooks" in command
+
+
+def test_demo_raft_is_deterministic_and_narrates() -> None:
+    args = ("demo", "raft", "--nodes", "3", "--seed", "4", "--crash-leader")
+    first, second = run_cli(*args), run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert digest_of(first.stdout) == digest_of(second.stdout)
+    assert "'SET X=5' committed at index 1 on all 3 nodes" in first.stdout
+    assert "crash" in first.stdout and "leader of term 2" in first.stdout
+
+
+def test_stress_raft_reports_zero_violations_and_replays_a_seed() -> None:
+    out = run_cli("stress", "raft", "--seeds", "6", "--jobs", "1", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout)["violations"] == 0
+    one = run_cli("stress", "raft", "--seed", "3")
+    assert one.returncode == 0 and "seed 3: ok" in one.stdout
+    assert digest_of(one.stdout) == digest_of(run_cli("stress", "raft", "--seed", "3").stdout)
+
+
+def test_bench_raft_json_has_its_figures() -> None:
+    out = run_cli("bench", "raft", "--json", "--commands", "500")
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert figures["commands_committed"] == 500 and figures["commands_committed_per_s"] > 0
