@@ -14,13 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .events import REPLY, REQUEST, TIMEOUT
 from .history import ClientRequest
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
     from .simulation import Simulation
 
-_REQUEST, _REPLY, _TIMEOUT = 2, 3, 4
 
 
 class ClientsMixin:
@@ -50,9 +50,9 @@ class ClientsMixin:
         self.stats["requests"] += 1
         self.history.add(client, "invoke", f, key, value, self.now, request.id)
         self._record("invoke", client, node, message=request)
-        self._push(self.now + self._client_latency(), _REQUEST, node, request)
+        self._push(self.now + self._client_latency(), REQUEST, node, request)
         if timeout is not None:
-            self._push(self.now + timeout, _TIMEOUT, client, request)
+            self._push(self.now + timeout, TIMEOUT, client, request)
         return request
 
     def _client_latency(self: Simulation) -> int:
@@ -72,7 +72,7 @@ class ClientsMixin:
                 step, now, "deliver", node, request.client, -1, request, "", target.describe()))
 
     def _reply(self: Simulation, node: str, request: ClientRequest, value: Any, ok: bool) -> None:
-        self._push(self.now + self._client_latency(), _REPLY, request.client,
+        self._push(self.now + self._client_latency(), REPLY, request.client,
                    (request, value, ok, node))
 
     def _complete(self: Simulation, client: str,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import NodeClock
 from .errors import ConfigError
+from .events import _URGENT, DELIVER, NEMESIS, REQUEST, TIMER
 from .network import Network, partition_links
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class NemesisMixin:
         for entry in self._held.pop(node, []):
             time, prio, seq, kind, target, data = entry
             new_seq = self._push(self.now, kind, target, data, prio)
-            if kind == 1 and self._timers[target].get(data[0]) == seq:  # TIMER
+            if kind == TIMER and self._timers[target].get(data[0]) == seq:  # TIMER
                 self._timers[target][data[0]] = new_seq
 
     def set_clock(self: Simulation, node: str, skew: int = 0, drift_ppm: int = 0) -> None:
@@ -147,7 +148,7 @@ class NemesisMixin:
         if not isinstance(time, int) or time < self.now:
             raise ConfigError(f"nemesis time must be an int >= now ({self.now}), got {time!r}")
         self._input("at", [time, action, *args])
-        self._push(time, 5, "", (action, list(args)), prio=0)  # NEMESIS, urgent
+        self._push(time, NEMESIS, "", (action, list(args)), prio=_URGENT)
 
     def _run_nemesis(self: Simulation, data: tuple[str, list[Any]]) -> None:
         action, args = data
@@ -157,5 +158,5 @@ class NemesisMixin:
         """Keep an event for a paused node until it resumes."""
         self._held[entry[4]].append(entry)
         if self.tracing:
-            label = {0: "message", 1: "timer", 2: "request"}.get(entry[3], "event")
+            label = {DELIVER: "message", TIMER: "timer", REQUEST: "request"}.get(entry[3], "event")
             self._record("hold", entry[4], detail=f"{label} waits: node paused")

@@ -25,36 +25,31 @@ from __future__ import annotations
 
 import copy
 import heapq
-import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .choices import ChoicePoint, ChoiceRandom, Recording, stream_seed
+from .choices import ChoicePoint, ChoiceRandom, Recording
 from .clients import ClientsMixin
 from .clock import NodeClock
+from .control import ControlMixin
 from .errors import (
     ConfigError,
     InvariantViolation,
-    ReplayDivergence,
     SimulationError,
     UnknownNodeError,
 )
+from .events import _NORMAL, DELIVER, KIND_NAMES, NEMESIS, REPLY, REQUEST, TIMEOUT, TIMER
 from .history import ClientRequest, History
 from .nemesis import NemesisMixin
 from .network import Network
 from .node import Context, Node
-from .trace import Trace, TraceRecord
+from .trace import Trace
+from .transport import TransportMixin
 
 NodeFactory = Callable[[str, tuple[str, ...]], Node]
 Invariant = Callable[["Simulation"], "bool | str | None"]
 
-# Event kinds (ints keep the hot path cheap) and their names for people.
-DELIVER, TIMER, REQUEST, REPLY, TIMEOUT, NEMESIS = range(6)
-KIND_NAMES = ("deliver", "timer", "request", "reply", "timeout", "nemesis")
-_URGENT, _NORMAL = 0, 1
-# Builds a TraceRecord without NamedTuple's Python-level __new__ (hot path).
-_new_record = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +89,7 @@ def _node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:
     return ids
 
 
-class Simulation(NemesisMixin, ClientsMixin):
+class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin):
     """A cluster of sans-I/O nodes on a simulated network with faults."""
 
     def __init__(
@@ -192,68 +187,6 @@ class Simulation(NemesisMixin, ClientsMixin):
         self._check_node(node_id)
         return self._incarnations[node_id]
 
-    # ------------------------------------------------------- randomness
-    @property
-    def choices(self) -> Recording:
-        """Every random draw and external input so far (a JSON-able dict)."""
-        return self._cp.recording
-
-    @property
-    def choice_count(self) -> int:
-        """How many choices have been recorded (a mark for partial replays)."""
-        return self._cp.count
-
-    def rng(self, name: str) -> random.Random:
-        """A named random stream for a workload script, seeded from the run's seed.
-
-        Its draws are not recorded: they only decide which inputs the script
-        makes, and those inputs are recorded themselves, so a replay from the
-        choice list does not need to run the script again.
-        """
-        return random.Random(stream_seed(self.seed, f"user/{name}"))
-
-    @classmethod
-    def replay(
-        cls,
-        factory: NodeFactory,
-        node_ids: int | Iterable[str],
-        choices: Recording,
-        steps: int,
-        *,
-        seed: int = 0,
-        network: Network | None = None,
-        trace: bool = True,
-    ) -> Simulation:
-        """Rebuild a run from its recorded ``choices``, ``steps`` steps long.
-
-        With the original ``seed`` too, the rebuilt run can go on past the
-        recording exactly as the original would have.
-        """
-        sim = cls(factory, node_ids, seed=seed, network=network, trace=trace, replay=choices)
-        sim.run(max_steps=steps)
-        sim._apply_recorded_inputs()
-        unused = sim._cp.unused()
-        if unused:
-            raise ReplayDivergence(
-                f"replay stopped at step {sim.steps} (asked for {steps}) with {unused} "
-                "recorded choices unused: the code or the inputs differ from the recording"
-            )
-        return sim
-
-    def _apply_recorded_inputs(self) -> None:
-        while (item := self._cp.next_input(self.steps)) is not None:
-            action, args = item
-            if action == "call":
-                node_id, method, call_args = args
-                self.call(node_id, method, *call_args)
-            else:
-                getattr(self, action)(*args)
-
-    def _input(self, action: str, args: list[Any]) -> None:
-        """Record an external input (not one made by a scheduled event)."""
-        if not self._in_event:
-            self._cp.record_input(self.steps, action, args)
-
     # --------------------------------------------------------- scheduling
     def _push(self, time: int, kind: int, node: str, data: Any, prio: int = _NORMAL) -> int:
         self._seq += 1
@@ -311,69 +244,6 @@ class Simulation(NemesisMixin, ClientsMixin):
                 self._fire_entry(entry)
                 return True
         return False
-
-    def fire(self, event_id: int) -> None:
-        """Fire the pending event ``event_id`` now, ahead of its turn.
-
-        This is the scheduling choice point: a widget's "deliver this
-        message next" and the model checker's exploration both use it.
-        """
-        entry = self._take_pending(event_id, "fire")
-        self._fire_entry((self.now, *entry[1:]))
-
-    def drop(self, event_id: int) -> None:
-        """Lose the pending message ``event_id`` in the network (RaftScope's "drop").
-
-        Only message deliveries can be dropped; a timer is a node's own
-        business (crash or pause the node instead).
-        """
-        kinds = {e.id: e.kind for e in self.pending()}
-        if kinds.get(event_id, "deliver") != "deliver":
-            raise ConfigError(f"event #{event_id} is a {kinds[event_id]}, not a message; "
-                              "only message deliveries can be dropped")
-        entry = self._take_pending(event_id, "drop")
-        src, msg, msg_id = entry[5]
-        self._drop(entry[4], src, msg_id, msg, "dropped by hand")
-
-    def call(self, node_id: str, method: str, *args: Any) -> Any:
-        """Call ``node.method(ctx, *args)`` from outside, as a recorded input.
-
-        For test harnesses and notebooks that drive a node directly, like
-        6.5840's ``Start(command)``: the call is recorded (so the run
-        replays from its choices), its effects are not separate inputs, and
-        the invariants are checked right after it.
-        """
-        self._check_node(node_id)
-        target = self.nodes[node_id]
-        if target is None:
-            raise ConfigError(f"cannot call {method}() on {node_id}: it is crashed")
-        handler = getattr(target, method, None)
-        if not callable(handler):
-            raise ConfigError(f"{type(target).__name__} has no method {method!r}")
-        self._input("call", [node_id, method, list(args)])
-        self._in_event = True
-        try:
-            result = handler(self._contexts[node_id], *args)
-        finally:
-            self._in_event = False
-        if self._invariants:
-            self._check_invariants()
-        return result
-
-    def _take_pending(self, event_id: int, action: str) -> tuple[Any, ...]:
-        """Remove pending event ``event_id`` from the heap (recorded as an input)."""
-        found = [i for i, e in enumerate(self._heap) if e[2] == event_id and not self._is_stale(e)]
-        if not found:
-            ids = ", ".join(str(e.id) for e in self.pending()[:20])
-            raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
-        i = found[0]
-        entry = self._heap[i]
-        self._input(action, [event_id])
-        last = self._heap.pop()
-        if i < len(self._heap):
-            self._heap[i] = last
-            heapq.heapify(self._heap)
-        return entry
 
     def _fire_entry(self, entry: tuple[Any, ...]) -> None:
         time, _prio, _seq, kind, node, data = entry
@@ -478,114 +348,6 @@ class Simulation(NemesisMixin, ClientsMixin):
                     name, message, step=self.steps, time=self.now, trace=self.trace,
                     seed=self.seed, choices=self.choices,
                 )
-
-    # ------------------------------------------------------ the network
-    def _send(self, src: str, dst: str, msg: Any) -> None:
-        if dst not in self._clocks:
-            raise UnknownNodeError(
-                f"{src} sent {msg} to unknown node {dst!r}; nodes: {', '.join(self.node_ids)}"
-            )
-        self._msg_ids += 1
-        msg_id = self._msg_ids
-        self.stats["sent"] += 1
-        name = type(msg).__name__
-        self.sent_by_type[name] = self.sent_by_type.get(name, 0) + 1
-        if self.tracing:
-            self.trace.records.append(
-                _new_record(TraceRecord, (self.steps, self.now, "send", src, dst, msg_id, msg,
-                                          "", ""))
-            )
-        net = self.network
-        faults = net.links.get((src, dst), net.default) if net.links else net.default
-        if (src, dst) in net.blocked:
-            self._drop(dst, src, msg_id, msg, "partitioned")
-            return
-        cp = self._cp
-        if faults.drop and cp.random("net") < faults.drop:
-            self._drop(dst, src, msg_id, msg, "lost")
-            return
-        self._schedule_delivery(src, dst, msg, msg_id, faults)
-        if faults.duplicate and cp.random("net") < faults.duplicate:
-            self.stats["duplicated"] += 1
-            self._record("duplicate", src, dst, msg_id, msg)
-            self._schedule_delivery(src, dst, msg, msg_id, faults)
-
-    def _schedule_delivery(self, src: str, dst: str, msg: Any, msg_id: int, faults: Any) -> None:
-        low, high = faults.latency
-        at = self.now + (low if low == high else low + self._cp.below("net", high - low + 1))
-        if faults.reorder and self._cp.random("net") < faults.reorder:
-            at += self._cp.below("net", faults.reorder_delay + 1)
-        else:
-            link = (src, dst)
-            last = self._fifo.get(link, 0)
-            if at < last:
-                at = last
-            self._fifo[link] = at
-        self._seq += 1
-        heapq.heappush(self._heap, (at, _NORMAL, self._seq, DELIVER, dst, (src, msg, msg_id)))
-
-    def _drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None:
-        self.stats["dropped"] += 1
-        if self.tracing:
-            self._record("drop", node, src, msg_id, msg, why)
-
-    def _deliver(self, node: str, data: tuple[str, Any, int]) -> None:
-        src, msg, msg_id = data
-        target = self.nodes[node]
-        if target is None:
-            self._drop(node, src, msg_id, msg, "node down")
-        elif (src, node) in self.network.blocked:
-            self._drop(node, src, msg_id, msg, "partitioned")
-        else:
-            self.stats["delivered"] += 1
-            if self.tracing:
-                records = self.trace.records
-                at, step, now = len(records), self.steps, self.now
-                target.on_message(self._contexts[node], src, msg)
-                records.insert(at, _new_record(
-                    TraceRecord, (step, now, "deliver", node, src, msg_id, msg, "",
-                                  target.describe())))
-            else:
-                target.on_message(self._contexts[node], src, msg)
-
-    # ---------------------------------------------------------- timers
-    def _set_timer(self, node: str, name: str, after: int) -> None:
-        if not isinstance(after, int) or after < 0:
-            raise ConfigError(f"timer {name!r} at {node}: delay must be an int >= 0, got {after!r}")
-        at = self.now + self._clocks[node].true_delay(after)
-        seq = self._push(at, TIMER, node, (name, self._incarnations[node]))
-        self._timers[node][name] = seq
-
-    def _cancel_timer(self, node: str, name: str) -> None:
-        self._timers[node].pop(name, None)
-
-    def _fire_timer(self, node: str, name: str) -> None:
-        del self._timers[node][name]
-        self.stats["timers"] += 1
-        target = self.nodes[node]
-        assert target is not None  # stale timers of crashed nodes never get here
-        if self.tracing:
-            records = self.trace.records
-            at, step, now = len(records), self.steps, self.now
-            target.on_timer(self._contexts[node], name)
-            records.insert(at, _new_record(
-                TraceRecord, (step, now, "timer", node, "", -1, None, name, target.describe())))
-        else:
-            target.on_timer(self._contexts[node], name)
-
-    # ------------------------------------------------------------ helpers
-    def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
-                message: Any = None, detail: str = "", state: str | None = None) -> None:
-        if not self.tracing:
-            return
-        if state is None and kind in ("start", "note") and node in self.nodes:
-            target = self.nodes[node]
-            state = target.describe() if target is not None else ""
-        self.trace.append(TraceRecord(self.steps, self.now, kind, node, peer, msg_id,
-                                      message, detail, state or ""))
-
-    def _note(self, node: str, text: str) -> None:
-        self._record("note", node, detail=text)
 
     def view(self) -> dict[str, dict[str, Any]]:
         """Every node's ``view()`` plus its status (up / paused / crashed)."""
