@@ -98,14 +98,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Print benchmark figures."""
     from . import bench
+    from .consistency.bench import main as bench_lincheck
     from .raft.commands import bench_raft
 
-    benches = {"sim": bench.main, "raft": bench_raft}
+    benches = {"sim": bench.main, "raft": bench_raft,
+               "lincheck": lambda argv: bench_lincheck(["lincheck", *argv])}
     if args.name not in benches:
         print(f"unknown benchmark {args.name!r}; choose one of: {', '.join(benches)}",
               file=sys.stderr)
         return 2
     return benches[args.name](args.rest)
+
+
+def cmd_lincheck(args: argparse.Namespace) -> int:
+    """Check a history file for linearizability (exit 0 ok, 1 not, 3 unknown, 2 bad input)."""
+    from .consistency.bench import lincheck_main
+
+    return lincheck_main(args.rest)
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
@@ -138,9 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("rest", nargs=argparse.REMAINDER, help="--seed N and the demo's options")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")
-    bench.add_argument("name", help="benchmark name: sim, raft")
+    bench.add_argument("name", help="benchmark name: sim, raft, lincheck")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="options for the benchmark")
     bench.set_defaults(func=cmd_bench)
+    lincheck = sub.add_parser("lincheck", help="check a history file for linearizability")
+    lincheck.add_argument("rest", nargs=argparse.REMAINDER,
+                          help="FILE [--format jepsen|edn-kv|jsonl|csv] [--model M] [--timeout S]")
+    lincheck.set_defaults(func=cmd_lincheck)
     stress = sub.add_parser("stress", help="randomized fault runs, e.g. stress raft --seeds 1000")
     stress.add_argument("name", help="what to stress: raft")
     stress.add_argument("rest", nargs=argparse.REMAINDER, help="--seeds N, --seed S, --json")
