@@ -4,6 +4,8 @@
 functions) ← ``check`` (Wing & Gong / Lowe search, per key) → ``Result``
 (verdict ``ok``/``illegal``/``unknown`` with a witness or culprit).
 ``naive_check`` is the chapter's toy checker, kept to show why it is wrong.
+``check_sequential`` (small histories) and the ``sessions`` checkers (Terry et
+al.'s four session guarantees) cover weaker models.
 Standard library only; pandas is imported inside ``to_dataframe``.
 """
 
@@ -12,6 +14,17 @@ from .history import History, Op
 from .linearizability import Result, check
 from .models import Model, cas_register, get_model, kv, register
 from .naive import naive_check
+from .sequential import check_sequential
+from .sessions import (
+    Violation,
+    check_sessions,
+    monotonic_reads,
+    monotonic_writes,
+    read_your_writes,
+    writes_follow_reads,
+)
 
-__all__ = ["History", "HistoryFormatError", "Model", "Op", "Result", "cas_register", "check",
-           "get_model", "kv", "load", "naive_check", "register"]
+__all__ = ["History", "HistoryFormatError", "Model", "Op", "Result", "Violation", "cas_register",
+           "check", "check_sequential", "check_sessions", "get_model", "kv", "load",
+           "monotonic_reads", "monotonic_writes", "naive_check", "read_your_writes", "register",
+           "writes_follow_reads"]
