@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_list)
     demo = sub.add_parser("demo", help="run a scripted demo and print its trace digest")
-    demo.add_argument("name", help="demo name: clocks, raft")
+    demo.add_argument("name", help="demo name: clocks, raft, cap")
     demo.add_argument("rest", nargs=argparse.REMAINDER, help="--seed N and the demo's options")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")

@@ -47,4 +47,27 @@ def demo_raft(argv: list[str]) -> Simulation:
     return run(argv)
 
 
-DEMOS: dict[str, Callable[[list[str]], Simulation]] = {"clocks": demo_clocks, "raft": demo_raft}
+def demo_cap(argv: list[str]) -> Simulation:
+    """The same partition against a CP store and an AP store: availability vs anomalies."""
+    from .consistency import History, check
+    from .stores import partition_experiment
+
+    parser = argparse.ArgumentParser(prog="consensus-lab demo cap")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skew", type=int, default=0, help="clock skew of n1 (ms), for LWW")
+    args = parser.parse_args(argv)
+    print("5 nodes; partition {n1,n2} | {n3,n4,n5} from t=500 to t=1500; one client per node")
+    runs = []
+    for store in ("cp", "ap"):
+        skew = {"n1": args.skew} if args.skew and store == "ap" else None
+        result = partition_experiment(store, seed=args.seed, clock_skew=skew)
+        verdict = check(History.from_sim(result.history), "register").verdict
+        print(f"  {result}   linearizable: {verdict}")
+        runs.append(result)
+    print("CP refuses the minority side and stays linearizable; AP answers everyone and "
+          "reads stale values (with --skew, last-write-wins also loses writes).")
+    return runs[-1].sim
+
+
+DEMOS: dict[str, Callable[[list[str]], Simulation]] = {"clocks": demo_clocks, "raft": demo_raft,
+                                                       "cap": demo_cap}

@@ -34,7 +34,7 @@ def test_demo_clocks_digest_is_the_same_in_two_processes_and_differs_by_seed() -
 
 def test_unknown_demo_names_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "nope"]) == 2
-    assert "unknown demo 'nope'; choose one of: clocks" in capsys.readouterr().err
+    assert "unknown demo 'nope'; choose one of: cap, clocks, raft" in capsys.readouterr().err
 
 
 def test_check_exit_codes_solutions_pass_stub_fails() -> None:
@@ -95,3 +95,12 @@ def test_bench_raft_json_has_its_figures() -> None:
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)
     assert figures["commands_committed"] == 500 and figures["commands_committed_per_s"] > 0
+
+
+def test_demo_cap_contrasts_cp_and_ap_and_is_deterministic() -> None:
+    first, second = run_cli("demo", "cap", "--seed", "0"), run_cli("demo", "cap", "--seed", "0")
+    assert first.returncode == 0, first.stderr
+    assert digest_of(first.stdout) == digest_of(second.stdout)
+    cp_line, ap_line = (line for line in first.stdout.splitlines() if line.startswith("  "))
+    assert "A: avail 0% in partition" in cp_line and cp_line.endswith("linearizable: ok")
+    assert "A: avail 100% in partition" in ap_line and ap_line.endswith("linearizable: illegal")
