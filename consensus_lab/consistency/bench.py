@@ -99,12 +99,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def lincheck_main(argv: list[str] | None = None) -> int:
-    """``lincheck FILE [--format F] [--model M] [--timeout S]``: exit 0/1/3, 2 on bad input."""
+    """``lincheck FILE [--format F] [--model M] [--timeout S] [--html OUT]``: exit 0/1/3, 2 on
+    bad input. ``--html OUT`` also writes a standalone timeline page of the history and verdict."""
     parser = argparse.ArgumentParser(prog="consensus-lab lincheck")
     parser.add_argument("file", type=Path)
     parser.add_argument("--format", choices=FORMATS, default=None)
     parser.add_argument("--model", choices=sorted(MODELS), default=None)
     parser.add_argument("--timeout", type=float, default=None)
+    parser.add_argument("--html", type=Path, default=None, metavar="OUT",
+                        help="also write an offline HTML timeline of the history")
     args = parser.parse_args(argv)
     try:
         fmt = args.format or guess_format(args.file)
@@ -117,6 +120,15 @@ def lincheck_main(argv: list[str] | None = None) -> int:
     if result.verdict == "illegal":
         for op in result.culprit:
             print(f"  {op}")
+    if args.html is not None:
+        from ..viz.history import write_timeline_html
+
+        try:
+            write_timeline_html(history, result, args.html, title=f"lincheck {args.file.name}")
+        except OSError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"timeline written to {args.html}")
     return {"ok": 0, "illegal": 1}.get(result.verdict, 3)
 
 

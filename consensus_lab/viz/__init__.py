@@ -6,6 +6,7 @@ coloured by term, term timeline, state table) are in :mod:`.raft`.
 """
 
 from .cluster import cluster_diagram
+from .history import history_timeline, op_label, write_timeline_html
 from .raft import (
     TERM_COLORS,
     raft_logs,
@@ -23,7 +24,8 @@ ensure_backend()
 
 __all__ = [
     "GraphvizUnavailable", "HtmlView", "SvgDiagram", "TERM_COLORS", "cluster_diagram",
-    "default_label", "ensure_backend", "nodes_table", "pending_table", "raft_logs",
-    "raft_node_lines", "raft_table", "role_diagram", "spacetime_diagram", "term_color",
-    "term_timeline", "to_svg", "trace_table",
+    "default_label", "ensure_backend", "history_timeline", "nodes_table", "op_label",
+    "pending_table", "raft_logs", "raft_node_lines", "raft_table", "role_diagram",
+    "spacetime_diagram", "term_color", "term_timeline", "to_svg", "trace_table",
+    "write_timeline_html",
 ]
