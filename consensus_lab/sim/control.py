@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .choices import Recording, stream_seed
 from .errors import ConfigError, ReplayDivergence
+from .events import DELIVER, KIND_NAMES
 
 if TYPE_CHECKING:
     from .network import Network
@@ -102,11 +103,7 @@ class ControlMixin:
         Only message deliveries can be dropped; a timer is a node's own
         business (crash or pause the node instead).
         """
-        kinds = {e.id: e.kind for e in self.pending()}
-        if kinds.get(event_id, "deliver") != "deliver":
-            raise ConfigError(f"event #{event_id} is a {kinds[event_id]}, not a message; "
-                              "only message deliveries can be dropped")
-        entry = self._take_pending(event_id, "drop")
+        entry = self._take_pending(event_id, "drop", messages_only=True)
         src, msg, msg_id = entry[5]
         self._drop(entry[4], src, msg_id, msg, "dropped by hand")
 
@@ -135,14 +132,21 @@ class ControlMixin:
             self._check_invariants()
         return result
 
-    def _take_pending(self: Simulation, event_id: int, action: str) -> tuple[Any, ...]:
-        """Remove pending event ``event_id`` from the heap (recorded as an input)."""
+    def _take_pending(self: Simulation, event_id: int, action: str,
+                      messages_only: bool = False) -> tuple[Any, ...]:
+        """Remove pending event ``event_id`` from the heap (recorded as an input).
+
+        With ``messages_only``, a timer or other event is refused and nothing changes.
+        """
         found = [i for i, e in enumerate(self._heap) if e[2] == event_id and not self._is_stale(e)]
         if not found:
             ids = ", ".join(str(e.id) for e in self.pending()[:20])
             raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
         i = found[0]
         entry = self._heap[i]
+        if messages_only and entry[3] != DELIVER:
+            raise ConfigError(f"event #{event_id} is a {KIND_NAMES[entry[3]]}, not a message; "
+                              f"only message deliveries can be {action}ped")
         self._input(action, [event_id])
         last = self._heap.pop()
         if i < len(self._heap):
