@@ -83,11 +83,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paxos_demo() -> Callable[[list[str]], int]:
+    from .paxos.commands import demo_main
+
+    return demo_main
+
+
+#: Demos that print their own report and digest and return an exit code.
+_MAIN_DEMOS: dict[str, Callable[[], Callable[[list[str]], int]]] = {"paxos": _paxos_demo}
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run a scripted demo; it ends by printing its trace digest."""
+    if args.name in _MAIN_DEMOS:
+        return _MAIN_DEMOS[args.name]()(args.rest)
     demos = _demos()
     if args.name not in demos:
-        print(f"unknown demo {args.name!r}; choose one of: {', '.join(sorted(demos))}",
+        names = sorted([*demos, *_MAIN_DEMOS])
+        print(f"unknown demo {args.name!r}; choose one of: {', '.join(names)}",
               file=sys.stderr)
         return 2
     sim = demos[args.name](args.rest)
@@ -99,9 +112,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Print benchmark figures."""
     from . import bench
     from .consistency.bench import main as bench_lincheck
+    from .paxos.commands import bench_main as bench_paxos
     from .raft.commands import bench_raft
 
-    benches = {"sim": bench.main, "raft": bench_raft,
+    benches = {"sim": bench.main, "raft": bench_raft, "paxos": bench_paxos,
                "lincheck": lambda argv: bench_lincheck(["lincheck", *argv])}
     if args.name not in benches:
         print(f"unknown benchmark {args.name!r}; choose one of: {', '.join(benches)}",
@@ -143,11 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_list)
     demo = sub.add_parser("demo", help="run a scripted demo and print its trace digest")
-    demo.add_argument("name", help="demo name: clocks, raft, cap")
+    demo.add_argument("name", help="demo name: clocks, raft, cap, paxos")
     demo.add_argument("rest", nargs=argparse.REMAINDER, help="--seed N and the demo's options")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")
-    bench.add_argument("name", help="benchmark name: sim, raft, lincheck")
+    bench.add_argument("name", help="benchmark name: sim, raft, paxos, lincheck")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="options for the benchmark")
     bench.set_defaults(func=cmd_bench)
     lincheck = sub.add_parser("lincheck", help="check a history file for linearizability")
