@@ -7,9 +7,16 @@
   Cassandra / Riak side).
 * :mod:`.experiment` — partition both and measure availability, stale reads
   and lost writes (:func:`partition_experiment`, :func:`cap_table`).
+* :mod:`.sequential` — writes ordered by one sequencer, reads local:
+  sequentially consistent, not linearizable (ZooKeeper's shape).
+* :mod:`.causal` — local reads and writes, causal broadcast between
+  replicas: causally consistent, not sequential.
+* :mod:`.spectrum` — the same workload on a store of each strength
+  (:func:`spectrum_run`, :func:`spectrum_table`, :func:`plot_spectrum`).
 """
 
 from .analysis import Anomalies, find_anomalies, read_values
+from .causal import CausalNode, CausalWrite
 from .dynamo import DynamoConfig, DynamoNode, Get, GetReply, Put, PutAck, Sync
 from .experiment import (
     STORES,
@@ -20,9 +27,22 @@ from .experiment import (
     plot_cap,
 )
 from .quorum import Query, QueryReply, QuorumNode, Store, StoreAck
+from .sequential import ApplyWrite, OrderWrite, SequentialNode
+from .spectrum import STORES as SPECTRUM_STORES
+from .spectrum import (
+    SpectrumResult,
+    plot_spectrum,
+    spectrum_run,
+    spectrum_runs,
+    spectrum_table,
+    spectrum_workload,
+)
 from .versions import Sibling, Versioned, Write, join_context, lww_merge, sibling_merge
 
 __all__ = [
+    "ApplyWrite", "CausalNode", "CausalWrite", "OrderWrite", "SPECTRUM_STORES", "SequentialNode",
+    "SpectrumResult", "plot_spectrum", "spectrum_run", "spectrum_runs", "spectrum_table",
+    "spectrum_workload",
     "Anomalies", "DynamoConfig", "DynamoNode", "ExperimentResult", "Get", "GetReply", "Put",
     "PutAck", "Query", "QueryReply", "QuorumNode", "STORES", "SideStats", "Sibling", "Store",
     "StoreAck", "Sync", "Versioned", "Write", "cap_table", "find_anomalies", "join_context",
