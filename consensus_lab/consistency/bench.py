@@ -3,8 +3,13 @@
 ``bench lincheck`` runs the checker over Porcupine's test histories
 (``../shared/bench-data/porcupine`` beside the repository, or ``--data``)
 and compares each verdict with ``EXPECTED.tsv``: per set (etcd, kv) the
-number of files, matches, total seconds and the slowest file, plus the
-process's peak memory. Benchmarks print figures; tests never assert times.
+number of files, matches, the seconds spent in :func:`check` (search, and
+for illegal histories the culprit shrinking — all a caller of ``check``
+pays) and, separately, the seconds spent parsing the files, Porcupine's own
+total from ``EXPECTED.tsv`` and our ratio to it,
+the slowest file, and the process's peak memory. ``--repeat N`` reports
+the median of N passes (the machine may be shared and noisy). Benchmarks
+print figures; tests never assert times.
 
 ``lincheck FILE`` checks one history file; exit status 0 linearizable,
 1 not, 3 unknown (timed out), 2 bad input.
@@ -16,6 +21,7 @@ import argparse
 import csv
 import json
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -40,59 +46,101 @@ def read_expected(data: Path) -> list[tuple[str, int, bool]]:
                 for row in csv.DictReader(f, delimiter="\t")]
 
 
-def bench_lincheck(data: Path, timeout: float | None = None) -> dict[str, Any]:
-    """Check every file of every set; figures per set."""
-    out: dict[str, Any] = {"data": str(data), "sets": {}}
+def _run_set(data: Path, folder: str, rows: list[tuple[str, int, bool]],
+             timeout: float | None) -> dict[str, Any]:
+    """One pass over one set: verdicts, check and parse seconds, the slowest file."""
+    files = matches = 0
+    check_s = parse_s = 0.0
+    slowest = ("", 0.0)
+    mismatches = []
+    for rel, _n_ops, expected in rows:
+        if Path(rel).parent.name != folder:
+            continue
+        path = data / rel
+        fmt = guess_format(path)
+        start = time.perf_counter()
+        history = load(path, fmt)
+        parsed = time.perf_counter()
+        result = check(history, default_model(fmt), timeout=timeout)
+        seconds = time.perf_counter() - parsed
+        files += 1
+        parse_s += parsed - start
+        check_s += seconds
+        if result.linearizable is expected:
+            matches += 1
+        else:
+            mismatches.append({"file": rel, "verdict": result.verdict,
+                               "expected": "ok" if expected else "illegal"})
+        if seconds > slowest[1]:
+            slowest = (rel, seconds)
+    return {"files": files, "matches": matches, "seconds": check_s, "parse_seconds": parse_s,
+            "slowest": {"file": slowest[0], "seconds": round(slowest[1], 3)},
+            "mismatches": mismatches}
+
+
+def bench_lincheck(data: Path, timeout: float | None = None, repeat: int = 1) -> dict[str, Any]:
+    """Check every file of every set ``repeat`` times; figures per set.
+
+    ``seconds`` is the time spent in :func:`check` (the search, and for an
+    illegal history the culprit shrinking and explanation), the median over
+    the repeats; ``parse_seconds`` the time spent reading the files (median);
+    ``porcupine_seconds`` the total of ``EXPECTED.tsv``'s column (Porcupine,
+    Go, as measured by whoever made the file), and ``ratio`` = seconds / porcupine_seconds.
+    """
+    if not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    rows = read_expected(data)
+    porcupine = read_porcupine_seconds(data)
+    out: dict[str, Any] = {"data": str(data), "repeat": repeat, "sets": {}}
     for name, folder in SETS.items():
-        files = matches = 0
-        total, slowest = 0.0, ("", 0.0)
-        mismatches = []
-        for rel, _n_ops, expected in read_expected(data):
-            if Path(rel).parent.name != folder:
-                continue
-            path = data / rel
-            fmt = guess_format(path)
-            history = load(path, fmt)
-            start = time.perf_counter()
-            result = check(history, default_model(fmt), timeout=timeout)
-            seconds = time.perf_counter() - start
-            files += 1
-            total += seconds
-            if result.linearizable is expected:
-                matches += 1
-            else:
-                mismatches.append({"file": rel, "verdict": result.verdict,
-                                   "expected": "ok" if expected else "illegal"})
-            if seconds > slowest[1]:
-                slowest = (rel, seconds)
-        out["sets"][name] = {"files": files, "matches": matches, "seconds": round(total, 3),
-                             "slowest": {"file": slowest[0], "seconds": round(slowest[1], 3)},
-                             "mismatches": mismatches}
+        runs = [_run_set(data, folder, rows, timeout) for _ in range(repeat)]
+        median = sorted(runs, key=lambda run: run["seconds"])[(repeat - 1) // 2]
+        theirs = sum(s for rel, s in porcupine.items() if Path(rel).parent.name == folder)
+        out["sets"][name] = {
+            **median, "seconds": round(median["seconds"], 3),
+            "parse_seconds": round(statistics.median(r["parse_seconds"] for r in runs), 3),
+            "runs_seconds": [round(r["seconds"], 3) for r in runs],
+            "porcupine_seconds": round(theirs, 3),
+            "ratio": round(median["seconds"] / theirs, 2) if theirs else None}
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out["peak_rss_mb"] = round(usage / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
     return out
 
 
+def read_porcupine_seconds(data: Path) -> dict[str, float]:
+    """Porcupine's own checking time per file (``EXPECTED.tsv``), when the column is there."""
+    with open(data / "EXPECTED.tsv", newline="") as f:
+        return {row["file"]: float(row.get("porcupine_seconds") or 0)
+                for row in csv.DictReader(f, delimiter="\t")}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``bench lincheck [--json] [--data DIR] [--timeout S]``."""
+    """``bench lincheck [--json] [--data DIR] [--timeout S] [--repeat N]``."""
     parser = argparse.ArgumentParser(prog="consensus-lab bench")
     parser.add_argument("what", choices=["lincheck"])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--data", type=Path, default=None,
                         help="Porcupine data folder (holds EXPECTED.tsv and test_data/)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per file")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every set N times and report the median (default 1)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be >= 1, got {args.repeat}")
     data = args.data or default_data_dir()
     if not (data / "EXPECTED.tsv").is_file():
         print(f"error: no EXPECTED.tsv in {data}; pass --data DIR", file=sys.stderr)
         return 2
-    report = bench_lincheck(data, args.timeout)
+    report = bench_lincheck(data, args.timeout, args.repeat)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         for name, s in report["sets"].items():
-            print(f"{name:5} {s['matches']}/{s['files']} verdicts match  {s['seconds']:.2f} s  "
-                  f"slowest {s['slowest']['file']} ({s['slowest']['seconds']:.2f} s)")
+            ratio = f" = {s['ratio']}x Porcupine's {s['porcupine_seconds']:.2f} s" \
+                if s["ratio"] is not None else ""
+            print(f"{name:5} {s['matches']}/{s['files']} verdicts match  check {s['seconds']:.2f} s"
+                  f"{ratio} (+ parse {s['parse_seconds']:.2f} s)  slowest "
+                  f"{s['slowest']['file']} ({s['slowest']['seconds']:.2f} s)")
         print(f"peak RSS {report['peak_rss_mb']} MB")
     ok = all(s["matches"] == s["files"] for s in report["sets"].values())
     return 0 if ok else 1

@@ -59,6 +59,36 @@ CORPUS = [
      [("c1", "put", "a", 0, 1, "ok", "x"), ("c1", "get", "", 2, 3, "ok", "y"),
       ("c1", "get", "", 4, 5, "ok", "x")],
      None, True, "kv: c1's get of x misses its own put (its get of y is fine)"),
+    # --- across keys (module docstring: only MW and WFR relate writes to different keys) ---
+    ("ryw-other-key-unobservable", "read-your-writes",
+     [("c1", "write", 1, 0, 1, "ok", "x"), ("c1", "read", None, 2, 3, "ok", "y")],
+     None, False, "a read of y cannot show whether c1's write to x reached the server"),
+    ("mr-other-key-unobservable", "monotonic-reads",
+     [("c1", "write", 1, 0, 1, "ok", "x"), ("c2", "read", 1, 2, 3, "ok", "x"),
+      ("c2", "read", None, 4, 5, "ok", "y")],
+     None, False, "reading x then an unwritten y: no write of x is missed"),
+    ("mw-across-keys", "monotonic-writes",
+     [("c1", "write", 1, 0, 1, "ok", "x"), ("c1", "write", 2, 2, 3, "ok", "y"),
+      ("c2", "read", 2, 4, 5, "ok", "y"), ("c2", "read", None, 6, 7, "ok", "x")],
+     None, True, "c2 saw c1's second write (y=2) and then missed its first (x=1)"),
+    ("mw-across-keys-in-order", "monotonic-writes",
+     [("c1", "write", 1, 0, 1, "ok", "x"), ("c1", "write", 2, 2, 3, "ok", "y"),
+      ("c2", "read", 2, 4, 5, "ok", "y"), ("c2", "read", 1, 6, 7, "ok", "x")],
+     None, False, "c2 saw both writes, in c1's order"),
+    ("mw-across-keys-read-first-write-first", "monotonic-writes",
+     [("c1", "write", 1, 0, 1, "ok", "x"), ("c1", "write", 2, 2, 3, "ok", "y"),
+      ("c2", "read", None, 4, 5, "ok", "x"), ("c2", "read", 2, 6, 7, "ok", "y")],
+     None, False, "missing x before seeing y is just staleness, not an order breach"),
+    ("wfr-across-keys", "writes-follow-reads",
+     [("c0", "write", 1, 0, 1, "ok", "x"), ("c1", "read", 1, 2, 3, "ok", "x"),
+      ("c1", "write", 2, 4, 5, "ok", "y"), ("c2", "read", 2, 6, 7, "ok", "y"),
+      ("c2", "read", None, 8, 9, "ok", "x")],
+     None, True, "the answer (y=2) without the question it followed (x=1)"),
+    ("wfr-across-keys-holds", "writes-follow-reads",
+     [("c0", "write", 1, 0, 1, "ok", "x"), ("c1", "read", 1, 2, 3, "ok", "x"),
+      ("c1", "write", 2, 4, 5, "ok", "y"), ("c2", "read", 2, 6, 7, "ok", "y"),
+      ("c2", "read", 1, 8, 9, "ok", "x")],
+     None, False, "c2 saw the question and then the answer"),
 ]
 
 
@@ -71,8 +101,15 @@ def test_corpus(name: str, guarantee: str, rows: list, versions: dict | None, vi
     assert bool(found) == violated, f"{name}: {reason}; got {[str(v) for v in found]}"
     for v in found:
         assert v.guarantee == guarantee and v.first.process == v.second.process == v.process
-        assert v.first.key == v.second.key and v.first.call < v.second.call
+        assert v.first.call < v.second.call
         assert str(v) == v.reason and v.reason.startswith(v.process)
+        if v.observed_by:  # across keys: another session saw the second write, then missed
+            saw, missed = v.observed_by
+            assert v.first.key != v.second.key and saw.process == missed.process != v.process
+            assert saw.output == v.second.value and missed.key == v.first.key
+            assert saw.call < missed.call
+        else:
+            assert v.first.key == v.second.key
 
 
 def test_violation_names_the_ops() -> None:
@@ -125,6 +162,18 @@ def test_fail_and_unknown_ops_ignored() -> None:
     rows = [("c1", "write", 1, 0, 1, "fail"), ("c1", "read", None, 2, 3),
             ("c1", "read", 7, 4, 5, "info"), ("c2", "read", 1, 6, 7)]
     assert all(v == [] for v in check_sessions(History.build(rows)).values())
+
+
+def test_across_keys_names_the_observer() -> None:
+    rows = [("c0", "write", 1, 0, 1, "ok", "x"), ("c1", "read", 1, 2, 3, "ok", "x"),
+            ("c1", "write", 2, 4, 5, "ok", "y"), ("c2", "read", 2, 6, 7, "ok", "y"),
+            ("c2", "read", None, 8, 9, "ok", "x")]
+    [v] = writes_follow_reads(History.build(rows))
+    assert v.reason == ("c1 read 1 of key 'x' and then wrote 2 of key 'y', but c2 read 2 of "
+                        "key 'y' and then None of key 'x', which is older than 1: the write "
+                        "arrived without the write it followed")
+    assert [op.id for op in v.observed_by] == [3, 4]
+    assert monotonic_writes(History.build(rows)) == [], "c1 wrote only once"
 
 
 def test_duplicate_write_values_rejected() -> None:
