@@ -35,9 +35,11 @@ from typing import Any
 
 from consensus_lab.grading import (
     causal_delivery,
+    consistency_choice,
     raft_append_entries,
     raft_commit_rule,
     raft_request_vote,
+    register_model,
     vector_clock,
 )
 from consensus_lab.grading.base import LOAD_ERROR, TIMEOUT, Check, CheckResult, GradingFailure
@@ -78,6 +80,11 @@ class Exercise:
 _EXERCISES: dict[str, Exercise] = {
     ex.name: ex
     for ex in (
+        Exercise(name="register_model", module=register_model.__name__,
+                 title="The CAS register's model (線性一致性): read, write, cas; a brute-force "
+                 "checker",
+                 notebook="notebooks/01-consistency-models.ipynb",
+                 checks=register_model.CHECKS),
         Exercise(name="vector_clock", module=vector_clock.__name__,
                  title="Vector clocks (向量時鐘): merge, update, happens-before, concurrent",
                  notebook="notebooks/03-causality.ipynb",
@@ -101,6 +108,11 @@ _EXERCISES: dict[str, Exercise] = {
                  "leader's own term",
                  notebook="notebooks/07-raft-safety.ipynb",
                  checks=raft_commit_rule.CHECKS),
+        Exercise(name="consistency_choice", module=consistency_choice.__name__,
+                 title="Pick the consistency model (練習 1): social post, bank transfer, "
+                 "DNS update",
+                 notebook="notebooks/12-exercise-consistency-choice.ipynb",
+                 checks=consistency_choice.CHECKS),
     )
 }
 

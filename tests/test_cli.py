@@ -34,7 +34,7 @@ def test_demo_clocks_digest_is_the_same_in_two_processes_and_differs_by_seed() -
 
 def test_unknown_demo_names_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "nope"]) == 2
-    assert "unknown demo 'nope'; choose one of: cap, clocks, raft" in capsys.readouterr().err
+    assert "unknown demo 'nope'; choose one of: cap, clocks, paxos, raft" in capsys.readouterr().err
 
 
 def test_check_exit_codes_solutions_pass_stub_fails() -> None:
@@ -50,8 +50,8 @@ def test_list_json_names_exercises_and_notebooks(capsys: pytest.CaptureFixture[s
     assert main(["list", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     names = [ex["name"] for ex in listing["exercises"]]
-    assert names == ["vector_clock", "causal_delivery", "raft_request_vote",
-                     "raft_append_entries", "raft_commit_rule"]
+    assert names == ["register_model", "vector_clock", "causal_delivery", "raft_request_vote",
+                     "raft_append_entries", "raft_commit_rule", "consistency_choice"]
     assert all(ex["stub"] == f"exercises/{ex['name']}.py" for ex in listing["exercises"])
     assert isinstance(listing["notebooks"], list)
 
@@ -104,3 +104,22 @@ def test_demo_cap_contrasts_cp_and_ap_and_is_deterministic() -> None:
     cp_line, ap_line = (line for line in first.stdout.splitlines() if line.startswith("  "))
     assert "A: avail 0% in partition" in cp_line and cp_line.endswith("linearizable: ok")
     assert "A: avail 100% in partition" in ap_line and ap_line.endswith("linearizable: illegal")
+
+
+def test_demo_paxos_is_deterministic_and_the_duel_never_decides_without_backoff() -> None:
+    first, second = run_cli("demo", "paxos", "--seed", "3"), run_cli("demo", "paxos", "--seed", "3")
+    assert first.returncode == 0, first.stderr
+    assert digest_of(first.stdout) == digest_of(second.stdout)
+    assert "chosen (from the acceptors): ['v-p" in first.stdout
+    duel = run_cli("demo", "paxos", "--duel", "--no-backoff", "--seed", "1")
+    assert duel.returncode == 0, duel.stderr
+    assert "nothing decided by t=1000" in duel.stdout
+    assert digest_of(duel.stdout) != digest_of(first.stdout)
+
+
+def test_bench_paxos_json_has_its_figures() -> None:
+    out = run_cli("bench", "paxos", "--json", "--commands", "300")
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert figures["commands_committed"] == 300
+    assert figures["messages_per_command"] >= 4  # Accept + Accepted to 2 others at least

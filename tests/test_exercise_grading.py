@@ -59,6 +59,24 @@ KNOWN_BUGS: dict[str, tuple[str, str]] = {
     "raft_commit_rule_old_terms.py": ("current_term_only", "Figure 8 shows"),
     "raft_commit_rule_forgets_leader.py": ("leader_counts", "the leader's own copy counts"),
     "raft_commit_rule_backwards.py": ("never_backwards", "never moves backwards"),
+    "register_model_read_ignores_state.py": ("read", "a read that returned 1 cannot go here"),
+    "register_model_write_returns_old.py": ("write", "expected (True, 5)"),
+    "register_model_cas_false_changes_state.py": ("cas_false", "the register keeps 1"),
+    "register_model_info_cas_never_applies.py": ("cas_info", "it took effect"),
+    "register_model_brute_force_ignores_real_time.py": ("brute_force_examples",
+                                                        "real time puts the write first"),
+    "consistency_choice_a_eventual.py": ("scenario_A", "refreshed at t=8 without it"),
+    "consistency_choice_all_eventual.py": ("scenario_B", "stale balance reads"),
+    "consistency_choice_all_linearizable.py": ("scenario_C", "were refused or timed out"),
+}
+# register_model bugs the real checker must catch too: on hand-made and on Jepsen etcd
+# histories (with the step that breaks), and the brute force against the real checker
+CHECKER_CATCHES = {
+    "register_model_read_ignores_state.py": ("porcupine_etcd", "etcd_000.log"),
+    "register_model_write_returns_old.py": ("porcupine_etcd", "etcd_005.log"),
+    "register_model_cas_false_changes_state.py": ("small_histories", "your cas_step returns"),
+    "register_model_info_cas_never_applies.py": ("porcupine_etcd", "[info]"),
+    "register_model_brute_force_ignores_real_time.py": ("brute_force_random", "shrunk from"),
 }
 # failures a simulator run must also catch (with seed / trace), not only the unit checks
 SIM_CATCHES = {
@@ -203,7 +221,7 @@ def test_load_answers_gives_a_fresh_module_each_time() -> None:
 
 def test_bad_names_are_rejected_with_the_allowed_values() -> None:
     """Unknown exercise or answer set: ValueError listing what is allowed."""
-    with pytest.raises(ValueError, match="exercises: vector_clock, causal_delivery"):
+    with pytest.raises(ValueError, match="exercises: register_model, vector_clock, causal"):
         run_checks("paxos", "solutions")
     with pytest.raises(ValueError, match="got 'mine'"):
         run_checks("vector_clock", "mine")
@@ -243,3 +261,117 @@ def test_list_and_notebook_front_ends(monkeypatch: pytest.MonkeyPatch,
     widget = exercises.check("causal_delivery", "solutions")
     assert type(widget).__name__ == "HTML" and "6/6 checks passed" in widget.value
     assert "<b style='color:#1a7f37'>PASS" in widget.value
+
+
+# -- register_model: the real checker with the learner's model ---------------------------------
+
+
+@pytest.mark.parametrize("filename", sorted(CHECKER_CATCHES))
+def test_register_model_bug_is_caught_by_the_real_checker(filename: str) -> None:
+    """A wrong rule changes the checker's verdict on a real history; the report names the
+    history and the first step the two models judge differently (or the shrunk history)."""
+    check_name, phrase = CHECKER_CATCHES[filename]
+    [result] = run_checks("register_model", str(BUGGY / filename), root=REPO,
+                          only=[check_name], isolate=False)
+    assert result.status == "FAIL" and phrase in result.message, format_report([result])
+    if check_name == "brute_force_random":
+        assert result.seed is not None and "random_history(random.Random(" in result.replay
+
+
+def test_register_model_skips_the_etcd_check_without_the_data(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without Porcupine's data the etcd check is SKIP with the reason, not FAIL; the stub
+    still fails it as not implemented."""
+    from consensus_lab.grading import register_model
+
+    monkeypatch.setattr(register_model, "default_data_dir", lambda: tmp_path / "none")
+    [result] = run_checks("register_model", "solutions", root=REPO, only=["porcupine_etcd"],
+                          isolate=False)
+    assert result.status == "SKIP" and result.passed and "EXPECTED.tsv" in result.message
+    report = format_report([result])
+    assert "SKIP" in report and report.endswith("0/1 checks passed (1 skipped) — all passed.")
+    [stub] = run_checks("register_model", "exercises", root=REPO, only=["porcupine_etcd"],
+                        isolate=False)
+    assert stub.status == "FAIL" and stub.kind == NOT_IMPLEMENTED
+
+
+def test_register_model_random_histories_have_both_verdicts() -> None:
+    """The brute-force comparison is not vacuous: the seeded histories include linearizable
+    and non-linearizable ones, and the reference brute force agrees with the checker."""
+    import random
+
+    from consensus_lab.consistency import cas_register, check
+    from consensus_lab.grading.register_model import RANDOM_HISTORIES, random_history
+
+    solution = load_answers("register_model", "solutions", root=REPO)
+    verdicts = []
+    for seed in range(RANDOM_HISTORIES):
+        history = random_history(random.Random(seed))
+        verdicts.append(bool(check(history, cas_register)))
+        assert solution.brute_force_linearizable(history, cas_register.step, None) is verdicts[-1]
+    assert 0.2 < sum(verdicts) / len(verdicts) < 0.9
+
+
+# -- consistency_choice: judged by running the scenarios -----------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_consistency_choice_only_the_chapter_answers_are_right(seed: int) -> None:
+    """For each scenario, of the five strengths only the chapter's answer is judged right by
+    the runs; the others are too weak (a violation) or cost more (measured)."""
+    from consensus_lab.grading.choice_scenarios import STRENGTHS
+    from consensus_lab.grading.consistency_choice import judge
+
+    chapter = load_answers("consistency_choice", "solutions", root=REPO).CHOICES
+    for scenario, answer in chapter.items():
+        verdicts = {s: judge(scenario, s, seed).verdict for s in STRENGTHS}
+        assert [s for s, v in verdicts.items() if v == "right"] == [answer], verdicts
+        weaker = STRENGTHS[STRENGTHS.index(answer) + 1:]
+        assert all(verdicts[s] == "too weak" for s in weaker), verdicts
+        assert all(verdicts[s] in ("too costly", "stronger than needed")
+                   for s in STRENGTHS[:STRENGTHS.index(answer)]), verdicts
+
+
+def test_consistency_choice_report_carries_evidence_and_replay() -> None:
+    """A failing scenario shows numbers from the run, the seed, and a replay call that
+    reruns the same run (same trace digest)."""
+    from consensus_lab.grading import choice_scenarios
+
+    buggy = BUGGY / "consistency_choice_all_linearizable.py"
+    [result] = run_checks("consistency_choice", str(buggy), root=REPO, only=["scenario_A"],
+                          isolate=False)
+    assert result.status == "FAIL" and result.message.startswith("too costly: with linearizable")
+    assert "of the author's posts and refreshes were answered" in result.message
+    assert "With read-your-writes, the weakest model that met the requirement" in result.message
+    assert result.seed == 1
+    assert result.replay == ("consensus_lab.grading.choice_scenarios.run_scenario("
+                             "'A', 'linearizable', seed=1)")
+    first, again, other = (choice_scenarios.run_scenario("A", "linearizable", seed=s)
+                           for s in (1, 1, 2))
+    assert again.sim.trace.digest() == first.sim.trace.digest() != other.sim.trace.digest()
+    assert f"{first.cost.answered}/{first.cost.requests}" in result.message
+
+
+def test_consistency_choice_rejects_bad_names(tmp_path: Path) -> None:
+    """A name outside the five is a FAIL listing the allowed names; a missing reason is a TODO;
+    the library refuses unknown scenarios and strengths with the allowed values."""
+    from consensus_lab.grading.choice_scenarios import run_scenario, strength
+
+    answers = tmp_path / "mine.py"
+    answers.write_text('CHOICES = {"A": "strong", "B": "linearizable", "C": "eventual"}\n'
+                       'REASONS = {"A": "x", "B": "", "C": "z"}\n')
+    results = _by_check(run_checks("consistency_choice", str(answers), root=REPO,
+                                   only=["choices_valid", "scenario_A"], isolate=False))
+    for name in ("choices_valid", "scenario_A"):
+        assert results[name].status == "FAIL"
+        assert "CHOICES['A'] is 'strong'; choose one of linearizable, sequential, causal, " \
+               "read-your-writes, eventual" in results[name].message
+    answers.write_text('CHOICES = {"A": "causal", "B": "linearizable", "C": "eventual"}\n'
+                       'REASONS = {"A": "x", "B": "", "C": "z"}\n')
+    [reasons] = run_checks("consistency_choice", str(answers), root=REPO,
+                           only=["choices_valid"], isolate=False)
+    assert reasons.kind == NOT_IMPLEMENTED and "REASONS['B']" in reasons.message
+    with pytest.raises(ValueError, match="unknown scenario 'D'; choose one of A, B, C"):
+        run_scenario("D", "eventual")
+    with pytest.raises(ValueError, match="unknown strength 'strong'; choose one of linearizable"):
+        strength("strong")

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Literal
 
-Status = Literal["PASS", "FAIL", "ERROR", "TIMEOUT"]
+Status = Literal["PASS", "FAIL", "ERROR", "TIMEOUT", "SKIP"]
 
 #: Kinds of failure, so a report (or a test) can tell them apart.
 WRONG_RESULT = "wrong_result"  # a rule example gave the wrong answer
@@ -28,6 +28,7 @@ NOT_IMPLEMENTED = "not_implemented"  # the stub still raises NotImplementedError
 EXCEPTION = "exception"  # the learner's code raised an unexpected exception
 LOAD_ERROR = "load_error"  # the answers file could not be imported
 TIMEOUT = "timeout"  # the check did not finish in time
+SKIPPED = "skipped"  # the check could not run here (e.g. its data is missing); not a failure
 
 
 class GradingFailure(AssertionError):
@@ -58,6 +59,17 @@ class GradingFailure(AssertionError):
         self.seed = seed
         self.trace = trace
         self.replay = replay
+
+
+class CheckSkipped(Exception):
+    """A check cannot run on this machine (its data set is missing): SKIP, not FAIL.
+
+    ``message`` says what is missing and how to get it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 CheckFn = Callable[[ModuleType], None]
@@ -92,8 +104,8 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        """True when the check passed."""
-        return self.status == "PASS"
+        """True when the check passed, or was skipped (nothing held against the answers)."""
+        return self.status in ("PASS", "SKIP")
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-able dict (the worker process sends this back)."""

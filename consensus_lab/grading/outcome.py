@@ -1,7 +1,8 @@
 """Turn what happened during one check (nothing, or an exception) into a CheckResult.
 
 A :class:`~consensus_lab.grading.base.GradingFailure` is a FAIL with the
-check's own message. A ``NotImplementedError`` anywhere in the exception
+check's own message; :class:`~consensus_lab.grading.base.CheckSkipped` is a
+SKIP with its reason. A ``NotImplementedError`` anywhere in the exception
 chain (a simulator may wrap it) is a FAIL that names the stub function still
 to write. Any other exception is an ERROR that names the learner's function
 and line where it was raised.
@@ -16,8 +17,10 @@ from types import TracebackType
 from consensus_lab.grading.base import (
     EXCEPTION,
     NOT_IMPLEMENTED,
+    SKIPPED,
     Check,
     CheckResult,
+    CheckSkipped,
     GradingFailure,
 )
 
@@ -38,6 +41,9 @@ def from_exception(exc: BaseException, exercise: str, check: Check, *, learner_f
         where = _learner_function(todo.__traceback__, learner_file) or "a function"
         return CheckResult(status="FAIL", kind=NOT_IMPLEMENTED, hint=check.hint,
                            message=f"not implemented yet: {where} — see the TODO in {shown_path}",
+                           **common)  # type: ignore[arg-type]
+    if isinstance(exc, CheckSkipped):
+        return CheckResult(status="SKIP", kind=SKIPPED, message=exc.message,
                            **common)  # type: ignore[arg-type]
     if isinstance(exc, GradingFailure):
         return CheckResult(status="FAIL", kind=exc.kind, message=exc.message,

@@ -1,8 +1,9 @@
 """Render grading results as friendly text (terminal) or HTML (notebook).
 
-One line per check — ``PASS``, ``FAIL``, ``ERROR`` or ``TIMEOUT`` and the
-property — and, under each failure, the precise message, the hint, the seed to
-replay a simulator run and the tail of its trace. A last line counts passes.
+One line per check — ``PASS``, ``FAIL``, ``ERROR``, ``TIMEOUT`` or ``SKIP`` and
+the property — under a skip its reason, and under each failure the precise
+message, the hint, the seed to replay a simulator run and the tail of its
+trace. A last line counts passes (and skips, which are not failures).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from itertools import groupby
 
 from consensus_lab.grading.base import CheckResult
 
-_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "ERROR": "#9a6700", "TIMEOUT": "#8250df"}
+_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "ERROR": "#9a6700", "TIMEOUT": "#8250df",
+            "SKIP": "#57606a"}
 _TRACE_LINES = 12
 
 
@@ -28,18 +30,23 @@ def format_report(results: Sequence[CheckResult]) -> str:
         for result in checks:
             lines.extend(_format_one(result))
         lines.append("")
-    passed = sum(r.passed for r in results)
-    verdict = "all passed" if passed == len(results) else f"{len(results) - passed} not passing"
-    lines.append(f"{passed}/{len(results)} checks passed — {verdict}.")
+    passed = sum(r.status == "PASS" for r in results)
+    skipped = sum(r.status == "SKIP" for r in results)
+    failing = len(results) - passed - skipped
+    verdict = "all passed" if not failing else f"{failing} not passing"
+    note = f" ({skipped} skipped)" if skipped else ""
+    lines.append(f"{passed}/{len(results)} checks passed{note} — {verdict}.")
     return "\n".join(lines)
 
 
 def _format_one(result: CheckResult) -> list[str]:
     """The line for one check, plus the details of a failure."""
     lines = [f"  {result.status:<8} {result.prop}  [{result.check}]"]
+    pad = " " * 11
+    if result.status == "SKIP":
+        return lines + [pad + line for line in textwrap.wrap(result.message, 88)]
     if result.passed:
         return lines
-    pad = " " * 11
     lines += [pad + line for line in textwrap.wrap(result.message, 88) or [""]]
     if result.hint:
         lines += textwrap.wrap(result.hint, 88, initial_indent=pad + "hint: ",
