@@ -14,6 +14,10 @@ answered ``ok``, overall and for requests issued during the partition),
 **stale reads** and **lost writes** (see :mod:`.analysis`), and keeps the
 simulation and its client history for the linearizability checker.
 
+``store="raft"`` runs the Raft KV as an etcd-like CP store (followers
+forward to the leader, see :mod:`.raftstore`). ``partition=False`` is the
+control run: the same workload and the same window, but no cut.
+
 Expect: the CP store (majority quorums) refuses the minority side during
 the partition and never reads stale or loses a write; the AP store (Dynamo,
 ``R = W = 1``) answers everyone, reads stale on both sides, and with clock
@@ -32,9 +36,10 @@ from ..sim import ConfigError, Network, Simulation
 from .analysis import Anomalies, find_anomalies
 from .dynamo import DynamoConfig, DynamoNode
 from .quorum import QuorumNode
+from .raftstore import RaftStoreNode
 from .versions import Versioned, Write, sibling_merge
 
-STORES = ("cp", "ap", "ap-siblings")
+STORES = ("cp", "raft", "ap", "ap-siblings")
 DEFAULT_NETWORK = Network(latency=(2, 10))
 
 
@@ -84,11 +89,12 @@ class ExperimentResult:
 def _factory(store: str, n: int, r: int | None, w: int | None, **options: Any) -> Any:
     if store not in STORES:
         raise ConfigError(f"unknown store {store!r}; allowed: {', '.join(STORES)}")
-    if store == "cp":
+    if store in ("cp", "raft"):
         if r is not None or w is not None:
             raise ConfigError(f"r and w apply to the AP stores only (got r={r!r}, w={w!r}); "
                               "the CP store always uses majorities")
-        return partial(QuorumNode, op_timeout=options["op_timeout"])
+        node = QuorumNode if store == "cp" else RaftStoreNode
+        return partial(node, op_timeout=options["op_timeout"])
     config = DynamoConfig(mode="lww" if store == "ap" else "siblings",
                           n_replicas=options["n_replicas"], r=1 if r is None else r,
                           w=1 if w is None else w, read_repair=options["read_repair"],
@@ -108,12 +114,15 @@ def partition_experiment(store: str = "cp", n: int = 5, *, r: int | None = None,
                          clock_skew: Mapping[str, int] | None = None,
                          n_replicas: int | None = None, read_repair: bool = True,
                          anti_entropy_every: int | None = 50,
-                         network: Network | None = None) -> ExperimentResult:
+                         network: Network | None = None,
+                         partition: bool = True) -> ExperimentResult:
     """Run the partition experiment on one store (see the module docstring).
 
-    ``store``: "cp" (majority quorums), "ap" (Dynamo LWW) or "ap-siblings".
+    ``store``: "cp" (majority quorums), "raft" (Raft KV), "ap" (Dynamo LWW) or
+    "ap-siblings".
     ``r`` / ``w``: the AP stores' read and write quorums (default 1 each).
     ``side_a``: the nodes cut off (default the first ``n // 2``).
+    ``partition=False``: never cut (the control run); the sides are still measured.
     """
     if not isinstance(n, int) or n < 2:
         raise ConfigError(f"n must be an int >= 2 (two sides need two nodes), got {n!r}")
@@ -131,7 +140,7 @@ def partition_experiment(store: str = "cp", n: int = 5, *, r: int | None = None,
     for node, skew in sorted((clock_skew or {}).items()):
         sim.set_clock(node, skew=skew)
     clients = _Clients(sim, store, keys, seed, think, client_timeout)
-    _drive(sim, clients, partition_at, heal_at, duration, side_a, side_b)
+    _drive(sim, clients, partition_at, heal_at, duration, side_a, side_b, cut=partition)
     sim.run(until=duration + settle)
     final = _final_values(sim, store, keys)
     anomalies = find_anomalies(sim.history, final)
@@ -139,7 +148,8 @@ def partition_experiment(store: str = "cp", n: int = 5, *, r: int | None = None,
              "B": _side_stats("B", side_b, sim, anomalies, partition_at, heal_at)}
     params = {"n": n, "r": r, "w": w, "seed": seed, "keys": tuple(keys),
               "partition_at": partition_at, "heal_at": heal_at, "duration": duration,
-              "clock_skew": dict(clock_skew or {}), "anti_entropy_every": anti_entropy_every}
+              "clock_skew": dict(clock_skew or {}), "anti_entropy_every": anti_entropy_every,
+              "partition": partition}
     return ExperimentResult(store, params, sim, sides, anomalies, final)
 
 
@@ -197,14 +207,15 @@ class _Clients:
 
 
 def _drive(sim: Simulation, clients: _Clients, partition_at: int, heal_at: int,
-           duration: int, side_a: tuple[str, ...], side_b: tuple[str, ...]) -> None:
-    """Run the clients until ``duration``, partitioning and healing on time."""
+           duration: int, side_a: tuple[str, ...], side_b: tuple[str, ...],
+           cut: bool = True) -> None:
+    """Run the clients until ``duration``, partitioning and healing on time (if ``cut``)."""
     for now in sorted({*range(0, duration, 5), partition_at, heal_at}):
         sim.run(until=now)
         clients.collect(now)
-        if partition_at < heal_at and now == partition_at:
+        if cut and partition_at < heal_at and now == partition_at:
             sim.partition(side_a, side_b)
-        if partition_at < heal_at and now == heal_at:
+        if cut and partition_at < heal_at and now == heal_at:
             sim.heal()
         if now < duration:
             clients.issue(now)
@@ -217,6 +228,9 @@ def _final_values(sim: Simulation, store: str, keys: Sequence[str]) -> dict[Any,
     for key in keys:
         if store == "cp":
             ts, value = max(node.value_of(key) for node in live)
+            final[key] = () if value is None else (value,)
+        elif store == "raft":
+            value = max(live, key=lambda node: node.last_applied).value_of(key)
             final[key] = () if value is None else (value,)
         elif store == "ap":
             versions = max((v for node in live for v in node.data.get(key, ())), default=None)

@@ -3,13 +3,19 @@
 :class:`SimulationPlayer` is the one player every notebook uses;
 :class:`Timeline` is its browser-free core (step, go back, fork history);
 :class:`HappensBeforeExplorer` asks how two events of a causal-broadcast run relate;
-:func:`raft_player` is a player set up for Raft (invariants, logs, term timeline).
+:class:`HistoryEditor` edits a register history and shows the checkers' verdicts live
+(its browser-free model is :class:`HistoryEdits`);
+:func:`raft_player` is a player set up for Raft (invariants, logs, term timeline);
+:class:`CapExplorer` partitions a CP or an AP store (its logic is :class:`CapModel`).
 """
 
+from .cap import CapExplorer, CapModel
 from .causality import HappensBeforeExplorer
+from .history_editor import HistoryEditor
+from .history_edits import EditError, HistoryEdits
 from .player import SimulationPlayer
 from .raft import client_button, raft_player
 from .timeline import Timeline
 
-__all__ = ["HappensBeforeExplorer", "SimulationPlayer", "Timeline", "client_button",
-           "raft_player"]
+__all__ = ["CapExplorer", "CapModel", "EditError", "HappensBeforeExplorer", "HistoryEditor",
+           "HistoryEdits", "SimulationPlayer", "Timeline", "client_button", "raft_player"]

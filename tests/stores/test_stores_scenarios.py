@@ -119,7 +119,7 @@ def test_cap_table_has_one_row_per_store_and_side(runs: dict) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"store": "raft"}, "unknown store 'raft'; allowed: cp, ap, ap-siblings"),
+    ({"store": "etcd"}, "unknown store 'etcd'; allowed: cp, raft, ap, ap-siblings"),
     ({"store": "ap", "r": 6}, "r must be in [1, N=5], got 6"),
     ({"store": "ap", "w": 9, "n_replicas": 3}, "w must be in [1, N=3], got 9"),
     ({"store": "cp", "w": 2}, "r and w apply to the AP stores only (got r=None, w=2); "
