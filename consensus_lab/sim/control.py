@@ -107,6 +107,21 @@ class ControlMixin:
         src, msg, msg_id = entry[5]
         self._drop(entry[4], src, msg_id, msg, "dropped by hand")
 
+    def duplicate(self: Simulation, event_id: int) -> int:
+        """Put a second copy of the pending message ``event_id`` in flight; returns its id.
+
+        The copy is due at the same time and carries the same message id,
+        like a duplicate made by the network; recorded for replay. The
+        model checker's "deliver but keep a copy" is ``duplicate`` then
+        ``fire``.
+        """
+        _i, entry = self._find_pending(event_id, "duplicate", messages_only=True)
+        self._input("duplicate", [event_id])
+        time, prio, _seq, kind, node, data = entry
+        self.stats["duplicated"] += 1
+        self._record("duplicate", data[0], node, data[2], data[1], "duplicated by hand")
+        return self._push(time, kind, node, data, prio)
+
     def call(self: Simulation, node_id: str, method: str, *args: Any) -> Any:
         """Call ``node.method(ctx, *args)`` from outside, as a recorded input.
 
@@ -138,18 +153,26 @@ class ControlMixin:
 
         With ``messages_only``, a timer or other event is refused and nothing changes.
         """
-        found = [i for i, e in enumerate(self._heap) if e[2] == event_id and not self._is_stale(e)]
-        if not found:
-            ids = ", ".join(str(e.id) for e in self.pending()[:20])
-            raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
-        i = found[0]
-        entry = self._heap[i]
-        if messages_only and entry[3] != DELIVER:
-            raise ConfigError(f"event #{event_id} is a {KIND_NAMES[entry[3]]}, not a message; "
-                              f"only message deliveries can be {action}ped")
+        i, entry = self._find_pending(event_id, action, messages_only)
         self._input(action, [event_id])
         last = self._heap.pop()
         if i < len(self._heap):
             self._heap[i] = last
             heapq.heapify(self._heap)
         return entry
+
+    def _find_pending(self: Simulation, event_id: int, action: str,
+                      messages_only: bool = False) -> tuple[int, tuple[Any, ...]]:
+        """Where live pending event ``event_id`` is in the heap, and its entry (raises if
+        there is none)."""
+        found = [(i, e) for i, e in enumerate(self._heap)
+                 if e[2] == event_id and not self._is_stale(e)]
+        if not found:
+            ids = ", ".join(str(e.id) for e in self.pending()[:20])
+            raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
+        i, entry = found[0]
+        if messages_only and entry[3] != DELIVER:
+            verb = {"drop": "dropped", "duplicate": "duplicated"}.get(action, f"{action}ed")
+            raise ConfigError(f"event #{event_id} is a {KIND_NAMES[entry[3]]}, not a message; "
+                              f"only message deliveries can be {verb}")
+        return i, entry

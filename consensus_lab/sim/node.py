@@ -16,8 +16,10 @@ pause it, and a model checker can later explore its every schedule.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from types import MappingProxyType
+import dataclasses
+from collections.abc import Callable, Hashable, Mapping
+from enum import Enum
+from types import BuiltinMethodType, FunctionType, MappingProxyType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from .history import ClientRequest
@@ -55,6 +57,18 @@ class Node:
         """A one-line label of the node's state (used in traces and diagrams)."""
         return ", ".join(f"{k}={v}" for k, v in self.view().items())
 
+    def state_key(self) -> Hashable:
+        """A canonical, hashable snapshot of every attribute (see :func:`freeze`).
+
+        The model checker (:mod:`consensus_lab.explore`) merges two states
+        whose nodes have equal keys, so equal keys must mean "behaves the
+        same from here on". A subclass may override this to leave out
+        fields that never influence behaviour (statistics, caches), which
+        lets more states merge; leaving out a field that does matter would
+        hide bugs.
+        """
+        return freeze(vars(self))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.node_id}>"
 
@@ -66,15 +80,22 @@ class Context:
     calls are ignored), so effects from a crashed node never leak.
     """
 
-    __slots__ = ("node_id", "peers", "_sim", "alive", "rng")
+    __slots__ = ("node_id", "peers", "_sim", "alive", "_rng")
 
     def __init__(self, sim: Simulation, node_id: str, peers: tuple[str, ...],
-                 rng: ChoiceRandom) -> None:
+                 rng: ChoiceRandom | None = None) -> None:
         self.node_id = node_id
         self.peers = peers
         self._sim = sim
         self.alive = True  # the simulator sets False when this incarnation crashes
-        self.rng = rng
+        self._rng = rng  # None: fetched from the simulator on first use
+
+    @property
+    def rng(self) -> ChoiceRandom:
+        """The node's own random stream; every draw goes through the choice point."""
+        if self._rng is None:
+            self._rng = self._sim._node_rng(self.node_id)
+        return self._rng
 
     @property
     def now(self) -> int:
@@ -126,3 +147,85 @@ class Context:
         """Write a note into the trace at this node."""
         if self.alive:
             self._sim._note(self.node_id, text)
+
+
+# --------------------------------------------------------------- freeze
+_Freezer = Callable[[Any], Hashable]
+_FREEZERS: dict[type, _Freezer] = {}  # per type: how to freeze it (filled on first sight)
+_ATOMIC = (type(None), bool, int, float, complex, str, bytes, range, type)
+
+
+def freeze(value: Any) -> Hashable:
+    """A hashable value equal for equal states, for comparing and hashing node state.
+
+    Immutable scalars stay as they are; tuples and lists become tuples,
+    sets frozensets, dicts frozensets of ``(key, value)`` pairs (order
+    ignored, as ``==`` on dicts ignores it); hashable frozen dataclasses
+    and enum members stay as they are; a method becomes its qualified name
+    (``RaftNode._step_leader``: which handler is installed, not whose);
+    any other object becomes its class name with its frozen attributes
+    (``__dict__`` and ``__slots__``). Cyclic structures are not supported.
+    """
+    kind = type(value)
+    freezer = _FREEZERS.get(kind)
+    if freezer is None:
+        freezer = _FREEZERS[kind] = _freezer_for(kind)
+    return freezer(value)
+
+
+def _freezer_for(kind: type) -> _Freezer:
+    """Pick how to freeze values of ``kind`` (called once per type)."""
+    if issubclass(kind, _ATOMIC) or issubclass(kind, Enum):
+        return _same
+    if issubclass(kind, tuple | list):
+        return _freeze_sequence
+    if issubclass(kind, set | frozenset):
+        return _freeze_set
+    if issubclass(kind, dict | MappingProxyType):
+        return _freeze_mapping
+    if issubclass(kind, MethodType | FunctionType | BuiltinMethodType):
+        return _freeze_callable
+    if dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        return _freeze_frozen_dataclass
+    return _freeze_object
+
+
+def _same(value: Any) -> Hashable:
+    return value  # type: ignore[no-any-return]
+
+
+def _freeze_sequence(value: Any) -> Hashable:
+    return tuple([freeze(item) for item in value])
+
+
+def _freeze_set(value: Any) -> Hashable:
+    return frozenset([freeze(item) for item in value])
+
+
+def _freeze_mapping(value: Any) -> Hashable:
+    return frozenset([(freeze(k), freeze(v)) for k, v in value.items()])
+
+
+def _freeze_callable(value: Any) -> Hashable:
+    function = getattr(value, "__func__", value)
+    return ("callable", getattr(function, "__qualname__", repr(function)))
+
+
+def _freeze_frozen_dataclass(value: Any) -> Hashable:
+    try:
+        hash(value)
+    except TypeError:  # a frozen dataclass holding a list or a dict
+        return _freeze_object(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _freeze_object(value: Any) -> Hashable:
+    fields = dict(getattr(value, "__dict__", {}))
+    for klass in type(value).__mro__:
+        for slot in getattr(klass, "__slots__", ()):
+            if slot not in ("__dict__", "__weakref__") and hasattr(value, slot):
+                fields[slot] = getattr(value, slot)
+    if not fields and not hasattr(value, "__dict__"):
+        raise TypeError(f"cannot freeze a {type(value).__name__}: it has no attributes to "
+                        "compare; override Node.state_key() to describe the state yourself")
+    return (type(value).__qualname__, _freeze_mapping(fields))

@@ -44,6 +44,7 @@ from .history import ClientRequest, History
 from .nemesis import NemesisMixin
 from .network import Network
 from .node import Context, Node
+from .snapshot import SnapshotMixin
 from .trace import Trace
 from .transport import TransportMixin
 
@@ -89,7 +90,7 @@ def _node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:
     return ids
 
 
-class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin):
+class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, SnapshotMixin):
     """A cluster of sans-I/O nodes on a simulated network with faults."""
 
     def __init__(
@@ -145,7 +146,6 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin):
             self._storage[node_id] = {}
             self._clocks[node_id] = NodeClock()
             self._incarnations[node_id] = 0
-            self._rngs[node_id] = ChoiceRandom(self._cp, f"node/{node_id}")
         self.crashed: frozenset[str] = frozenset()
         self.paused: frozenset[str] = frozenset()
         for node_id in self.node_ids:
@@ -160,10 +160,17 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin):
         self._incarnations[node_id] += 1
         self._timers[node_id] = {}
         self.nodes[node_id] = node
-        ctx = Context(self, node_id, peers, self._rngs[node_id])
+        ctx = Context(self, node_id, peers)
         self._contexts[node_id] = ctx
         self._record("start", node_id)
         node.on_start(ctx)
+
+    def _node_rng(self, node_id: str) -> ChoiceRandom:
+        """The random stream of ``node_id`` (one per node for the whole run)."""
+        rng = self._rngs.get(node_id)
+        if rng is None:
+            rng = self._rngs[node_id] = ChoiceRandom(self._cp, f"node/{node_id}")
+        return rng
 
     def _check_network_ids(self, network: Network) -> None:
         if not isinstance(network, Network):
@@ -333,6 +340,11 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin):
         if not callable(check):
             raise ConfigError(f"invariant {name!r} must be callable (sim) -> bool/str/None")
         self._invariants.append((name, check))
+
+    @property
+    def invariants(self) -> tuple[tuple[str, Invariant], ...]:
+        """The registered invariants, as ``(name, check)`` pairs in the order added."""
+        return tuple(self._invariants)
 
     def check_invariants(self) -> None:
         """Check every invariant now (raises :class:`InvariantViolation`)."""

@@ -1,0 +1,170 @@
+"""Copies and fingerprints of a run's state, for the model checker.
+
+``clone()`` makes an independent simulation that goes on exactly as this
+one would (same pending events, same generator states, same recording so
+far); ``fingerprint()`` is a hashable value that is equal for two runs
+whose futures are the same, whatever the clock shows and however the events
+are numbered. :mod:`consensus_lab.explore` searches a protocol's state
+space with the two: expand a state by cloning it once per enabled action,
+and merge the states whose fingerprints are equal.
+
+Theory of operation
+-------------------
+``clone`` copies only what can change in place. Values that never do are
+shared: the factory, the :class:`~.network.Network` value, clocks, and the
+heap's entries (tuples of frozen messages). Node objects and the
+invariants are deep-copied *together* (by :func:`.statecopy.copy_state`,
+a deep copy that shares immutable values such as messages and log
+entries), so an invariant that remembers a node's log
+(``RaftInvariants``) still points at the clone's log. Invariant
+checks that keep memory must therefore keep it in an object and be its
+bound method; a closure over a mutable variable would be shared between
+clones. An attribute this module does not know (added to the simulator
+later) is deep-copied, which is slow but safe.
+
+``fingerprint`` is, per node, :meth:`Node.state_key` (or ``None`` when
+crashed) and what it persisted; the multiset of in-flight messages as
+``(dst, src, msg)``; pending client requests and replies; each node's live
+timers by name; held events of paused nodes; the crashed and paused sets
+and the cut links; and, for every invariant that is a bound method, its
+object's ``state_key()`` (or its frozen attributes), because an invariant
+that remembers history (committed entries, leaders per term) judges the
+future by it. Left out on purpose: the time, event and message ids, the
+recording, the trace and the client history.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Hashable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .events import DELIVER, TIMER
+from .history import History
+from .node import Context, freeze
+from .statecopy import copy_state
+from .trace import Trace
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+# Attributes clone() shares because their values are never changed in place.
+_SHARED = frozenset({
+    "node_ids", "factory", "seed", "now", "steps", "tracing", "_seq", "_msg_ids",
+    "_request_ids", "_in_event", "network", "crashed", "paused",
+})
+# Attributes clone() copies one level deep (their items are immutable).
+_SHALLOW = frozenset({
+    "_fifo", "_open_requests", "stats", "sent_by_type", "_clocks", "_incarnations",
+})
+# Attributes clone() rebuilds by hand below.
+_REBUILT = frozenset({
+    "_cp", "_rngs", "_contexts", "nodes", "_invariants", "_heap", "_timers", "_storage",
+    "_held", "history", "trace",
+})
+
+
+class SnapshotMixin:
+    """``clone`` and ``fingerprint`` for :class:`Simulation` (see the module docstring)."""
+
+    def clone(self: Simulation, touch: Iterable[str] | None = None) -> Simulation:
+        """An independent copy of this run as it stands, which continues as it would.
+
+        With ``touch``, only those nodes are copied; the others' objects are
+        shared with this run, so neither run may let them handle an event
+        again (the model checker's cheap clone before one move at one node).
+        """
+        twin = object.__new__(type(self))
+        state = twin.__dict__
+        for name, value in vars(self).items():
+            if name in _SHARED:
+                state[name] = value
+            elif name in _SHALLOW:
+                state[name] = copy.copy(value)
+            elif name not in _REBUILT:
+                state[name] = copy.deepcopy(value)  # unknown to this module: be safe
+        twin._cp = self._cp.clone()
+        twin._rngs = {}  # made again on first use (each costs a generator's memory)
+        for node_id, rng in self._rngs.items():
+            if rng.gauss_next is not None:  # the one state a ChoiceRandom keeps itself
+                twin._node_rng(node_id).gauss_next = rng.gauss_next
+        memo: dict[int, Any] = {id(self): twin}
+        twin._contexts = {}
+        for node_id, ctx in self._contexts.items():
+            fresh = Context(twin, node_id, ctx.peers)
+            fresh.alive = ctx.alive
+            twin._contexts[node_id] = memo[id(ctx)] = fresh
+        if touch is None:
+            twin.nodes = copy_state(self.nodes, memo)
+        else:
+            twin.nodes = self._share_nodes(set(touch), memo)
+        twin._invariants = copy_state(self._invariants, memo)
+        twin._heap = list(self._heap)
+        twin._timers = {n: dict(t) for n, t in self._timers.items()}
+        # stored values are replaced on persist, never changed in place: one level suffices
+        twin._storage = {n: dict(s) for n, s in self._storage.items()}
+        twin._held = {n: list(h) for n, h in self._held.items()}
+        twin.history = History(list(self.history.ops))
+        twin.trace = Trace(list(self.trace.records))
+        return twin
+
+    def _share_nodes(self: Simulation, touch: set[str], memo: dict[int, Any]) -> dict[str, Any]:
+        """Copy the ``touch`` nodes, share the rest (and what they hold, for the memo)."""
+        nodes: dict[str, Any] = {}
+        for node_id, node in self.nodes.items():
+            if node is None or node_id in touch:
+                continue
+            nodes[node_id] = memo[id(node)] = node
+            for value in vars(node).values():  # so the invariants' references stay shared
+                memo[id(value)] = value
+        for node_id in self.nodes:
+            if node_id not in nodes:
+                nodes[node_id] = copy_state(self.nodes[node_id], memo)
+        return {node_id: nodes[node_id] for node_id in self.nodes}
+
+    def fingerprint(self: Simulation) -> Hashable:
+        """A hashable value, equal for runs that behave the same from here on.
+
+        It ignores the time and the ids of events and messages (see the
+        module docstring for what it covers).
+        """
+        nodes = tuple(
+            (node.state_key() if node is not None else None, freeze(self._storage[i]))
+            for i, node in ((i, self.nodes[i]) for i in self.node_ids)
+        )
+        timers = tuple(frozenset(self._timers[i]) for i in self.node_ids)
+        return (nodes, timers, self._in_flight(), self.crashed, self.paused,
+                self.network.blocked, self._held_key(), self._invariant_memory())
+
+    def _in_flight(self: Simulation) -> Hashable:
+        """The multiset of scheduled events other than timers, without ids or times."""
+        items: list[Hashable] = []
+        for _time, _prio, _seq, kind, node, data in self._heap:
+            if kind == DELIVER:
+                items.append((node, data[0], data[1]))
+            elif kind != TIMER:
+                items.append((kind, node, freeze(data)))
+        return frozenset(Counter(items).items())
+
+    def _held_key(self: Simulation) -> Hashable:
+        """Events waiting for paused nodes, in order, without ids (a message's id,
+        a timer's incarnation)."""
+        return frozenset(
+            (node, tuple((e[3], freeze(e[5][:2] if e[3] == DELIVER else
+                                       e[5][0] if e[3] == TIMER else e[5])) for e in held))
+            for node, held in self._held.items()
+        )
+
+    def _invariant_memory(self: Simulation) -> Hashable:
+        """What invariants with memory remember (their objects' state keys)."""
+        keys: list[Hashable] = []
+        seen: set[int] = set()
+        for _name, check in self._invariants:
+            owner = getattr(check, "__self__", None)
+            if owner is None or id(owner) in seen:
+                continue
+            seen.add(id(owner))
+            state_key = getattr(owner, "state_key", None)
+            keys.append(state_key() if callable(state_key) else freeze(vars(owner)))
+        return tuple(keys)
