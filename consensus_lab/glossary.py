@@ -84,6 +84,18 @@ TERMS: tuple[Term, ...] = (
     Term("FLP impossibility", "FLP 不可能結果",
          "No deterministic consensus in an asynchronous network if one node may fail.",
          "consensus", "04-consensus-and-flp"),
+    Term("asynchronous network", "異步網路",
+         "No bound on message delay or node speed, and no clocks: slow cannot be told from "
+         "crashed.", "consensus", "04-consensus-and-flp"),
+    Term("safety / liveness", "安全性 / 活性",
+         "Safety: nothing bad ever happens (agreement, validity). Liveness: something good "
+         "eventually happens (termination).", "consensus", "04-consensus-and-flp"),
+    Term("livelock", "活鎖",
+         "Nodes keep working but make no progress, e.g. two proposers outbidding each other "
+         "for ever.", "consensus", "04-consensus-and-flp"),
+    Term("timeout / randomized backoff", "超時 / 隨機退避",
+         "Give up waiting after a while, and wait a random extra time before retrying, so "
+         "competitors fall out of step.", "consensus", "04-consensus-and-flp"),
     Term("leader election", "Leader 選舉", "Choosing the one node that orders writes.",
          "raft", "05-raft-election"),
     Term("term", "任期 (Term)",

@@ -6,6 +6,7 @@
 :class:`HistoryEditor` edits a register history and shows the checkers' verdicts live
 (its browser-free model is :class:`HistoryEdits`);
 :func:`raft_player` is a player set up for Raft (invariants, logs, term timeline);
+:func:`paxos_player` and :func:`duel_player` do the same for Paxos and the FLP duel;
 :class:`CapExplorer` partitions a CP or an AP store (its logic is :class:`CapModel`).
 """
 
@@ -13,9 +14,11 @@ from .cap import CapExplorer, CapModel
 from .causality import HappensBeforeExplorer
 from .history_editor import HistoryEditor
 from .history_edits import EditError, HistoryEdits
+from .paxos import duel_player, paxos_player
 from .player import SimulationPlayer
 from .raft import client_button, raft_player
 from .timeline import Timeline
 
 __all__ = ["CapExplorer", "CapModel", "EditError", "HappensBeforeExplorer", "HistoryEditor",
-           "HistoryEdits", "SimulationPlayer", "Timeline", "client_button", "raft_player"]
+           "HistoryEdits", "SimulationPlayer", "Timeline", "client_button", "duel_player",
+           "paxos_player", "raft_player"]
