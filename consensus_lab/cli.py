@@ -112,10 +112,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Print benchmark figures."""
     from . import bench
     from .consistency.bench import main as bench_lincheck
+    from .explore.commands import bench_main as bench_explore
     from .paxos.commands import bench_main as bench_paxos
     from .raft.commands import bench_raft
 
     benches = {"sim": bench.main, "raft": bench_raft, "paxos": bench_paxos,
+               "explore": bench_explore,
                "lincheck": lambda argv: bench_lincheck(["lincheck", *argv])}
     if args.name not in benches:
         print(f"unknown benchmark {args.name!r}; choose one of: {', '.join(benches)}",
@@ -129,6 +131,13 @@ def cmd_lincheck(args: argparse.Namespace) -> int:
     from .consistency.bench import lincheck_main
 
     return lincheck_main(args.rest)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Model-check a protocol (exit 0 no violation within the bounds, 1 violation, 2 bad input)."""
+    from .explore.commands import explore_main
+
+    return explore_main(args.rest)
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
@@ -161,13 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("rest", nargs=argparse.REMAINDER, help="--seed N and the demo's options")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")
-    bench.add_argument("name", help="benchmark name: sim, raft, paxos, lincheck")
+    bench.add_argument("name", help="benchmark name: sim, raft, paxos, lincheck, explore")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="options for the benchmark")
     bench.set_defaults(func=cmd_bench)
     lincheck = sub.add_parser("lincheck", help="check a history file for linearizability")
     lincheck.add_argument("rest", nargs=argparse.REMAINDER,
                           help="FILE [--format jepsen|edn-kv|jsonl|csv] [--model M] [--timeout S]")
     lincheck.set_defaults(func=cmd_lincheck)
+    explore = sub.add_parser("explore", help="model-check a protocol: every schedule of a "
+                             "small configuration, shortest counterexample")
+    explore.add_argument("rest", nargs=argparse.REMAINDER,
+                         help="PROTOCOL [--variant NAME] [--list-variants] [--depth N] "
+                         "[--max-states N] [--json]")
+    explore.set_defaults(func=cmd_explore)
     stress = sub.add_parser("stress", help="randomized fault runs, e.g. stress raft --seeds 1000")
     stress.add_argument("name", help="what to stress: raft")
     stress.add_argument("rest", nargs=argparse.REMAINDER, help="--seeds N, --seed S, --json")

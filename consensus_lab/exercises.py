@@ -36,6 +36,8 @@ from typing import Any
 from consensus_lab.grading import (
     causal_delivery,
     consistency_choice,
+    paxos_acceptor,
+    paxos_proposer,
     raft_append_entries,
     raft_commit_rule,
     raft_request_vote,
@@ -108,6 +110,16 @@ _EXERCISES: dict[str, Exercise] = {
                  "leader's own term",
                  notebook="notebooks/07-raft-safety.ipynb",
                  checks=raft_commit_rule.CHECKS),
+        Exercise(name="paxos_acceptor", module=paxos_acceptor.__name__,
+                 title="The Paxos acceptor (接受者): promise, accept, and what a Promise "
+                 "reports",
+                 notebook="notebooks/08-paxos.ipynb",
+                 checks=paxos_acceptor.CHECKS),
+        Exercise(name="paxos_proposer", module=paxos_proposer.__name__,
+                 title="The Paxos proposer's value (提議者, rule P2c): the highest-ballot "
+                 "accepted value, else your own",
+                 notebook="notebooks/08-paxos.ipynb",
+                 checks=paxos_proposer.CHECKS),
         Exercise(name="consistency_choice", module=consistency_choice.__name__,
                  title="Pick the consistency model (練習 1): social post, bank transfer, "
                  "DNS update",

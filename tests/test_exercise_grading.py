@@ -59,6 +59,13 @@ KNOWN_BUGS: dict[str, tuple[str, str]] = {
     "raft_commit_rule_old_terms.py": ("current_term_only", "Figure 8 shows"),
     "raft_commit_rule_forgets_leader.py": ("leader_counts", "the leader's own copy counts"),
     "raft_commit_rule_backwards.py": ("never_backwards", "never moves backwards"),
+    "paxos_acceptor_accepts_below_promise.py": ("accept_refuses_lower",
+                                                "accepting a lower ballot now breaks"),
+    "paxos_acceptor_hides_accepted.py": ("promise_reports_accepted", "the Promise must say so"),
+    "paxos_acceptor_keeps_old_promise.py": ("accept_raises_promise", "its promise must rise"),
+    "paxos_proposer_ignores_accepted.py": ("adopts_accepted", "not your own value"),
+    "paxos_proposer_first_reported.py": ("highest_ballot", "the one reported first"),
+    "paxos_proposer_value_order.py": ("highest_ballot", "compare ballots, not values"),
     "register_model_read_ignores_state.py": ("read", "a read that returned 1 cannot go here"),
     "register_model_write_returns_old.py": ("write", "expected (True, 5)"),
     "register_model_cas_false_changes_state.py": ("cas_false", "the register keeps 1"),
@@ -93,6 +100,17 @@ RAFT_SIM_CATCHES = {
     "raft_append_entries_short_log.py": ("sweep", "accepted, but the log has no entry"),
     "raft_commit_rule_old_terms.py": ("figure8", "leader n5 of term 4 lacks it"),
     "raft_commit_rule_backwards.py": ("sweep", "never moves backwards"),
+}
+# Paxos bugs the simulated clusters catch too: the seed sweep (every bug) and the model
+# checker, whose report lists the counterexample's moves and the replayed trace. The
+# checker's bounds do not reach the kept-promise bug (it needs a third ballot); the sweep does.
+PAXOS_SIM_CATCHES = {
+    "paxos_acceptor_accepts_below_promise.py": ("model_check", "deliver p1->a"),
+    "paxos_acceptor_hides_accepted.py": ("model_check", "Promise(1.p2 acc=-)"),
+    "paxos_acceptor_keeps_old_promise.py": ("sweep", "two values chosen"),
+    "paxos_proposer_ignores_accepted.py": ("model_check", "fire p1 timer retry"),
+    "paxos_proposer_first_reported.py": ("model_check", "Promise(2.p1 acc=1.p1:red)"),
+    "paxos_proposer_value_order.py": ("model_check", "Promise(2.p1 acc=1.p1:red)"),
 }
 INFINITE_LOOP = "vector_clock_infinite_loop.py"
 
@@ -188,6 +206,74 @@ def test_raft_replay_helpers_rerun_the_learner_code() -> None:
     assert raft_commit_rule.replay(3, "solutions").now > 0
     with pytest.raises(InvariantViolation, match="lacks it"):
         raft_commit_rule.figure8(str(BUGGY / "raft_commit_rule_old_terms.py"))
+
+
+@pytest.mark.parametrize("filename", sorted(PAXOS_SIM_CATCHES))
+def test_paxos_cluster_checks_catch_the_bug(filename: str) -> None:
+    """A Paxos bug plugged into every acceptor (or proposer) lets two values be chosen: the
+    model checker reports its counterexample move by move with the replayed trace; the sweep
+    reports the seed and its replay call. Every bug is caught by the sweep as well."""
+    check_name, phrase = PAXOS_SIM_CATCHES[filename]
+    name = _exercise_of(filename)
+    checks = ["sweep", "model_check"] if check_name == "model_check" else ["sweep"]
+    results = _by_check(run_checks(name, str(BUGGY / filename), root=REPO, only=checks,
+                                   isolate=False))
+    caught = results[check_name]
+    assert caught.status == "FAIL" and caught.prop == "agreement", format_report([caught])
+    assert "two values chosen" in caught.message and phrase in caught.message
+    assert "INVARIANT agreement VIOLATED" in caught.trace
+    assert caught.replay.startswith(f"consensus_lab.grading.{name}.")
+    if check_name == "model_check":
+        assert "The moves: (1) " in caught.message and caught.seed is None
+        assert results["sweep"].status == "FAIL"
+    else:
+        assert f"seed={caught.seed}" in caught.replay
+
+
+def test_paxos_model_check_helper_gives_a_short_counterexample() -> None:
+    """``model_check()`` reruns the grading's search on the answers: no violation on the
+    solution (every state within the setup explored), a replayable one on a bug."""
+    from consensus_lab.grading import paxos_acceptor, paxos_proposer
+
+    clean = paxos_acceptor.model_check("solutions")
+    assert clean.ok and clean.complete and clean.states > 100
+    found = paxos_proposer.model_check(str(BUGGY / "paxos_proposer_first_reported.py"))
+    assert found.violation is not None and len(found.violation) <= 12
+    assert "INVARIANT agreement VIOLATED" in found.violation.trace_text()
+
+
+_STRICT_PREPARE = """
+from consensus_lab.grading.paxos_common import AcceptorState
+from consensus_lab.paxos import Accepted, Nack, Promise
+
+def handle_prepare(state, ballot):
+    if state.promised is not None and not ballot > state.promised:
+        return state, Nack(ballot=ballot, promised=state.promised)
+    return AcceptorState(ballot, state.accepted), Promise(ballot=ballot, accepted=state.accepted)
+
+def handle_accept(state, ballot, value):
+    if state.promised is not None and ballot < state.promised:
+        return state, Nack(ballot=ballot, promised=state.promised)
+    return AcceptorState(ballot, (ballot, value)), Accepted(ballot=ballot, value=value)
+"""
+_SORTED_CHOICE = """
+def choose_value(promises, own_value):
+    ordered = sorted((p.accepted for p in promises if p.accepted), key=lambda a: a[0])
+    return ordered[-1][1] if ordered else own_value
+"""
+# Other correct ways to write the rules. PMS §2.2 has an acceptor answer a Prepare only
+# when n is *greater* than every one it answered: refusing a resent Prepare for the
+# promised ballot is safe. Sorting by ballot and taking the last is rule P2c too.
+CORRECT_PAXOS_VARIANTS = {"paxos_acceptor": _STRICT_PREPARE, "paxos_proposer": _SORTED_CHOICE}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT_PAXOS_VARIANTS))
+def test_correct_paxos_variants_pass(name: str, tmp_path: Path) -> None:
+    """Correct variants of the rules are not flagged by any check."""
+    answers = tmp_path / f"{name}_variant.py"
+    answers.write_text(CORRECT_PAXOS_VARIANTS[name])
+    results = run_checks(name, str(answers), root=REPO, isolate=False)
+    assert all(r.passed for r in results), format_report(results)
 
 
 def test_infinite_loop_is_reported_as_timeout() -> None:

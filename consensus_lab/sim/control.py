@@ -64,7 +64,10 @@ class ControlMixin:
         recording exactly as the original would have.
         """
         sim = cls(factory, node_ids, seed=seed, network=network, trace=trace, replay=choices)
-        sim.run(max_steps=steps)
+        # Count steps, not calls: one step() may apply several recorded
+        # inputs, and each out-of-turn ``fire`` among them is a step.
+        while sim.steps < steps and sim.step():
+            pass
         sim._apply_recorded_inputs()
         unused = sim._cp.unused()
         if unused:

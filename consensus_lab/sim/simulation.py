@@ -129,6 +129,7 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
         self._fifo: dict[tuple[str, str], int] = {}
         self._open_requests: dict[int, ClientRequest] = {}
         self._init_nodes(network or Network())
+        self.initial_network = self.network  # what Simulation.replay needs to rebuild the run
 
     # ----------------------------------------------------------- set-up
     def _init_nodes(self, network: Network) -> None:

@@ -22,7 +22,7 @@ bound method; a closure over a mutable variable would be shared between
 clones. An attribute this module does not know (added to the simulator
 later) is deep-copied, which is slow but safe.
 
-``fingerprint`` is, per node, :meth:`Node.state_key` (or ``None`` when
+``fingerprint`` is, per node id, :meth:`Node.state_key` (or ``None`` when
 crashed) and what it persisted; the multiset of in-flight messages as
 ``(dst, src, msg)``; pending client requests and replies; each node's live
 timers by name; held events of paused nodes; the crashed and paused sets
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .events import DELIVER, TIMER
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 # Attributes clone() shares because their values are never changed in place.
 _SHARED = frozenset({
     "node_ids", "factory", "seed", "now", "steps", "tracing", "_seq", "_msg_ids",
-    "_request_ids", "_in_event", "network", "crashed", "paused",
+    "_request_ids", "_in_event", "network", "initial_network", "crashed", "paused",
 })
 # Attributes clone() copies one level deep (their items are immutable).
 _SHALLOW = frozenset({
@@ -123,27 +123,33 @@ class SnapshotMixin:
                 nodes[node_id] = copy_state(self.nodes[node_id], memo)
         return {node_id: nodes[node_id] for node_id in self.nodes}
 
-    def fingerprint(self: Simulation) -> Hashable:
+    def fingerprint(self: Simulation, ignore: Collection[int] = ()) -> Hashable:
         """A hashable value, equal for runs that behave the same from here on.
 
         It ignores the time and the ids of events and messages (see the
-        module docstring for what it covers).
+        module docstring for what it covers), and the pending events whose
+        ids are in ``ignore`` (a model checker's messages that can no longer
+        matter). Nodes appear as ``(id, state_key, stored)`` in a frozenset
+        and never by position, so renaming node ids in the value renames
+        them in the state (what symmetry reduction needs).
         """
-        nodes = tuple(
-            (node.state_key() if node is not None else None, freeze(self._storage[i]))
-            for i, node in ((i, self.nodes[i]) for i in self.node_ids)
+        storage = self._storage
+        nodes = frozenset(
+            (i, node.state_key() if node is not None else None, freeze_stored(storage[i]))
+            for i, node in self.nodes.items()
         )
-        timers = tuple(frozenset(self._timers[i]) for i in self.node_ids)
-        return (nodes, timers, self._in_flight(), self.crashed, self.paused,
+        timers = frozenset((i, frozenset(t)) for i, t in self._timers.items() if t)
+        return (nodes, timers, self._in_flight(ignore), self.crashed, self.paused,
                 self.network.blocked, self._held_key(), self._invariant_memory())
 
-    def _in_flight(self: Simulation) -> Hashable:
-        """The multiset of scheduled events other than timers, without ids or times."""
+    def _in_flight(self: Simulation, ignore: Collection[int] = ()) -> Hashable:
+        """The multiset of scheduled events but timers, without ids or times."""
         items: list[Hashable] = []
-        for _time, _prio, _seq, kind, node, data in self._heap:
+        for _time, _prio, seq, kind, node, data in self._heap:
             if kind == DELIVER:
-                items.append((node, data[0], data[1]))
-            elif kind != TIMER:
+                if seq not in ignore:
+                    items.append((node, data[0], data[1]))
+            elif kind != TIMER and seq not in ignore:
                 items.append((kind, node, freeze(data)))
         return frozenset(Counter(items).items())
 
@@ -168,3 +174,17 @@ class SnapshotMixin:
             state_key = getattr(owner, "state_key", None)
             keys.append(state_key() if callable(state_key) else freeze(vars(owner)))
         return tuple(keys)
+
+
+def freeze_stored(stored: dict[str, Any]) -> Hashable:
+    """What a node persisted, hashable (None when nothing).
+
+    Stored values are copies that are replaced, never changed in place, so
+    hashable ones are taken as they are (C speed); anything else is frozen.
+    """
+    if not stored:
+        return None
+    try:
+        return frozenset(stored.items())
+    except TypeError:
+        return freeze(stored)

@@ -1,0 +1,184 @@
+"""The checker's moves: what it may do to a run in one step of the search.
+
+From a state (a :class:`~consensus_lab.sim.Simulation`) the checker may
+
+* **fire** any live pending event: deliver a message, fire a timer, hand a
+  client request to its node. Time plays no part: any pending event may go
+  next, so timers race messages freely (the asynchronous model), and
+  messages on a link overtake each other (reordering);
+* **drop** a message in flight, while the drop budget lasts (message loss);
+* **duplicate** a message: deliver it and keep a copy in flight, while the
+  duplicate budget lasts;
+* **crash** a node, while the crash budget lasts, and **restart** a crashed
+  node (always allowed: the crash budget bounds both); or, in reboot mode,
+  **reboot** a node: crash and restart in one move (it loses whatever it
+  did not persist, and is back at once).
+
+A filter ``allow(sim, event)`` may take pending events out of play (a
+bound of the search, such as "no heartbeat timer"), and ``crash_nodes``
+may name the only nodes that can crash.
+
+Two pending events with the same kind, node, sender and message lead to the
+same state (the state ignores event ids), so only the first of them is a
+move. Each move is an :class:`Action`, which names its event by id (ids
+are deterministic: the same setup and the same moves number events the
+same way) and by a description without id or time, for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from ..sim import PendingEvent, ReplayDivergence, Simulation
+from ..sim.node import freeze
+
+KINDS = ("fire", "drop", "duplicate", "crash", "restart", "reboot")
+
+EventFilter = Callable[[Simulation, PendingEvent], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """How many faults the search may still inject on this path."""
+
+    drops: int = 0
+    duplicates: int = 0
+    crashes: int = 0
+
+    def after(self, action: Action) -> Budgets:
+        """The budgets left once ``action`` is taken."""
+        if action.kind == "drop":
+            return Budgets(self.drops - 1, self.duplicates, self.crashes)
+        if action.kind == "duplicate":
+            return Budgets(self.drops, self.duplicates - 1, self.crashes)
+        if action.kind in ("crash", "reboot"):
+            return Budgets(self.drops, self.duplicates, self.crashes - 1)
+        return self
+
+
+def describe(event: PendingEvent) -> str:
+    """An event in words, without its id or time: ``n1->n2 RequestVote(...)``."""
+    if event.kind == "deliver":
+        return f"{event.src}->{event.node} {event.msg}"
+    if event.kind == "timer":
+        return f"{event.node} timer {event.name}"
+    if event.kind == "request":
+        return f"{event.msg.client}->{event.node} {event.msg}"
+    if event.kind == "reply":
+        return f"reply to {event.node} for {event.msg}"
+    return f"{event.kind} {event.node} {event.msg if event.msg is not None else event.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One move: ``kind`` (fire, drop, duplicate, crash, restart, reboot) and its target.
+
+    ``event`` is the pending event to fire, drop or duplicate; ``node`` the
+    node to crash, restart or reboot. ``what`` says it in words, without the event's
+    id or time: ``n1->n2 Ping(1)``, ``n3 timer election``, ``n2``.
+    """
+
+    kind: str
+    event: PendingEvent | None = None
+    node: str = ""
+
+    @property
+    def what(self) -> str:
+        """The event in words (see :func:`describe`), or the node crashed or restarted."""
+        return describe(self.event) if self.event is not None else self.node
+
+    @property
+    def event_id(self) -> int:
+        """The pending event's id (-1 for crash and restart)."""
+        return self.event.id if self.event is not None else -1
+
+    def __str__(self) -> str:
+        if self.kind == "fire":
+            what = self.what
+            return f"deliver {what}" if "->" in what else f"fire {what}"
+        return f"{self.kind} {self.what}"
+
+    def as_tuple(self) -> tuple[str, str]:
+        """``(kind, what)``: the action without its event id."""
+        return (self.kind, self.what)
+
+    def apply(self, sim: Simulation) -> None:
+        """Do this move on ``sim``; raises InvariantViolation if an invariant breaks."""
+        if self.kind == "fire":
+            sim.fire(self.event_id)
+            return
+        if self.kind == "drop":
+            sim.drop(self.event_id)
+        elif self.kind == "duplicate":
+            sim.duplicate(self.event_id)
+            sim.fire(self.event_id)
+            return
+        elif self.kind == "crash":
+            sim.crash(self.node)
+        elif self.kind == "restart":
+            sim.restart(self.node)
+        else:
+            sim.crash(self.node)
+            sim.restart(self.node)
+        sim.check_invariants()  # fire checks by itself; the others do not
+
+    def touches(self, sim: Simulation) -> tuple[str, ...]:
+        """The nodes whose objects this move may change (what a clone must copy)."""
+        event = self.event
+        if self.kind in ("fire", "duplicate") and event is not None and event.node in sim.nodes:
+            return (event.node,)
+        return ()  # drop: no node; crash and restart replace the node object
+
+    def check_against(self, sim: Simulation) -> None:
+        """Raise :class:`ReplayDivergence` unless ``sim`` has this action's event pending."""
+        if self.event is None:
+            return
+        found = [e for e in sim.pending() if e.id == self.event_id]
+        if not found or describe(found[0]) != self.what:
+            now = describe(found[0]) if found else "nothing"
+            raise ReplayDivergence(
+                f"replaying '{self}': event #{self.event_id} is {now} in the rebuilt run; "
+                "the setup is not deterministic (same seed, same inputs?)"
+            )
+
+
+def _signature(event: PendingEvent) -> Hashable:
+    payload: Any = event.name if event.kind == "timer" else event.msg
+    try:
+        hash(payload)
+    except TypeError:
+        payload = freeze(payload)
+    return (event.kind, event.node, event.src, payload)
+
+
+def moves(sim: Simulation, budgets: Budgets, allow: EventFilter | None = None,
+          reboot: bool = False, crash_nodes: Collection[str] | None = None) -> list[Action]:
+    """Every move from this state: events in the simulator's order, then faults.
+
+    ``allow(sim, event)`` false takes an event out of play (no fire, drop or
+    duplicate); with ``reboot`` a crash is a reboot (crash and restart in
+    one move); ``crash_nodes`` are the nodes that may crash (default: all).
+    """
+    found: list[Action] = []
+    seen: set[Hashable] = set()
+    for event in sim.pending():
+        if allow is not None and not allow(sim, event):
+            continue
+        signature = _signature(event)
+        if signature in seen:
+            continue  # an identical copy: firing it leads to the same state
+        seen.add(signature)
+        found.append(Action("fire", event))
+        if event.kind == "deliver":
+            if budgets.drops > 0:
+                found.append(Action("drop", event))
+            if budgets.duplicates > 0:
+                found.append(Action("duplicate", event))
+    if budgets.crashes > 0:
+        kind = "reboot" if reboot else "crash"
+        found.extend(Action(kind, node=n) for n in sim.node_ids if n not in sim.crashed
+                     and (crash_nodes is None or n in crash_nodes))
+    found.extend(Action("restart", node=n) for n in sim.node_ids if n in sim.crashed)
+    return found

@@ -1,0 +1,137 @@
+"""The protocols and variants ``consensus-lab explore`` knows, with their bounds.
+
+Each variant is a :class:`Spec`: how to build the start state, and the
+options of :func:`~.search.explore` that make its space small enough
+(see :mod:`.raft` and :mod:`.paxos` for what each bound leaves out and
+why). ``buggy`` says whether the variant is known to break an invariant,
+so ``bench explore`` can tell a checker that finds too little (or too
+much) from one that works.
+
+The Paxos entry imports :mod:`consensus_lab.paxos` only when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..sim import ConfigError
+from .schedule import Setup
+from .search import ExploreResult, explore
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One protocol variant as the checker runs it."""
+
+    protocol: str
+    variant: str
+    summary: str  # what the variant changes, in one line
+    scene: str  # the start state and the bounds, in one line
+    setup: Setup
+    buggy: bool
+    options: Mapping[str, Any] = field(default_factory=dict)  # explore() keyword arguments
+
+    def run(self, **overrides: Any) -> ExploreResult:
+        """Search with the spec's options, some replaced by ``overrides``."""
+        options = {**self.options, **{k: v for k, v in overrides.items() if v is not None}}
+        return explore(self.setup, **options)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A protocol: its variants (name -> summary) and how to build a spec of one."""
+
+    name: str
+    variants: Callable[[], Mapping[str, str]]
+    build: Callable[[str], Spec]
+
+    def spec(self, variant: str = "correct") -> Spec:
+        """The spec of ``variant``; a ConfigError names the allowed ones."""
+        known = self.variants()
+        if variant not in known:
+            raise ConfigError(f"unknown {self.name} variant {variant!r}; allowed: "
+                              f"{', '.join(known)}")
+        return self.build(variant)
+
+
+# ------------------------------------------------------------------ Raft
+RAFT_SUMMARIES = {
+    "correct": "Raft as in the paper (Figure 2)",
+    "no-election-restriction": "voters ignore how up to date the candidate's log is (§5.4.1): "
+                               "a committed entry can be lost",
+    "figure-8": "a leader commits entries of earlier terms by counting replicas (§5.4.2, "
+                "Figure 8): a committed entry can be overwritten",
+}
+RAFT_MAX_TERM = 4
+
+
+def _raft_variants() -> Mapping[str, str]:
+    return RAFT_SUMMARIES
+
+
+def _raft_spec(variant: str) -> Spec:
+    from functools import partial
+
+    from . import raft
+
+    scene = "committed-entry" if variant == "no-election-restriction" else "figure-8"
+    scenes = {
+        "figure-8": "Figure 8 (a)-(c) on 3 servers: n1 leads term 3 and sends x=1 "
+                    "(term 1) to n2; n3 holds x=2 (term 2)",
+        "committed-entry": "n1 leads term 1 and committed x=1 on n1, n2; n3 lacks it",
+    }
+    bounds = (f"; every delivery order and timer race, terms <= {RAFT_MAX_TERM}, "
+              "no heartbeat timer, no new commands")
+    return Spec(
+        protocol="raft", variant=variant, summary=RAFT_SUMMARIES[variant],
+        scene=scenes[scene] + bounds,
+        setup=partial(raft.SCENE_SETUPS[scene], raft.VARIANTS[variant]),
+        buggy=variant != "correct",
+        options={"allow": raft.no_heartbeat, "prune": raft.terms_above(RAFT_MAX_TERM)},
+    )
+
+
+# ------------------------------------------------------------------ Paxos
+def _paxos_variants() -> Mapping[str, str]:
+    from ..paxos import VARIANTS
+
+    return VARIANTS
+
+
+def _paxos_spec(variant: str) -> Spec:
+    from functools import partial
+
+    from . import paxos
+
+    crashes = 1 if variant == "amnesiac-acceptor" else 0
+    scene = ("3 acceptors, 2 proposers (one ballot each), from the start; every delivery "
+             "order, no loss" + (f", {crashes} acceptor reboot" if crashes else "")
+             + "; acceptor symmetry, dead replies left out")
+    return Spec(
+        protocol="paxos", variant=variant, summary=_paxos_variants()[variant], scene=scene,
+        setup=partial(paxos.paxos_setup, variant, learners=0),
+        buggy=variant != "correct",
+        options={"allow": paxos.one_ballot, "dead": paxos.dead,
+                 "symmetry": ("a1", "a2", "a3"), "goal": paxos.chosen,
+                 "crash_budget": crashes, "reboot": True, "crash_nodes": ("a1", "a2", "a3")},
+    )
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    "raft": Protocol("raft", _raft_variants, _raft_spec),
+    "paxos": Protocol("paxos", _paxos_variants, _paxos_spec),
+}
+
+
+def get_spec(protocol: str, variant: str = "correct") -> Spec:
+    """The spec of ``protocol``'s ``variant``; a ConfigError names what is allowed."""
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; allowed: {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[protocol].spec(variant)
+
+
+def all_specs() -> list[Spec]:
+    """Every variant of every protocol, in registry order."""
+    return [p.spec(v) for p in PROTOCOLS.values() for v in p.variants()]

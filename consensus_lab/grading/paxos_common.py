@@ -1,0 +1,426 @@
+"""What the two Paxos exercises share: nodes that run the learner's rules, sweeps, the checker.
+
+Theory of operation: the learner writes pure functions — the acceptor's
+``handle_prepare(state, ballot)`` and ``handle_accept(state, ballot, value)``
+over an :class:`AcceptorState`, the proposer's ``choose_value(promises,
+own_value)`` — and the grading modules plug them into the library's roles
+through two small subclasses:
+
+* :class:`RuleAcceptor` — an :class:`~consensus_lab.paxos.Acceptor` whose
+  answers to ``Prepare`` and ``Accept`` come from the learner's functions
+  (it still persists its state before answering, and tells the learners
+  what it accepted, as the library's acceptor does);
+* :class:`RuleProposer` — a :class:`~consensus_lab.paxos.Proposer` whose
+  phase-2 value (rule P2c) comes from ``choose_value``.
+
+Two ways to run them, both checking agreement and validity after every
+event (:class:`~consensus_lab.paxos.PaxosInvariants`):
+
+* :func:`sweep` — seeded random runs on a lossy, reordering network with
+  three proposers that retry, so phases of different ballots interleave;
+* :func:`model_check` — :func:`~consensus_lab.explore.explore` over *every*
+  schedule of 3 acceptors and 2 proposers from a short scripted start
+  (:func:`leftover_setup`, :func:`contested_setup`), each proposer trying
+  a bounded number of ballots. :class:`Reduction` keeps the search to a
+  few thousand states by leaving out moves that cannot matter for safety
+  (replies a proposer would ignore, ``Accepted`` and ``Nack``). A violation
+  comes back as a :class:`~consensus_lab.grading.base.GradingFailure` whose
+  message lists the counterexample's moves and whose trace is the replayed
+  run (:meth:`~consensus_lab.explore.Counterexample.trace_text`).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from consensus_lab.explore import Counterexample, explore
+from consensus_lab.grading.base import INVARIANT, GradingFailure, fail
+from consensus_lab.paxos import (
+    PREPARING,
+    Accept,
+    Accepted,
+    Acceptor,
+    Ballot,
+    Learner,
+    Nack,
+    PaxosConfig,
+    Prepare,
+    Promise,
+    Proposer,
+    install_invariants,
+    paxos_ids,
+    role_of,
+)
+from consensus_lab.paxos.invariants import checker_of
+from consensus_lab.sim import Context, InvariantViolation, Network, Node, PendingEvent, Simulation
+
+TRACE_TAIL = 15
+SWEEP_SEEDS = range(300)
+#: Stop the model checker after this many distinct states (the setups need fewer).
+MAX_STATES = 20_000
+SWEEP_NETWORK = Network(latency=(1, 20), drop=0.1, duplicate=0.05, reorder=0.2,
+                        reorder_delay=40)
+#: Proposers retry soon and often, so ballots overlap; backoff keeps some runs deciding.
+SWEEP_CONFIG = PaxosConfig(retry_after=2, retry_timeout=25, backoff_max=6, learner_poll=60)
+CHECK_CONFIG = PaxosConfig(backoff_max=0, learner_poll=0)
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptorState:
+    """What an acceptor remembers (and keeps on disk): its promise and its accepted proposal.
+
+    ``promised`` is the highest ballot it has promised (None: none yet);
+    ``accepted`` is ``(ballot, value)`` of the proposal it accepted last, or
+    None. Invariant of a correct acceptor: ``accepted[0] <= promised``.
+    """
+
+    promised: Ballot | None = None
+    accepted: tuple[Ballot, Any] | None = None
+
+    def __str__(self) -> str:
+        accepted = "None" if self.accepted is None else f"({self.accepted[0]}, " \
+            f"{self.accepted[1]!r})"
+        return f"AcceptorState(promised={self.promised}, accepted={accepted})"
+
+
+class WrongAnswer(Exception):
+    """The learner's function returned something a node cannot act on (wrong types)."""
+
+
+HandlePrepare = Callable[[AcceptorState, Ballot], tuple[AcceptorState, Any]]
+HandleAccept = Callable[[AcceptorState, Ballot, Any], tuple[AcceptorState, Any]]
+ChooseValue = Callable[[list[Promise], Any], Any]
+
+
+# -- the nodes ---------------------------------------------------------------------------
+
+
+class RuleAcceptor(Acceptor):
+    """An Acceptor whose promise and accept rules are the learner's pure functions."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], config: PaxosConfig | None = None,
+                 *, handle_prepare: HandlePrepare, handle_accept: HandleAccept) -> None:
+        super().__init__(node_id, peers, config)
+        self._handle_prepare = handle_prepare
+        self._handle_accept = handle_accept
+
+    def on_prepare(self, ctx: Context, src: str, msg: Prepare) -> None:
+        """Phase 1b by ``handle_prepare``: store the new state, persist it, answer."""
+        call = f"handle_prepare({self._state()}, {msg.ballot!r})"
+        reply = self._apply(call, self._handle_prepare(self._state(), msg.ballot),
+                            (Promise, Nack), msg.ballot)
+        self.persist(ctx)
+        ctx.send(src, reply)
+
+    def on_accept(self, ctx: Context, src: str, msg: Accept) -> None:
+        """Phase 2b by ``handle_accept``; an Accepted also goes to every learner."""
+        call = f"handle_accept({self._state()}, {msg.ballot!r}, {msg.value!r})"
+        reply = self._apply(call, self._handle_accept(self._state(), msg.ballot, msg.value),
+                            (Accepted, Nack), msg.ballot)
+        self.persist(ctx)
+        for dst in (src, *self.learners) if isinstance(reply, Accepted) else (src,):
+            ctx.send(dst, reply)
+
+    def _state(self) -> AcceptorState:
+        return AcceptorState(self.promised, self.accepted)
+
+    def _apply(self, call: str, answer: Any, kinds: tuple[type, ...], ballot: Ballot) -> Any:
+        """Check the shape of ``answer``, adopt its state and return its reply."""
+        names = " or ".join(k.__name__ for k in kinds)
+        if not (isinstance(answer, tuple) and len(answer) == 2
+                and isinstance(answer[0], AcceptorState) and isinstance(answer[1], kinds)):
+            raise WrongAnswer(f"{call} returned {answer!r}; it must return a pair "
+                              f"(AcceptorState, {names})")
+        state, reply = answer
+        if reply.ballot != ballot:
+            raise WrongAnswer(f"{call} answered with {reply!r}: a reply names the ballot it "
+                              f"answers, {ballot!r}")
+        self.promised, self.accepted = state.promised, state.accepted
+        return reply
+
+
+class RuleProposer(Proposer):
+    """A Proposer whose phase-2 value comes from the learner's ``choose_value``."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], config: PaxosConfig | None = None,
+                 value: Any = None, *, choose_value: ChooseValue) -> None:
+        super().__init__(node_id, peers, config, value)
+        self._choose_value = choose_value
+
+    def pick_value(self) -> Any:
+        """Rule P2c by ``choose_value``, given the majority's promises in arrival order."""
+        assert self.ballot is not None
+        promises = [Promise(ballot=self.ballot, accepted=acc) for acc in self.promises.values()]
+        return self._choose_value(promises, self.value)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The functions a cluster runs: the learner's, or the library's where None."""
+
+    handle_prepare: HandlePrepare | None = None
+    handle_accept: HandleAccept | None = None
+    choose_value: ChooseValue | None = None
+
+    @classmethod
+    def of(cls, module: ModuleType) -> Rules:
+        """The rules an answers module defines (an acceptor's pair, a proposer's one)."""
+        return cls(getattr(module, "handle_prepare", None), getattr(module, "handle_accept", None),
+                   getattr(module, "choose_value", None))
+
+
+def factory(rules: Rules, config: PaxosConfig, values: dict[str, Any] | None = None
+            ) -> Callable[[str, tuple[str, ...]], Node]:
+    """Build each role, with the learner's rules where given; ``values`` per proposer."""
+    values = values or {}
+
+    def make(node_id: str, peers: tuple[str, ...]) -> Node:
+        role = role_of(node_id)
+        if role == "acceptor":
+            if rules.handle_prepare is None or rules.handle_accept is None:
+                return Acceptor(node_id, peers, config)
+            return RuleAcceptor(node_id, peers, config, handle_prepare=rules.handle_prepare,
+                                handle_accept=rules.handle_accept)
+        if role == "proposer":
+            if rules.choose_value is None:
+                return Proposer(node_id, peers, config, value=values.get(node_id))
+            return RuleProposer(node_id, peers, config, value=values.get(node_id),
+                                choose_value=rules.choose_value)
+        return Learner(node_id, peers, config)
+    return make
+
+
+def build(rules: Rules, *, acceptors: int = 3, proposers: int = 2, learners: int = 0,
+          seed: int = 0, network: Network | None = None,
+          config: PaxosConfig = CHECK_CONFIG, values: dict[str, Any] | None = None
+          ) -> Simulation:
+    """A single-decree Paxos cluster running ``rules``, agreement and validity installed."""
+    ids = paxos_ids(acceptors, proposers, learners)
+    sim = Simulation(factory(rules, config, values), ids, seed=seed,
+                     network=network or Network(latency=(1, 5)))
+    install_invariants(sim)
+    return sim
+
+
+# -- the model checker ----------------------------------------------------------------------
+
+
+def _proposer(sim: Simulation, node_id: str) -> Proposer | None:
+    node = sim.nodes.get(node_id)
+    return node if isinstance(node, Proposer) else None
+
+
+def _live_promise(sim: Simulation, event: PendingEvent) -> bool:
+    """A Promise its proposer is still waiting for (any other reply is ignored)."""
+    proposer = _proposer(sim, event.node)
+    return (proposer is not None and isinstance(event.msg, Promise)
+            and proposer.phase == PREPARING and event.msg.ballot == proposer.ballot)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """The checker's moves and state key, for proposers that try ``rounds`` ballots each.
+
+    * Every Prepare and Accept may reach its acceptor, in any order.
+    * A proposer's retry timer may fire while it has ballots left: it gives up
+      its ballot at any moment, which covers whatever a Nack would make it do.
+    * ``Accepted`` and ``Nack`` replies are never delivered (safety is read off
+      the acceptors; a proposer that never hears them may still retry), nor a
+      Promise about a ballot its proposer has left.
+    * A live Promise is received before anything else happens. Receiving it
+      later changes nothing the other nodes can see: the Accepts it may
+      trigger can wait in flight as long as the search likes.
+    """
+
+    rounds: tuple[tuple[str, int], ...]
+
+    def may_matter(self, sim: Simulation, event: PendingEvent) -> bool:
+        """Whether ``event`` can still change anything safety depends on."""
+        proposer = _proposer(sim, event.node)
+        if proposer is None:
+            return True
+        if event.kind == "timer":
+            return proposer.max_round < dict(self.rounds).get(proposer.node_id, 1)
+        return _live_promise(sim, event)
+
+    def allow(self, sim: Simulation, event: PendingEvent) -> bool:
+        """The checker's moves: a live Promise at once, else anything that may matter."""
+        if _promise_pending(sim):
+            return _live_promise(sim, event)
+        return self.may_matter(sim, event)
+
+    def state_key(self, sim: Simulation) -> Hashable:
+        """Acceptors' state, proposers' state (promises in arrival order), the events that
+        may still matter, and the ghost record of who accepted what."""
+        nodes = tuple((n.promised, n.accepted) if isinstance(n, Acceptor) else
+                      (n.phase, n.max_round, n.ballot, n.proposed, tuple(n.promises.items()))
+                      if isinstance(n, Proposer) else None
+                      for n in (sim.nodes[i] for i in sim.node_ids))
+        flight = Counter((e.kind, e.node, e.src, e.msg, e.name)
+                         for e in sim.pending() if self.may_matter(sim, e))
+        return nodes, frozenset(flight.items()), checker_of(sim).state_key()
+
+
+_PROMISE_PENDING: weakref.WeakKeyDictionary[Simulation, tuple[int, bool]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _promise_pending(sim: Simulation) -> bool:
+    """Whether some proposer has a live Promise in flight (cached per state)."""
+    cached = _PROMISE_PENDING.get(sim)
+    if cached is None or cached[0] != sim.steps:
+        found = any(_live_promise(sim, e) for e in sim.pending() if e.kind == "deliver")
+        cached = _PROMISE_PENDING[sim] = (sim.steps, found)
+    return cached[1]
+
+
+#: The proposers' values in the checker: the two values a violation shows.
+CHECK_VALUES = {"p1": "red", "p2": "green"}
+
+
+def start(rules: Rules) -> Simulation:
+    """3 acceptors, p1 wanting "red" and p2 "green"; both have sent their first Prepares."""
+    sim = build(rules, values=CHECK_VALUES)
+    for event in sim.pending():
+        sim.fire(event.id)
+    return sim
+
+
+def leftover_setup(rules: Rules) -> Simulation:
+    """p1's ballot 1.p1 was promised by a1 and a2, and its Accept reached a1 alone so far.
+
+    Ballot 1.p1's other Accepts and Prepare, and p2's Prepares, are still in
+    flight: the search delivers them in every order (the acceptor exercise).
+    """
+    sim = start(rules)
+    for acceptor in ("a1", "a2"):
+        deliver(sim, "p1", acceptor, Prepare)
+        deliver(sim, acceptor, "p1", Promise)
+    deliver(sim, "p1", "a1", Accept)
+    return sim
+
+
+def contested_setup(rules: Rules) -> Simulation:
+    """a1 holds 1.p1's "red" (ballot 1.p1's other messages were lost); a2 and a3 promised
+    ballot 1.p2, whose Accepts of "green" are in flight; p1 may try ballot 2.p1
+    (the proposer exercise)."""
+    sim = leftover_setup(rules)
+    for acceptor in ("a2", "a3"):
+        deliver(sim, "p2", acceptor, Prepare)
+        deliver(sim, acceptor, "p2", Promise)
+    for event in sim.pending():
+        if event.kind == "deliver" and (isinstance(event.msg, Prepare) or (
+                isinstance(event.msg, Accept) and event.msg.ballot == Ballot(1, "p1"))):
+            sim.drop(event.id)
+    return sim
+
+
+def deliver(sim: Simulation, src: str, dst: str, kind: type) -> None:
+    """Deliver the first ``kind`` message in flight from ``src`` to ``dst``."""
+    for event in sim.pending():
+        if event.kind == "deliver" and (event.src, event.node) == (src, dst) \
+                and isinstance(event.msg, kind):
+            sim.fire(event.id)
+            return
+    raise ScriptStuck(f"no {kind.__name__} from {src} to {dst} is in flight")
+
+
+class ScriptStuck(Exception):
+    """A scripted step of a setup could not happen (the learner's rules refused it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckerFigures:
+    """How much a model-checking run covered."""
+
+    states: int
+    complete: bool
+    depth: int
+
+
+def model_check(rules: Rules, setup: Callable[[Rules], Simulation],
+                rounds: dict[str, int], *, max_states: int = MAX_STATES
+                ) -> tuple[Counterexample | None, CheckerFigures]:
+    """Every schedule from ``setup(rules)``, each proposer trying at most ``rounds`` ballots."""
+    reduction = Reduction(tuple(sorted(rounds.items())))
+    result = explore(lambda: setup(rules), allow=reduction.allow,
+                     state_key=reduction.state_key, max_states=max_states)
+    return result.violation, CheckerFigures(result.states, result.complete, result.max_depth)
+
+
+def run_model_check(rules: Rules, setup: Callable[[Rules], Simulation],
+                    rounds: dict[str, int], *, what: str, story: str, replay: str) -> None:
+    """:func:`model_check`; GradingFailure with the counterexample if it finds one.
+
+    A learner function that raised during the search is raised again here (a
+    stub's NotImplementedError, a TypeError) so the report names it; one that
+    returned the wrong kind of answer is a failure saying so.
+    """
+    try:
+        found, _figures = model_check(rules, setup, rounds)
+    except ScriptStuck as exc:
+        fail(f"{story} Setting that up got stuck: {exc} — with {what}.", replay=replay)
+    if found is None:
+        return
+    if found.invariant == "exception":
+        error = found.check()
+        if not isinstance(error, WrongAnswer):
+            raise error
+        fail(f"{story} During the search, {error}", trace=found.trace_text(), replay=replay)
+    raise counterexample_failure(found, what, story, replay)
+
+
+def counterexample_failure(found: Counterexample, what: str, story: str,
+                           replay: str) -> GradingFailure:
+    """The GradingFailure for a violation the model checker found: the moves, the trace."""
+    moves = "; ".join(f"({i}) {a}" for i, a in enumerate(found.path, 1))
+    return GradingFailure(
+        f"{story} The model checker tried every schedule from there with {what}, and this "
+        f"one, {len(found)} moves long, breaks {found.invariant} — {found.message}. The "
+        f"moves: {moves}.", prop=found.invariant, kind=INVARIANT,
+        trace=found.trace_text(), replay=replay)
+
+
+# -- seeded sweeps --------------------------------------------------------------------------
+
+
+def sweep(rules: Rules, *, what: str, replay: str, seeds: Iterable[int] = SWEEP_SEEDS) -> None:
+    """Seeded runs with three proposers on a lossy network; GradingFailure on a violation."""
+    for seed in seeds:
+        try:
+            storm(rules, seed)
+        except InvariantViolation as exc:
+            fail(f"with {what}, seed {seed}, t={exc.time}: {exc.name} broke — {exc.message}",
+                 prop=exc.name, kind=INVARIANT, seed=seed, trace=exc.trace.tail(TRACE_TAIL),
+                 replay=replay.format(seed=seed))
+        except WrongAnswer as exc:
+            fail(f"with {what}, seed {seed}: {exc}", seed=seed,
+                 replay=replay.format(seed=seed))
+
+
+def storm(rules: Rules, seed: int, *, until: int = 400) -> Simulation:
+    """One seeded run: 3 acceptors, 3 proposers and a learner, with faults, for ``until`` ticks."""
+    sim = build(rules, acceptors=3, proposers=3, learners=1, seed=seed, network=SWEEP_NETWORK,
+                config=SWEEP_CONFIG)
+    pick = sim.rng("nemesis")
+    for _ in range(until // 50):
+        sim.run(until=sim.now + 50)
+        if pick.random() < 0.3:
+            node = pick.choice([i for i in sim.node_ids if i.startswith("a")])
+            if node in sim.crashed:
+                sim.restart(node)
+            else:
+                sim.crash(node)
+    return sim
+
+
+def load_learner(exercise: str, answers: str = "exercises") -> ModuleType:
+    """The learner's answers file for ``exercise`` (for the replay helpers)."""
+    from consensus_lab.exercises import load_answers  # the registry imports the graders
+
+    return load_answers(exercise, answers)
