@@ -124,3 +124,13 @@ def test_bench_paxos_json_has_its_figures() -> None:
     figures = json.loads(out.stdout)
     assert figures["commands_committed"] == 300
     assert figures["messages_per_command"] >= 4  # Accept + Accepted to 2 others at least
+
+
+def test_explore_finds_the_figure_8_bug_and_names_bad_protocols() -> None:
+    found = run_cli("explore", "raft", "--variant", "figure-8", "--json")
+    assert found.returncode == 1, found.stderr
+    report = json.loads(found.stdout[found.stdout.index("{"):found.stdout.rindex("}") + 1])
+    assert report["violation"] and report["states"] > 0
+    bad = run_cli("explore", "zab")
+    assert bad.returncode == 2
+    assert "paxos" in bad.stderr and "raft" in bad.stderr
