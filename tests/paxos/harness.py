@@ -8,68 +8,21 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import random
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 from consensus_lab.consistency import History
-from consensus_lab.sim import ClientRequest, Simulation
+from consensus_lab.sim import Simulation
+from tests.fake_context import FakeContext as RecordingContext
 
 
-class FakeContext:
-    """A Context that only records: ("send", dst, msg), ("persist", key, value),
-    ("timer", name, after), ("cancel", name), ("reply", request, value, ok), ("note", text)."""
+class FakeContext(RecordingContext):
+    """:class:`tests.fake_context.FakeContext` with a Paxos acceptor's id and peers by default."""
 
     def __init__(self, node_id: str = "a1", peers: tuple[str, ...] = ("a2", "a3", "l1", "p1"),
                  stored: Mapping[str, Any] | None = None, seed: int = 0) -> None:
-        self.node_id = node_id
-        self.peers = peers
-        self.now = 0
-        self.rng = random.Random(seed)
-        self.storage: dict[str, Any] = dict(stored or {})
-        self.effects: list[tuple[Any, ...]] = []
-
-    @property
-    def stored(self) -> Mapping[str, Any]:
-        return MappingProxyType(copy.deepcopy(self.storage))
-
-    def send(self, dst: str, msg: Any) -> None:
-        self.effects.append(("send", dst, msg))
-
-    def broadcast(self, msg: Any) -> None:
-        for dst in self.peers:
-            self.send(dst, msg)
-
-    def set_timer(self, name: str, after: int) -> None:
-        self.effects.append(("timer", name, after))
-
-    def cancel_timer(self, name: str) -> None:
-        self.effects.append(("cancel", name))
-
-    def persist(self, key: str, value: Any, *, immutable: bool = False) -> None:
-        self.storage[key] = value if immutable else copy.deepcopy(value)
-        self.effects.append(("persist", key, value))
-
-    def reply(self, request: ClientRequest, value: Any = None, ok: bool = True) -> None:
-        self.effects.append(("reply", request, value, ok))
-
-    def note(self, text: str) -> None:
-        self.effects.append(("note", text))
-
-    def clear(self) -> None:
-        self.effects.clear()
-
-    def sent(self) -> list[tuple[str, Any]]:
-        """(dst, msg) of every send, in order."""
-        return [(e[1], e[2]) for e in self.effects if e[0] == "send"]
-
-    def kinds(self) -> list[str]:
-        """Effect kinds in order, with the persisted key or timer name."""
-        return [f"{e[0]}:{e[1]}" if e[0] in ("persist", "timer", "cancel") else e[0]
-                for e in self.effects]
+        super().__init__(node_id, peers, stored, seed)
 
 
 def kv_history(sim: Simulation) -> History:

@@ -19,7 +19,7 @@ from consensus_lab.consistency import History, check_sequential
 from consensus_lab.consistency.causal import check_causal
 from consensus_lab.sim import ClientRequest, ConfigError, Network, Simulation
 from consensus_lab.stores import CausalNode, CausalWrite
-from tests.raft.harness import FakeContext
+from tests.fake_context import FakeContext
 
 NODES = ("n1", "n2", "n3")
 

@@ -24,7 +24,7 @@ from consensus_lab.stores import (
     lww_merge,
     sibling_merge,
 )
-from tests.raft.harness import FakeContext
+from tests.fake_context import FakeContext
 
 PEERS = ("n2", "n3")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from consensus_lab.sim import ClientRequest
 from consensus_lab.stores import Query, QueryReply, QuorumNode, Store, StoreAck
 from consensus_lab.stores.quorum import ZERO
-from tests.raft.harness import FakeContext
+from tests.fake_context import FakeContext
 
 PEERS = ("n2", "n3")
 

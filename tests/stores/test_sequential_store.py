@@ -13,7 +13,7 @@ import pytest
 from consensus_lab.consistency import History, check, check_sequential, read_your_writes
 from consensus_lab.sim import ClientRequest, ConfigError, Network, Simulation
 from consensus_lab.stores import ApplyWrite, OrderWrite, SequentialNode
-from tests.raft.harness import FakeContext
+from tests.fake_context import FakeContext
 
 PEERS = ("n2", "n3")
 
