@@ -17,8 +17,10 @@ API at a glance::
                      goal=None,                  # fn(sim) -> bool: report a shortest path to it
                      strategy="bfs",             # or "dfs"
                      max_depth=None, max_states=None, time_limit=None,
-                     drop_budget=0, dup_budget=0, crash_budget=0, reboot=False,
-                     allow=None,                 # fn(sim, action) -> bool: moves allowed
+                     drop_budget=0, dup_budget=0, crash_budget=0,
+                     reboot=False,               # a crash is a reboot (crash + restart, 1 move)
+                     crash_nodes=None,           # the nodes that may crash (default: all)
+                     allow=None,                 # fn(sim, event) -> bool: events in play
                      prune=None,                 # fn(sim) -> bool: check, do not expand
                      dead=None,                  # fn(sim, event) -> bool: never matters again
                      symmetry=None)              # ids of interchangeable nodes

@@ -47,6 +47,12 @@ class Budgets:
     duplicates: int = 0
     crashes: int = 0
 
+    def covers(self, other: Budgets) -> bool:
+        """True when at least ``other``'s budgets are left: this state can do all
+        that the same state with ``other``'s budgets can."""
+        return (self.drops >= other.drops and self.duplicates >= other.duplicates
+                and self.crashes >= other.crashes)
+
     def after(self, action: Action) -> Budgets:
         """The budgets left once ``action`` is taken."""
         if action.kind == "drop":

@@ -4,7 +4,7 @@ The search starts from the very beginning: three acceptors and two
 proposers that each want their own value, on a network that reorders (any
 message may be delivered next) but loses nothing. The bounds and
 reductions, which together make the space small enough to exhaust (about
-31,000 states where the plain search passes a million):
+24,000 states, where the plain search passes a million and a half):
 
 * **One ballot per proposer.** A proposer's ``retry`` timer fires for its
   first Prepare only: a proposer that is refused, or times out, does not

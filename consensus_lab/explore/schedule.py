@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..sim import ConfigError, Network, ReplayDivergence, Simulation
+from ..sim import Network, ReplayDivergence, Simulation
 from ..sim.simulation import Invariant
 from .actions import Action
 
@@ -127,9 +127,6 @@ class Schedule:
         from ..widgets import SimulationPlayer
 
         moves = self.sim.choices["inputs"][len(self.origin.prefix_inputs):]
-        if any(move[1] == "duplicate" for move in moves):
-            raise ConfigError("the player cannot redo a 'duplicate' move (its timeline does "
-                              "not log duplicates); use replay() and spacetime() instead")
         sim = self.sim
         player = SimulationPlayer(sim.factory, sim.node_ids, seed=sim.seed,
                                   network=self.origin.network, setup=self._player_setup,

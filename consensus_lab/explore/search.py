@@ -9,9 +9,10 @@ node), each made on a :meth:`~Simulation.clone` of the state. Two states
 are the same when their keys are equal: :meth:`Simulation.fingerprint`
 (nodes' ``state_key()``, persisted state, messages in flight as a
 multiset, live timers by name, crashed nodes, and the memory of stateful
-invariants; never the time or the ids) plus the fault budgets left. A
-state seen before is not expanded again, which is what makes the search
-end (UW DSLabs' search works the same way; TLC and stateright too).
+invariants; never the time or the ids). A state seen before with at least
+the same fault budgets left is not expanded again (with more budget it
+can do all it could with less), which is what makes the search end (UW
+DSLabs' search works the same way; TLC and stateright too).
 
 Every invariant installed on the simulation is checked after every move
 (the simulator does it after each event; the search after a drop, crash
@@ -62,7 +63,7 @@ class ExploreResult:
     """What a search found, and how much of the state space it covered."""
 
     strategy: str
-    states: int  # distinct states seen, the initial one included
+    states: int  # distinct states (with their budgets left) seen, the initial one included
     transitions: int  # moves made (every edge of the state graph walked)
     max_depth: int  # the deepest level reached (moves from the start)
     complete: bool  # every reachable state was checked: no bound cut the search short
@@ -262,7 +263,9 @@ class _Search:
         self.goal, self.reboot, self.crash_nodes = goal, reboot, crash_nodes
         self.stop_at_goal, self.exact = stop_at_goal, exact
         self.records: list[tuple[int, Action | None]] = [(-1, None)]
-        self.seen: dict[Hashable, int] = {}  # state key (or its hash) -> smallest depth seen
+        # state key (or its hash) -> the (budgets left, depth) it was reached with
+        self.seen: dict[Hashable, list[tuple[Budgets, int]]] = {}
+        self.states = 0
         self.transitions = self.terminal = self.deepest = 0
         self.bound_hit: str | None = None
         self.violation: Counterexample | None = None
@@ -276,7 +279,7 @@ class _Search:
         except InvariantViolation as violation:
             self._violated(0, None, violation.name, violation.message)
             return self._result()
-        self.seen[self._fingerprint(root, self.budgets)] = 0
+        self._known(self._fingerprint(root), self.budgets, 0)
         self._check_goal(root, 0)
         todo: deque[_Entry] = deque([_Entry(root, self.budgets, 0, 0)])
         pop = todo.popleft if self.strategy == "bfs" else todo.pop
@@ -312,17 +315,14 @@ class _Search:
             if not self._move(child, action, entry.record):
                 return
             budgets = entry.budgets.after(action)
-            key = self._fingerprint(child, budgets)
-            known = self.seen.get(key)
-            if known is not None and (self.max_depth is None or known <= depth):
-                continue  # seen before (with a depth bound: by a path at least as short)
-            self.seen[key] = depth
+            if self._known(self._fingerprint(child), budgets, depth):
+                continue
             self.records.append((entry.record, action))
             record = len(self.records) - 1
             self.deepest = max(self.deepest, depth)
             self._check_goal(child, record)
             children.append(_Entry(child, budgets, depth, record))
-            if self.max_states is not None and len(self.seen) >= self.max_states:
+            if self.max_states is not None and self.states >= self.max_states:
                 self.bound_hit = "states"
                 break
         todo.extend(children if self.strategy == "bfs" else reversed(children))
@@ -340,8 +340,8 @@ class _Search:
             return False
         return True
 
-    def _fingerprint(self, sim: Simulation, budgets: Budgets) -> Hashable:
-        """The state's key with the budgets left; only its 64-bit hash unless ``exact``."""
+    def _fingerprint(self, sim: Simulation) -> Hashable:
+        """The state's key; only its 64-bit hash unless ``exact``."""
         if self.key is not None:
             state: Hashable = self.key(sim)
         else:
@@ -349,9 +349,20 @@ class _Search:
             ignore = () if dead is None else {e.id for e in sim.pending() if dead(sim, e)}
             state = sim.fingerprint(ignore)
             if self.canonical is not None:  # a class of renamed states: its hash only
-                return hash((self.canonical(sim, state, ignore), budgets))
-        key = (state, budgets)
-        return key if self.exact else hash(key)
+                return self.canonical(sim, state, ignore)
+        return state if self.exact else hash(state)
+
+    def _known(self, key: Hashable, budgets: Budgets, depth: int) -> bool:
+        """True when this state was seen with at least these fault budgets left (and,
+        with a depth bound, by a path at least as short); else remember it."""
+        seen = self.seen.setdefault(key, [])
+        for known_budgets, known_depth in seen:
+            if known_budgets.covers(budgets) and (self.max_depth is None
+                                                  or known_depth <= depth):
+                return True
+        seen.append((budgets, depth))
+        self.states += 1
+        return False
 
     # ----------------------------------------------------------- results
     def _path(self, record: int) -> tuple[Action, ...]:
@@ -375,7 +386,7 @@ class _Search:
         complete = self.violation is None and self.bound_hit is None and not (
             self.stop_at_goal and self.goal_path is not None)
         return ExploreResult(
-            strategy=self.strategy, states=len(self.seen), transitions=self.transitions,
+            strategy=self.strategy, states=self.states, transitions=self.transitions,
             max_depth=self.deepest, complete=complete, bound_hit=self.bound_hit,
             elapsed=time.perf_counter() - self.started, terminal=self.terminal,
             violation=self.violation, goal=self.goal_path)

@@ -51,9 +51,9 @@ Extra = Callable[[Simulation], object]
 TAKEN_BY_INPUT = -1  # a step taken inside an extra action, not by a move of its own
 NEMESIS = ("crash", "restart", "pause", "resume", "partition", "partition_one_way", "heal",
            "set_network", "set_clock")
-# Other simulator inputs a timeline can log: lose one message, a client request,
-# let time pass, schedule a nemesis action (all recorded by the simulator too).
-INPUTS = (*NEMESIS, "drop", "submit", "advance", "at")
+# Other simulator inputs a timeline can log: lose or duplicate one message, a client
+# request, let time pass, schedule a nemesis action (all recorded by the simulator too).
+INPUTS = (*NEMESIS, "drop", "duplicate", "submit", "advance", "at")
 
 
 @dataclass(frozen=True, slots=True)
