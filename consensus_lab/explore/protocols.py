@@ -76,11 +76,11 @@ def _raft_spec(variant: str) -> Spec:
 
     from . import raft
 
-    scene = "committed-entry" if variant == "no-election-restriction" else "figure-8"
+    scene = "submitted" if variant == "no-election-restriction" else "figure-8"
     scenes = {
         "figure-8": "Figure 8 (a)-(c) on 3 servers: n1 leads term 3 and sends x=1 "
                     "(term 1) to n2; n3 holds x=2 (term 2)",
-        "committed-entry": "n1 leads term 1 and committed x=1 on n1, n2; n3 lacks it",
+        "submitted": "n1 leads term 1 and has just appended x=1, replicated nowhere yet",
     }
     bounds = (f"; every delivery order and timer race, terms <= {RAFT_MAX_TERM}, "
               "no heartbeat timer, no new commands")

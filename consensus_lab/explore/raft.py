@@ -17,6 +17,11 @@ Scenes
     and refused its vote (its log is newer). From here a leader that counts
     an old-term entry towards a commit can lose it to n3, which the rule of
     §5.4.2 forbids (``commit_current_term_only``).
+``submitted``
+    n1 has won term 1 and just appended ``x=1``; nothing is replicated yet.
+    The search must find the replication, the commit and the election that
+    loses the entry by itself (the no-election-restriction variant starts
+    here).
 ``committed-entry``
     n1 leads term 1 and has committed ``x=1``, stored on n1 and n2; its copy
     for n3 is still in flight. From here a node without the entry may win
@@ -61,7 +66,7 @@ VARIANTS: dict[str, RaftConfig] = {
     "no-election-restriction": RaftConfig(election_restriction=False),
     "figure-8": RaftConfig(commit_current_term_only=False),
 }
-SCENES = ("figure-8", "committed-entry")
+SCENES = ("figure-8", "committed-entry", "submitted")
 #: Message latency is irrelevant to the search (it ignores time): one tick.
 NETWORK = Network(latency=(1, 1))
 
@@ -177,8 +182,17 @@ def committed_entry(config: RaftConfig) -> Simulation:
     return sim
 
 
+def submitted(config: RaftConfig) -> Simulation:
+    """n1 leads term 1 and has just appended ``x=1``; nothing is replicated yet."""
+    sim = raft_sim(config)
+    elect(sim, "n1", ("n2", "n3"))
+    settle(sim)
+    sim.call("n1", "submit", "x=1")
+    return sim
+
+
 SCENE_SETUPS: dict[str, Callable[[RaftConfig], Simulation]] = {
-    "figure-8": figure_8, "committed-entry": committed_entry,
+    "figure-8": figure_8, "committed-entry": committed_entry, "submitted": submitted,
 }
 
 

@@ -14,6 +14,7 @@ from consensus_lab.explore.raft import (
     committed_entry,
     figure_8,
     no_heartbeat,
+    submitted,
     terms_above,
 )
 from consensus_lab.sim import ConfigError, Simulation
@@ -22,8 +23,9 @@ from consensus_lab.sim import ConfigError, Simulation
 # figure-8: x=1 reaches n2 (1), n2's answer lets n1 count it committed (2),
 # n3 times out (3), asks n1 (4) and gets its vote (5): leader without x=1.
 FIGURE_8_SHORTEST = 5
-# no-election-restriction: n3 times out (1), asks a voter (2), wins (3).
-COMMITTED_ENTRY_SHORTEST = 3
+# no-election-restriction, from "submitted": n1 sends x=1 to n2 (1), n2 acks (2) and n1
+# commits it; n3 times out (3), asks n1 (4), and n1's vote makes it leader (5, 6).
+SUBMITTED_SHORTEST = 6
 
 
 def test_the_figure_8_scene_is_set_as_the_paper_draws_it() -> None:
@@ -47,19 +49,20 @@ def test_no_election_restriction_is_found_with_a_shortest_counterexample() -> No
     result = get_spec("raft", "no-election-restriction").run()
     cx = result.violation
     assert cx is not None and cx.invariant == "leader completeness"
-    assert len(cx) == COMMITTED_ENTRY_SHORTEST
+    assert len(cx) == SUBMITTED_SHORTEST
 
 
 @pytest.mark.parametrize(("variant", "shortest"), [
-    ("figure-8", FIGURE_8_SHORTEST), ("no-election-restriction", COMMITTED_ENTRY_SHORTEST)])
+    ("figure-8", FIGURE_8_SHORTEST), ("no-election-restriction", SUBMITTED_SHORTEST)])
 def test_no_shorter_raft_counterexample_exists(variant: str, shortest: int) -> None:
     result = get_spec("raft", variant).run(strategy="dfs", max_depth=shortest - 1)
     assert result.violation is None and result.bound_hit == "depth"
 
 
-@pytest.mark.parametrize(("scene", "depth"), [(figure_8, 7), (committed_entry, 5)])
+@pytest.mark.parametrize(("scene", "depth"),
+                         [(figure_8, 7), (committed_entry, 5), (submitted, 6)])
 def test_correct_raft_survives_where_the_bugs_show(scene: object, depth: int) -> None:
-    """Deeper than the buggy variants' counterexamples (5 and 3 moves)."""
+    """As deep as the buggy variants' counterexamples, or deeper (5, 3 and 6 moves)."""
     def setup() -> Simulation:
         return scene(VARIANTS["correct"])  # type: ignore[operator, no-any-return]
 
@@ -154,8 +157,9 @@ def test_cli_exits_0_when_nothing_breaks(capsys: pytest.CaptureFixture[str]) -> 
 def test_cli_json_carries_the_counterexample(capsys: pytest.CaptureFixture[str]) -> None:
     assert explore_main(["raft", "--variant", "no-election-restriction", "--json"]) == 1
     violation = json.loads(capsys.readouterr().out)["violation"]
-    assert violation["invariant"] == "leader completeness" and violation["length"] == 3
-    assert violation["actions"][0] == ["fire", "n3 timer election"]
+    assert violation["invariant"] == "leader completeness" and violation["length"] == 6
+    assert violation["actions"][0] == ["fire", "n1 timer replicate"]
+    assert ["fire", "n3 timer election"] in violation["actions"]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
