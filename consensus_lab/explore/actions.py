@@ -12,7 +12,11 @@ From a state (a :class:`~consensus_lab.sim.Simulation`) the checker may
 * **crash** a node, while the crash budget lasts, and **restart** a crashed
   node (always allowed: the crash budget bounds both); or, in reboot mode,
   **reboot** a node: crash and restart in one move (it loses whatever it
-  did not persist, and is back at once).
+  did not persist, and is back at once);
+* **call** a node: hand it the next of a fixed list of client commands
+  (``calls``, such as Raft's ``submit("x=1")``), at any moment and to any
+  node that ``call_to`` accepts. The commands go out in their order, each
+  once, so "when, and to whom" is what the search decides.
 
 A filter ``allow(sim, event)`` may take pending events out of play (a
 bound of the search, such as "no heartbeat timer"), and ``crash_nodes``
@@ -27,40 +31,49 @@ same way) and by a description without id or time, for people.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..sim import PendingEvent, ReplayDivergence, Simulation
 from ..sim.node import freeze
 
-KINDS = ("fire", "drop", "duplicate", "crash", "restart", "reboot")
+KINDS = ("fire", "drop", "duplicate", "crash", "restart", "reboot", "call")
+
+#: A client command the search may inject: ``(method, args)``, as for ``sim.call``.
+Call = tuple[str, tuple[Any, ...]]
+CallFilter = Callable[[Simulation, str], bool]
 
 EventFilter = Callable[[Simulation, PendingEvent], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class Budgets:
-    """How many faults the search may still inject on this path."""
+    """How many faults the search may still inject on this path, and how many of
+    the client commands it has handed out (``calls``)."""
 
     drops: int = 0
     duplicates: int = 0
     crashes: int = 0
+    calls: int = 0
 
     def covers(self, other: Budgets) -> bool:
-        """True when at least ``other``'s budgets are left: this state can do all
-        that the same state with ``other``'s budgets can."""
+        """True when at least ``other``'s budgets are left (and the same commands
+        are still to come): this state can do all that the same state with
+        ``other``'s budgets can."""
         return (self.drops >= other.drops and self.duplicates >= other.duplicates
-                and self.crashes >= other.crashes)
+                and self.crashes >= other.crashes and self.calls == other.calls)
 
     def after(self, action: Action) -> Budgets:
         """The budgets left once ``action`` is taken."""
         if action.kind == "drop":
-            return Budgets(self.drops - 1, self.duplicates, self.crashes)
+            return Budgets(self.drops - 1, self.duplicates, self.crashes, self.calls)
         if action.kind == "duplicate":
-            return Budgets(self.drops, self.duplicates - 1, self.crashes)
+            return Budgets(self.drops, self.duplicates - 1, self.crashes, self.calls)
         if action.kind in ("crash", "reboot"):
-            return Budgets(self.drops, self.duplicates, self.crashes - 1)
+            return Budgets(self.drops, self.duplicates, self.crashes - 1, self.calls)
+        if action.kind == "call":
+            return Budgets(self.drops, self.duplicates, self.crashes, self.calls + 1)
         return self
 
 
@@ -79,21 +92,30 @@ def describe(event: PendingEvent) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One move: ``kind`` (fire, drop, duplicate, crash, restart, reboot) and its target.
+    """One move: ``kind`` (fire, drop, duplicate, crash, restart, reboot, call) and its
+    target.
 
     ``event`` is the pending event to fire, drop or duplicate; ``node`` the
-    node to crash, restart or reboot. ``what`` says it in words, without the event's
-    id or time: ``n1->n2 Ping(1)``, ``n3 timer election``, ``n2``.
+    node to crash, restart, reboot or call; ``call`` the command handed to
+    it. ``what`` says it in words, without the event's id or time:
+    ``n1->n2 Ping(1)``, ``n3 timer election``, ``n2``, ``n1 submit('x=1')``.
     """
 
     kind: str
     event: PendingEvent | None = None
     node: str = ""
+    call: Call | None = None
 
     @property
     def what(self) -> str:
-        """The event in words (see :func:`describe`), or the node crashed or restarted."""
-        return describe(self.event) if self.event is not None else self.node
+        """The event in words (see :func:`describe`), the node crashed or restarted,
+        or the call made."""
+        if self.event is not None:
+            return describe(self.event)
+        if self.call is not None:
+            method, args = self.call
+            return f"{self.node} {method}({', '.join(map(repr, args))})"
+        return self.node
 
     @property
     def event_id(self) -> int:
@@ -125,6 +147,11 @@ class Action:
             sim.crash(self.node)
         elif self.kind == "restart":
             sim.restart(self.node)
+        elif self.kind == "call":
+            assert self.call is not None
+            method, args = self.call
+            sim.call(self.node, method, *args)  # checks the invariants itself
+            return
         else:
             sim.crash(self.node)
             sim.restart(self.node)
@@ -135,6 +162,8 @@ class Action:
         event = self.event
         if self.kind in ("fire", "duplicate") and event is not None and event.node in sim.nodes:
             return (event.node,)
+        if self.kind == "call":
+            return (self.node,)
         return ()  # drop: no node; crash and restart replace the node object
 
     def check_against(self, sim: Simulation) -> None:
@@ -160,12 +189,17 @@ def _signature(event: PendingEvent) -> Hashable:
 
 
 def moves(sim: Simulation, budgets: Budgets, allow: EventFilter | None = None,
-          reboot: bool = False, crash_nodes: Collection[str] | None = None) -> list[Action]:
-    """Every move from this state: events in the simulator's order, then faults.
+          reboot: bool = False, crash_nodes: Collection[str] | None = None,
+          calls: Sequence[Call] = (), call_to: CallFilter | None = None) -> list[Action]:
+    """Every move from this state: events in the simulator's order, then faults,
+    then the next client command.
 
     ``allow(sim, event)`` false takes an event out of play (no fire, drop or
     duplicate); with ``reboot`` a crash is a reboot (crash and restart in
     one move); ``crash_nodes`` are the nodes that may crash (default: all).
+    ``calls`` are the client commands, handed out in order (``budgets.calls``
+    of them are gone), each to any live node that ``call_to(sim, node)``
+    accepts (default: every live node).
     """
     found: list[Action] = []
     seen: set[Hashable] = set()
@@ -187,4 +221,8 @@ def moves(sim: Simulation, budgets: Budgets, allow: EventFilter | None = None,
         found.extend(Action(kind, node=n) for n in sim.node_ids if n not in sim.crashed
                      and (crash_nodes is None or n in crash_nodes))
     found.extend(Action("restart", node=n) for n in sim.node_ids if n in sim.crashed)
+    if budgets.calls < len(calls):
+        call = calls[budgets.calls]
+        found.extend(Action("call", node=n, call=call) for n in sim.node_ids
+                     if n not in sim.crashed and (call_to is None or call_to(sim, n)))
     return found

@@ -76,18 +76,21 @@ def _raft_spec(variant: str) -> Spec:
 
     from . import raft
 
-    scene = "submitted" if variant == "no-election-restriction" else "figure-8"
-    scenes = {
-        "figure-8": "Figure 8 (a)-(c) on 3 servers: n1 leads term 3 and sends x=1 "
-                    "(term 1) to n2; n3 holds x=2 (term 2)",
-        "submitted": "n1 leads term 1 and has just appended x=1, replicated nowhere yet",
-    }
-    bounds = (f"; every delivery order and timer race, terms <= {RAFT_MAX_TERM}, "
-              "no heartbeat timer, no new commands")
+    bounds = "; every delivery order and timer race, no heartbeat timer"
+    if variant == "no-election-restriction":
+        return Spec(
+            protocol="raft", variant=variant, summary=RAFT_SUMMARIES[variant],
+            scene="n1 has just won term 1 on 3 servers; a client may submit x=1 to the leader "
+                  f"at any moment{bounds}, terms <= 2",
+            setup=partial(raft.leader, raft.VARIANTS[variant]), buggy=True,
+            options={"allow": raft.no_heartbeat, "prune": raft.terms_above(2),
+                     "calls": raft.CLIENT_CALLS, "call_to": raft.leaders_only},
+        )
     return Spec(
         protocol="raft", variant=variant, summary=RAFT_SUMMARIES[variant],
-        scene=scenes[scene] + bounds,
-        setup=partial(raft.SCENE_SETUPS[scene], raft.VARIANTS[variant]),
+        scene="Figure 8 (a)-(c) on 3 servers: n1 leads term 3 and sends x=1 (term 1) to n2; "
+              f"n3 holds x=2 (term 2){bounds}, terms <= {RAFT_MAX_TERM}, no new commands",
+        setup=partial(raft.figure_8, raft.VARIANTS[variant]),
         buggy=variant != "correct",
         options={"allow": raft.no_heartbeat, "prune": raft.terms_above(RAFT_MAX_TERM)},
     )

@@ -17,10 +17,12 @@ Scenes
     and refused its vote (its log is newer). From here a leader that counts
     an old-term entry towards a commit can lose it to n3, which the rule of
     §5.4.2 forbids (``commit_current_term_only``).
-``submitted``
-    n1 has won term 1 and just appended ``x=1``; nothing is replicated yet.
-    The search must find the replication, the commit and the election that
-    loses the entry by itself (the no-election-restriction variant starts
+``leader``
+    n1 has won term 1 and every vote is counted; nothing else has
+    happened. A client may hand ``x=1`` to whichever node leads, at any
+    moment (the search's ``calls``, see :data:`CLIENT_CALLS`). The search
+    must find the command, its replication, the commit and the election
+    that loses it by itself (the no-election-restriction variant starts
     here).
 ``committed-entry``
     n1 leads term 1 and has committed ``x=1``, stored on n1 and n2; its copy
@@ -28,7 +30,7 @@ Scenes
     an election, which the election restriction of §5.4.1 forbids
     (``election_restriction``).
 
-Each scene is a short script of the simulator's own moves (``fire`` this
+Each scene but ``leader`` is a short script of the simulator's own moves (``fire`` this
 event, ``partition``, ``submit``), settled so that only the messages the
 story needs are in flight; the script is part of the recorded run, so a
 counterexample replays from the very start.
@@ -39,7 +41,9 @@ Every pending event may fire next, in any order (message delivery in any
 order, timers racing messages), except the leader's periodic
 ``heartbeat`` timer: it only repeats AppendEntries that a new leader and
 every reply already send, and each firing would add a fresh copy of every
-message to the state. No client requests arrive during the search. States
+message to the state. Client commands arrive only from the search's
+``calls`` list, and only at a node that believes it leads
+(:func:`leaders_only`; a follower would refuse them). States
 where a term exceeds ``max_term`` are checked but not expanded (a TLC-style
 state constraint). These are the bounds under which ``complete: true``
 holds; they are not claims about runs with more terms, heartbeat
@@ -66,7 +70,9 @@ VARIANTS: dict[str, RaftConfig] = {
     "no-election-restriction": RaftConfig(election_restriction=False),
     "figure-8": RaftConfig(commit_current_term_only=False),
 }
-SCENES = ("figure-8", "committed-entry", "submitted")
+SCENES = ("figure-8", "committed-entry", "leader")
+#: What a client may submit during a search from the ``leader`` scene.
+CLIENT_CALLS: tuple[tuple[str, tuple[str, ...]], ...] = (("submit", ("x=1",)),)
 #: Message latency is irrelevant to the search (it ignores time): one tick.
 NETWORK = Network(latency=(1, 1))
 
@@ -182,18 +188,23 @@ def committed_entry(config: RaftConfig) -> Simulation:
     return sim
 
 
-def submitted(config: RaftConfig) -> Simulation:
-    """n1 leads term 1 and has just appended ``x=1``; nothing is replicated yet."""
+def leader(config: RaftConfig) -> Simulation:
+    """n1 leads term 1, every vote counted; no command yet (the search submits them)."""
     sim = raft_sim(config)
     elect(sim, "n1", ("n2", "n3"))
     settle(sim)
-    sim.call("n1", "submit", "x=1")
     return sim
 
 
 SCENE_SETUPS: dict[str, Callable[[RaftConfig], Simulation]] = {
-    "figure-8": figure_8, "committed-entry": committed_entry, "submitted": submitted,
+    "figure-8": figure_8, "committed-entry": committed_entry, "leader": leader,
 }
+
+
+def leaders_only(sim: Simulation, node_id: str) -> bool:
+    """A client's command goes to a node that believes it leads (others refuse it)."""
+    node = sim.nodes[node_id]
+    return isinstance(node, RaftNode) and node.role == LEADER
 
 
 def no_heartbeat(sim: Simulation, event: PendingEvent) -> bool:

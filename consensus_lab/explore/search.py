@@ -48,7 +48,7 @@ from typing import Any
 
 from ..sim import ConfigError, InvariantViolation, PendingEvent, Simulation
 from ..sim.simulation import Invariant
-from .actions import Action, Budgets, EventFilter, moves
+from .actions import Action, Budgets, Call, CallFilter, EventFilter, moves
 from .schedule import Counterexample, Origin, Schedule, Setup
 from .symmetry import Canonicalizer, check_group
 
@@ -130,6 +130,8 @@ def explore(
     crash_budget: int = 0,
     reboot: bool = False,
     crash_nodes: Sequence[str] | None = None,
+    calls: Sequence[Call] = (),
+    call_to: CallFilter | None = None,
     time_limit: float | None = None,
     allow: EventFilter | None = None,
     prune: Callable[[Simulation], bool] | None = None,
@@ -152,6 +154,11 @@ def explore(
     Faults: ``drop_budget``, ``dup_budget`` and ``crash_budget`` moves per
     schedule; ``reboot`` makes each crash a reboot (crash and restart in
     one move); ``crash_nodes`` are the only nodes that may crash.
+
+    Clients: ``calls`` is a list of ``(method, args)`` commands, such as
+    ``("submit", ("x=1",))``, that the search hands out in order, each once,
+    at any moment, to any live node ``call_to(sim, node)`` accepts (a client
+    that finds the leader); when and to whom is part of the search.
 
     Bounds: ``max_depth`` moves, ``max_states`` distinct states,
     ``time_limit`` seconds; ``allow(sim, event)`` false takes a pending
@@ -176,6 +183,7 @@ def explore(
     _check_options(strategy, max_depth, max_states, time_limit,
                    {"drop_budget": drop_budget, "dup_budget": dup_budget,
                     "crash_budget": crash_budget})
+    calls = _check_calls(calls)
     root = setup()
     if not isinstance(root, Simulation):
         raise ConfigError(f"setup() must return a Simulation, got {type(root).__name__}")
@@ -190,8 +198,20 @@ def explore(
     search = _Search(origin, Budgets(drop_budget, dup_budget, crash_budget), strategy,
                      max_depth, max_states, time_limit, allow, prune, state_key, dead,
                      canonical, goal, stop_at_goal, exact, reboot,
-                     None if crash_nodes is None else frozenset(crash_nodes))
+                     None if crash_nodes is None else frozenset(crash_nodes), calls, call_to)
     return search.run(root)
+
+
+def _check_calls(calls: Sequence[Call]) -> tuple[Call, ...]:
+    """``calls`` as a tuple of ``(method, args tuple)``; a ConfigError names a bad one."""
+    checked: list[Call] = []
+    for call in calls:
+        if (not isinstance(call, tuple) or len(call) != 2 or not isinstance(call[0], str)
+                or not isinstance(call[1], tuple | list)):
+            raise ConfigError(f"each of calls must be (method name, args tuple), such as "
+                              f"('submit', ('x=1',)); got {call!r}")
+        checked.append((call[0], tuple(call[1])))
+    return tuple(checked)
 
 
 def _check_options(strategy: str, max_depth: int | None, max_states: int | None,
@@ -255,13 +275,15 @@ class _Search:
                  key: StateKey | None, dead: EventFilter | None,
                  canonical: Canonicalizer | None, goal: Callable[[Simulation], bool] | None,
                  stop_at_goal: bool, exact: bool, reboot: bool,
-                 crash_nodes: frozenset[str] | None) -> None:
+                 crash_nodes: frozenset[str] | None, calls: tuple[Call, ...] = (),
+                 call_to: CallFilter | None = None) -> None:
         self.origin, self.budgets, self.strategy = origin, budgets, strategy
         self.max_depth, self.max_states, self.time_limit = max_depth, max_states, time_limit
         self.prune, self.key, self.dead, self.canonical = prune, key, dead, canonical
         self.allow = _live(allow, dead) if dead is not None else allow
         self.goal, self.reboot, self.crash_nodes = goal, reboot, crash_nodes
         self.stop_at_goal, self.exact = stop_at_goal, exact
+        self.calls, self.call_to = calls, call_to
         self.records: list[tuple[int, Action | None]] = [(-1, None)]
         # state key (or its hash) -> the (budgets left, depth) it was reached with
         self.seen: dict[Hashable, list[tuple[Budgets, int]]] = {}
@@ -301,7 +323,8 @@ class _Search:
         sim = entry.sim
         if self.prune is not None and self.prune(sim):
             return
-        options = moves(sim, entry.budgets, self.allow, self.reboot, self.crash_nodes)
+        options = moves(sim, entry.budgets, self.allow, self.reboot, self.crash_nodes,
+                        self.calls, self.call_to)
         if not options:
             self.terminal += 1
             return

@@ -53,7 +53,7 @@ NEMESIS = ("crash", "restart", "pause", "resume", "partition", "partition_one_wa
            "set_network", "set_clock")
 # Other simulator inputs a timeline can log: lose or duplicate one message, a client
 # request, let time pass, schedule a nemesis action (all recorded by the simulator too).
-INPUTS = (*NEMESIS, "drop", "duplicate", "submit", "advance", "at")
+INPUTS = (*NEMESIS, "drop", "duplicate", "submit", "call", "advance", "at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +138,9 @@ class Timeline:
     def _perform(self, action: str, args: tuple[Any, ...]) -> None:
         if action == "extra":
             self._guard(self.extras[args[0]], self.sim)
+        elif action == "call":  # recorded as (node, method, args): a model checker's client
+            node_id, method, call_args = args
+            self._guard(self.sim.call, node_id, method, *call_args)
         else:  # nemesis methods validate before changing anything
             getattr(self.sim, action)(*args)
 

@@ -10,11 +10,13 @@ from consensus_lab.explore import explore
 from consensus_lab.explore.commands import bench_main, explore_main
 from consensus_lab.explore.protocols import PROTOCOLS, all_specs, get_spec
 from consensus_lab.explore.raft import (
+    CLIENT_CALLS,
     VARIANTS,
     committed_entry,
     figure_8,
+    leader,
+    leaders_only,
     no_heartbeat,
-    submitted,
     terms_above,
 )
 from consensus_lab.sim import ConfigError, Simulation
@@ -23,9 +25,11 @@ from consensus_lab.sim import ConfigError, Simulation
 # figure-8: x=1 reaches n2 (1), n2's answer lets n1 count it committed (2),
 # n3 times out (3), asks n1 (4) and gets its vote (5): leader without x=1.
 FIGURE_8_SHORTEST = 5
-# no-election-restriction, from "submitted": n1 sends x=1 to n2 (1), n2 acks (2) and n1
-# commits it; n3 times out (3), asks n1 (4), and n1's vote makes it leader (5, 6).
-SUBMITTED_SHORTEST = 6
+# no-election-restriction, from "leader": n2 times out (1); the client hands x=1 to n1
+# (2), whose replicate timer sends it (3); it reaches n3 (4); n2's vote request reaches
+# n3, which votes for it although n2 lacks x=1 (5); n3's ack lets n1 commit x=1 (6);
+# n3's vote makes n2 leader of term 2 without x=1 (7).
+LEADER_SHORTEST = 7
 
 
 def test_the_figure_8_scene_is_set_as_the_paper_draws_it() -> None:
@@ -49,24 +53,29 @@ def test_no_election_restriction_is_found_with_a_shortest_counterexample() -> No
     result = get_spec("raft", "no-election-restriction").run()
     cx = result.violation
     assert cx is not None and cx.invariant == "leader completeness"
-    assert len(cx) == SUBMITTED_SHORTEST
+    assert len(cx) == LEADER_SHORTEST
+    assert ("call", "n1 submit('x=1')") in cx.actions  # the search chose when to submit
+    assert cx.check().name == "leader completeness"  # type: ignore[attr-defined]
+    player = cx.player(views=("spacetime",))
+    assert player.sim.fingerprint() == cx.sim.fingerprint()
 
 
 @pytest.mark.parametrize(("variant", "shortest"), [
-    ("figure-8", FIGURE_8_SHORTEST), ("no-election-restriction", SUBMITTED_SHORTEST)])
+    ("figure-8", FIGURE_8_SHORTEST), ("no-election-restriction", LEADER_SHORTEST)])
 def test_no_shorter_raft_counterexample_exists(variant: str, shortest: int) -> None:
     result = get_spec("raft", variant).run(strategy="dfs", max_depth=shortest - 1)
     assert result.violation is None and result.bound_hit == "depth"
 
 
 @pytest.mark.parametrize(("scene", "depth"),
-                         [(figure_8, 7), (committed_entry, 5), (submitted, 6)])
+                         [(figure_8, 7), (committed_entry, 5), (leader, 7)])
 def test_correct_raft_survives_where_the_bugs_show(scene: object, depth: int) -> None:
-    """As deep as the buggy variants' counterexamples, or deeper (5, 3 and 6 moves)."""
+    """As deep as the buggy variants' counterexamples, or deeper (5, 3 and 7 moves)."""
     def setup() -> Simulation:
         return scene(VARIANTS["correct"])  # type: ignore[operator, no-any-return]
 
-    result = explore(setup, allow=no_heartbeat, prune=terms_above(4), max_depth=depth)
+    result = explore(setup, allow=no_heartbeat, prune=terms_above(4), max_depth=depth,
+                     calls=CLIENT_CALLS, call_to=leaders_only)
     assert result.violation is None and result.bound_hit == "depth"
 
 
@@ -157,9 +166,9 @@ def test_cli_exits_0_when_nothing_breaks(capsys: pytest.CaptureFixture[str]) -> 
 def test_cli_json_carries_the_counterexample(capsys: pytest.CaptureFixture[str]) -> None:
     assert explore_main(["raft", "--variant", "no-election-restriction", "--json"]) == 1
     violation = json.loads(capsys.readouterr().out)["violation"]
-    assert violation["invariant"] == "leader completeness" and violation["length"] == 6
-    assert violation["actions"][0] == ["fire", "n1 timer replicate"]
-    assert ["fire", "n3 timer election"] in violation["actions"]
+    assert violation["invariant"] == "leader completeness"
+    assert violation["length"] == LEADER_SHORTEST
+    assert violation["actions"][:2] == [["fire", "n2 timer election"], ["call", "n1 submit('x=1')"]]
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -27,6 +27,8 @@ from tests.explore.toys import (
     ping_pong,
     racy_counter,
     racy_factory,
+    tallies,
+    under_three,
 )
 
 # ------------------------------------------------------------ finding bugs
@@ -268,3 +270,36 @@ def test_the_player_redoes_a_duplicate_move() -> None:
     assert player.position == cx.sim.steps
     assert player.sim.fingerprint() == cx.sim.fingerprint()
     assert "duplicate" in cx.trace_text()
+
+
+# ------------------------------------------------------------------ client calls
+TALLY_CALLS = (("add", (1,)), ("add", (2,)))
+
+
+def test_calls_go_out_in_order_to_any_node() -> None:
+    """Counted by hand: no call (1 state), add(1) at n1 or n2 (2), then add(2) at
+    either (4): 7 states; add(2) never goes first."""
+    result = explore(tallies, calls=TALLY_CALLS)
+    assert result.complete and result.states == 7
+    assert result.terminal == 4
+
+
+def test_call_to_limits_who_is_called() -> None:
+    result = explore(tallies, calls=TALLY_CALLS, call_to=lambda sim, node: node == "n2")
+    assert result.complete and result.states == 3
+
+
+def test_a_call_counterexample_names_its_calls_and_replays() -> None:
+    cx = explore(tallies, calls=TALLY_CALLS, invariants=[under_three]).violation
+    assert cx is not None and cx.message == "n1 reached 3"
+    assert cx.actions == [("call", "n1 add(1)"), ("call", "n1 add(2)")]
+    assert cx.check().name == "under_three"  # type: ignore[attr-defined]
+    assert cx.sim.nodes["n1"].total == 3
+    player = cx.player(views=("spacetime",))
+    assert player.sim.fingerprint() == cx.sim.fingerprint()
+
+
+@pytest.mark.parametrize("calls", [("add", 1), [("add",)], [(7, (1,))], [("add", 1)]])
+def test_bad_calls_are_refused_by_name(calls: Any) -> None:
+    with pytest.raises(ConfigError, match="each of calls must be"):
+        explore(tallies, calls=calls)

@@ -192,3 +192,25 @@ def dispenser(factory: type[Dispenser] = Dispenser) -> Simulation:
     sim.submit("d", "take", client="c1")
     sim.submit("d", "take", client="c2")
     return sim
+
+
+class Tally(Node):
+    """Adds what its clients hand it (``sim.call(node, "add", n)``); sends nothing."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
+        super().__init__(node_id, peers)
+        self.total = 0
+
+    def add(self, ctx: Context, amount: int) -> None:
+        self.total += amount
+
+
+def tallies() -> Simulation:
+    """Two tallies, nothing pending: only the search's calls can change them."""
+    return Simulation(Tally, 2, network=NET)
+
+
+def under_three(sim: Simulation) -> bool | str:
+    """No tally reaches 3 (which needs both calls at one node)."""
+    full = [n for n, node in sim.nodes.items() if node.total >= 3]
+    return not full or f"{full[0]} reached 3"
