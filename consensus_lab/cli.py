@@ -89,8 +89,16 @@ def _paxos_demo() -> Callable[[list[str]], int]:
     return demo_main
 
 
+def _truetime_demo() -> Callable[[list[str]], int]:
+    from .spanner.commands import demo_main
+
+    return demo_main
+
+
 #: Demos that print their own report and digest and return an exit code.
-_MAIN_DEMOS: dict[str, Callable[[], Callable[[list[str]], int]]] = {"paxos": _paxos_demo}
+_MAIN_DEMOS: dict[str, Callable[[], Callable[[list[str]], int]]] = {
+    "paxos": _paxos_demo, "truetime": _truetime_demo,
+}
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -115,9 +123,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .explore.commands import bench_main as bench_explore
     from .paxos.commands import bench_main as bench_paxos
     from .raft.commands import bench_raft
+    from .spanner.commands import bench_main as bench_truetime
 
     benches = {"sim": bench.main, "raft": bench_raft, "paxos": bench_paxos,
                "explore": bench_explore,
+               "truetime": bench_truetime,
                "lincheck": lambda argv: bench_lincheck(["lincheck", *argv])}
     if args.name not in benches:
         print(f"unknown benchmark {args.name!r}; choose one of: {', '.join(benches)}",
@@ -166,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_list)
     demo = sub.add_parser("demo", help="run a scripted demo and print its trace digest")
-    demo.add_argument("name", help="demo name: clocks, raft, cap, paxos")
+    demo.add_argument("name", help="demo name: clocks, raft, cap, paxos, truetime")
     demo.add_argument("rest", nargs=argparse.REMAINDER, help="--seed N and the demo's options")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")

@@ -35,6 +35,7 @@ from typing import Any
 
 from consensus_lab.grading import (
     causal_delivery,
+    commit_wait,
     consistency_choice,
     paxos_acceptor,
     paxos_proposer,
@@ -125,6 +126,11 @@ _EXERCISES: dict[str, Exercise] = {
                  "DNS update",
                  notebook="notebooks/12-exercise-consistency-choice.ipynb",
                  checks=consistency_choice.CHECKS),
+        Exercise(name="commit_wait", module=commit_wait.__name__,
+                 title="Spanner's commit wait (提交等待): s = TT.now().latest, then wait "
+                 "until TT.after(s)",
+                 notebook="notebooks/10-spanner-truetime.ipynb",
+                 checks=commit_wait.CHECKS),
     )
 }
 

@@ -52,7 +52,7 @@ def test_list_json_names_exercises_and_notebooks(capsys: pytest.CaptureFixture[s
     names = [ex["name"] for ex in listing["exercises"]]
     assert names == ["register_model", "vector_clock", "causal_delivery", "raft_request_vote",
                      "raft_append_entries", "raft_commit_rule", "paxos_acceptor",
-                     "paxos_proposer", "consistency_choice"]
+                     "paxos_proposer", "consistency_choice", "commit_wait"]
     assert all(ex["stub"] == f"exercises/{ex['name']}.py" for ex in listing["exercises"])
     assert isinstance(listing["notebooks"], list)
 

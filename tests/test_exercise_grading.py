@@ -75,6 +75,11 @@ KNOWN_BUGS: dict[str, tuple[str, str]] = {
     "consistency_choice_a_eventual.py": ("scenario_A", "refreshed at t=8 without it"),
     "consistency_choice_all_eventual.py": ("scenario_B", "stale balance reads"),
     "consistency_choice_all_linearizable.py": ("scenario_C", "were refused or timed out"),
+    "commit_wait_earliest_timestamp.py": ("timestamp_latest", "did you take earliest?"),
+    "commit_wait_no_wait.py": ("wait_until_after", "true time may still be before s"),
+    "commit_wait_waits_on_latest.py": ("wait_until_after", "even though latest 115 is past"),
+    "commit_wait_off_by_one.py": ("wait_until_after", "not definitely past it"),
+    "commit_wait_forgets_last.py": ("timestamp_rises", "already gave out timestamp 110"),
 }
 # register_model bugs the real checker must catch too: on hand-made and on Jepsen etcd
 # histories (with the step that breaks), and the brute force against the real checker
