@@ -120,7 +120,7 @@ class RaftNode(ReplicationMixin, Node):
         snap_index, snap_term = stored.get("snapshot_meta", (0, 0))
         self.log = RaftLog(stored.get("log", ()), snap_index, snap_term)
         self.snapshot_data = stored.get("snapshot")
-        self.store = KVStore.restore(self.snapshot_data)
+        self.store = type(self.store).restore(self.snapshot_data)  # a subclass's store too
         self.commit_index = self.last_applied = snap_index
         self.become_follower(ctx, self.current_term, None)
         self.reset_election_timer(ctx)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .kv import KVStore
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -196,7 +195,7 @@ class ReplicationMixin:
             else:
                 self.log.reset(index, term)  # "discard the entire log"
             self.snapshot_data = msg.data
-            self.store = KVStore.restore(msg.data)
+            self.store = type(self.store).restore(msg.data)
             self.commit_index = self.last_applied = index
             ctx.persist("snapshot", msg.data, immutable=True)
             self.persist_log(ctx)
