@@ -28,7 +28,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 export PIP_NO_INPUT := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help lab test test-slow lint bench install-sys sys-graphviz venv clean-venv
+.PHONY: help lab test test-slow lint bench install-sys sys-graphviz sys-etcd venv clean-venv
 
 help:
 	@echo "make lab          start JupyterLab on the notebooks (sets everything up first)"
@@ -40,7 +40,7 @@ help:
 	@echo "make venv         create .venv only"
 	@echo "make clean-venv   delete .venv"
 
-lab: sys-graphviz $(STAMP_RUNTIME) $(LAB_OVERRIDES) $(KERNEL_SPEC)
+lab: sys-graphviz sys-etcd $(STAMP_RUNTIME) $(LAB_OVERRIDES) $(KERNEL_SPEC)
 	@mkdir -p notebooks
 	exec $(BIN)/jupyter lab --ip 127.0.0.1 --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
@@ -63,6 +63,11 @@ sys-graphviz:
 	@command -v dot >/dev/null 2>&1 || ./tools/install_sys.sh graphviz
 	@command -v dot >/dev/null 2>&1 || \
 	  echo "note: no system Graphviz (dot); diagrams will use graphviz-pure instead."
+
+# Notebooks 11 and 13 run a real etcd cluster beside the embedded one (and say how
+# to install it when it is missing).
+sys-etcd:
+	@command -v etcd >/dev/null 2>&1 || ./tools/install_sys.sh etcd-server etcd-client
 
 install-sys:
 	@./tools/install_sys.sh $(TEST_SYS_PKGS)

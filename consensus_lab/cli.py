@@ -120,6 +120,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Print benchmark figures."""
     from . import bench
     from .consistency.bench import main as bench_lincheck
+    from .etcd.commands import bench_main as bench_jepsen
     from .explore.commands import bench_main as bench_explore
     from .paxos.commands import bench_main as bench_paxos
     from .raft.commands import bench_raft
@@ -128,7 +129,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     benches = {"sim": bench.main, "raft": bench_raft, "paxos": bench_paxos,
                "explore": bench_explore,
                "truetime": bench_truetime,
-               "lincheck": lambda argv: bench_lincheck(["lincheck", *argv])}
+               "lincheck": lambda argv: bench_lincheck(["lincheck", *argv]),
+               "jepsen": bench_jepsen}
     if args.name not in benches:
         print(f"unknown benchmark {args.name!r}; choose one of: {', '.join(benches)}",
               file=sys.stderr)
@@ -141,6 +143,13 @@ def cmd_lincheck(args: argparse.Namespace) -> int:
     from .consistency.bench import lincheck_main
 
     return lincheck_main(args.rest)
+
+
+def cmd_jepsen(args: argparse.Namespace) -> int:
+    """Jepsen-style run against etcd (exit 0 linearizable, 1 not, 3 unknown, 2 bad input)."""
+    from .etcd.commands import jepsen_main
+
+    return jepsen_main(args.rest)
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
@@ -187,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     lincheck.add_argument("rest", nargs=argparse.REMAINDER,
                           help="FILE [--format jepsen|edn-kv|jsonl|csv] [--model M] [--timeout S]")
     lincheck.set_defaults(func=cmd_lincheck)
+    jepsen = sub.add_parser("jepsen", help="concurrent clients and a nemesis against etcd "
+                            "(embedded or real), the history checked for linearizability")
+    jepsen.add_argument("rest", nargs=argparse.REMAINDER,
+                        help="embedded|etcd [--clients N] [--seconds S] "
+                        "[--nemesis none|kill|pause|partition] [--seed S] [--json] [--html FILE]")
+    jepsen.set_defaults(func=cmd_jepsen)
     explore = sub.add_parser("explore", help="model-check a protocol: every schedule of a "
                              "small configuration, shortest counterexample")
     explore.add_argument("rest", nargs=argparse.REMAINDER,

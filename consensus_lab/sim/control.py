@@ -146,6 +146,7 @@ class ControlMixin:
             result = handler(self._contexts[node_id], *args)
         finally:
             self._in_event = False
+        self._note(node_id, f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
         if self._invariants:
             self._check_invariants()
         return result
