@@ -95,9 +95,19 @@ def _truetime_demo() -> Callable[[list[str]], int]:
     return demo_main
 
 
+def _commit_demo(name: str) -> Callable[[], Callable[[list[str]], int]]:
+    def load() -> Callable[[list[str]], int]:
+        from .commit import commands
+
+        return {"2pc": commands.twopc_main, "3pc": commands.threepc_main,
+                "saga": commands.saga_main}[name]
+    return load
+
+
 #: Demos that print their own report and digest and return an exit code.
 _MAIN_DEMOS: dict[str, Callable[[], Callable[[list[str]], int]]] = {
     "paxos": _paxos_demo, "truetime": _truetime_demo,
+    "2pc": _commit_demo("2pc"), "3pc": _commit_demo("3pc"), "saga": _commit_demo("saga"),
 }
 
 
@@ -185,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_list)
     demo = sub.add_parser("demo", help="run a scripted demo and print its trace digest")
-    demo.add_argument("name", help="demo name: clocks, raft, cap, paxos, truetime")
+    demo.add_argument("name", help="demo name: clocks, raft, cap, paxos, truetime, 2pc, 3pc, "
+                      "saga")
     demo.add_argument("rest", nargs=argparse.REMAINDER, help="--seed N and the demo's options")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="print benchmark figures, e.g. bench sim --json")

@@ -37,12 +37,14 @@ from consensus_lab.grading import (
     causal_delivery,
     commit_wait,
     consistency_choice,
+    fencing_lock,
     paxos_acceptor,
     paxos_proposer,
     raft_append_entries,
     raft_commit_rule,
     raft_request_vote,
     register_model,
+    two_phase_commit,
     vector_clock,
 )
 from consensus_lab.grading.base import LOAD_ERROR, TIMEOUT, Check, CheckResult, GradingFailure
@@ -126,11 +128,21 @@ _EXERCISES: dict[str, Exercise] = {
                  "DNS update",
                  notebook="notebooks/12-exercise-consistency-choice.ipynb",
                  checks=consistency_choice.CHECKS),
+        Exercise(name="two_phase_commit", module=two_phase_commit.__name__,
+                 title="Two-phase commit (兩階段提交): the coordinator's decision and "
+                 "recovery, the in-doubt participant",
+                 notebook="notebooks/09-atomic-commit.ipynb",
+                 checks=two_phase_commit.CHECKS),
         Exercise(name="commit_wait", module=commit_wait.__name__,
                  title="Spanner's commit wait (提交等待): s = TT.now().latest, then wait "
                  "until TT.after(s)",
                  notebook="notebooks/10-spanner-truetime.ipynb",
                  checks=commit_wait.CHECKS),
+        Exercise(name="fencing_lock", module=fencing_lock.__name__,
+                 title="A distributed lock with a fencing token (練習 2): acquire by txn on a "
+                 "lease, release your own, reject stale tokens",
+                 notebook="notebooks/13-exercise-distributed-lock.ipynb",
+                 checks=fencing_lock.CHECKS),
     )
 }
 
@@ -241,7 +253,8 @@ def run_checks(name: str, answers: str = "exercises", *, timeout_s: float = DEFA
                jobs: int | None = None, isolate: bool = True) -> list[CheckResult]:
     """Run every check of exercise ``name`` (or those in ``only``), each in its own process.
 
-    A check still running after ``timeout_s`` seconds is killed and reported as
+    A check still running after ``timeout_s`` seconds (or its own longer
+    ``Check.timeout_s``) is killed and reported as
     TIMEOUT. Checks run ``jobs`` at a time (default: the number of CPUs). With
     ``isolate=False`` the checks run one by one in this process, without a
     timeout (fast, and a debugger can step into them).
@@ -266,6 +279,7 @@ def _run_in_worker(name: str, check_: Check, answers: str, root: Path, timeout_s
                "--answers", answers, "--root", str(root)]
     common: dict[str, Any] = dict(exercise=name, check=check_.name, prop=check_.prop,
                                   answers_path=shown, hint=check_.hint)
+    timeout_s = max(timeout_s, check_.timeout_s or 0.0)
     started = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,

@@ -34,7 +34,8 @@ def test_demo_clocks_digest_is_the_same_in_two_processes_and_differs_by_seed() -
 
 def test_unknown_demo_names_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "nope"]) == 2
-    assert "unknown demo 'nope'; choose one of: cap, clocks, paxos, raft" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown demo 'nope'; choose one of: 2pc, 3pc, cap, clocks, paxos, raft, saga" in err
 
 
 def test_check_exit_codes_solutions_pass_stub_fails() -> None:
@@ -52,7 +53,8 @@ def test_list_json_names_exercises_and_notebooks(capsys: pytest.CaptureFixture[s
     names = [ex["name"] for ex in listing["exercises"]]
     assert names == ["register_model", "vector_clock", "causal_delivery", "raft_request_vote",
                      "raft_append_entries", "raft_commit_rule", "paxos_acceptor",
-                     "paxos_proposer", "consistency_choice", "commit_wait"]
+                     "paxos_proposer", "consistency_choice", "two_phase_commit", "commit_wait",
+                     "fencing_lock"]
     assert all(ex["stub"] == f"exercises/{ex['name']}.py" for ex in listing["exercises"])
     assert isinstance(listing["notebooks"], list)
 

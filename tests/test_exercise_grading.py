@@ -59,6 +59,10 @@ KNOWN_BUGS: dict[str, tuple[str, str]] = {
     "raft_commit_rule_old_terms.py": ("current_term_only", "Figure 8 shows"),
     "raft_commit_rule_forgets_leader.py": ("leader_counts", "the leader's own copy counts"),
     "raft_commit_rule_backwards.py": ("never_backwards", "never moves backwards"),
+    "two_phase_commit_majority.py": ("decision", "a majority is not enough"),
+    "two_phase_commit_recovers_commit.py": ("coordinator_recovery", "presumed abort"),
+    "two_phase_commit_commit_on_timeout.py": ("in_doubt", "it can only ask and wait"),
+    "two_phase_commit_forgets_prepared.py": ("participant_recovery", "in doubt again"),
     "paxos_acceptor_accepts_below_promise.py": ("accept_refuses_lower",
                                                 "accepting a lower ballot now breaks"),
     "paxos_acceptor_hides_accepted.py": ("promise_reports_accepted", "the Promise must say so"),
@@ -80,6 +84,14 @@ KNOWN_BUGS: dict[str, tuple[str, str]] = {
     "commit_wait_waits_on_latest.py": ("wait_until_after", "even though latest 115 is past"),
     "commit_wait_off_by_one.py": ("wait_until_after", "not definitely past it"),
     "commit_wait_forgets_last.py": ("timestamp_rises", "already gave out timestamp 110"),
+    "fencing_lock_no_lease.py": ("lease_frees_lock", "Attach the lock key to the lease"),
+    "fencing_lock_releases_anothers.py": ("release_only_own", "even with c1's token"),
+    "fencing_lock_no_fencing.py": ("pause_story", "c2's write is silently lost"),
+    "fencing_lock_token_is_version.py": ("token_is_revision",
+                                         "Tokens must grow with every new holder"),
+    "fencing_lock_rejects_own_token.py": ("stale_token", "writing a second time"),
+    "fencing_lock_put_without_compare.py": ("mutual_exclusion",
+                                            "two clients believe they hold the lock"),
 }
 # register_model bugs the real checker must catch too: on hand-made and on Jepsen etcd
 # histories (with the step that breaks), and the brute force against the real checker
@@ -466,3 +478,37 @@ def test_consistency_choice_rejects_bad_names(tmp_path: Path) -> None:
         run_scenario("D", "eventual")
     with pytest.raises(ValueError, match="unknown strength 'strong'; choose one of linearizable"):
         strength("strong")
+
+
+# -- fencing_lock: the same learner code on the embedded and the real backend -------------------
+
+
+def test_fencing_lock_skips_the_real_check_without_etcd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an etcd server the real-cluster check is SKIP naming how to install it; the
+    stub still fails it as not implemented."""
+    from consensus_lab.etcd import local
+
+    monkeypatch.setattr(local, "etcd_available", lambda: False)
+    [result] = run_checks("fencing_lock", "solutions", root=REPO, only=["real_etcd"],
+                          isolate=False)
+    assert result.status == "SKIP" and "apt-get install etcd-server" in result.message
+    [stub] = run_checks("fencing_lock", "exercises", root=REPO, only=["real_etcd"],
+                        isolate=False)
+    assert stub.status == "FAIL" and stub.kind == NOT_IMPLEMENTED
+
+
+def test_fencing_lock_real_etcd_catches_the_missing_fencing_check() -> None:
+    """On a real cluster, with c1 frozen by SIGSTOP, the no-fencing variant corrupts the data
+    and the report tells the story; the lease-less variant never lets c2 in."""
+    from consensus_lab.etcd.local import etcd_available
+
+    if not etcd_available():
+        pytest.skip("no etcd server here: apt-get install etcd-server etcd-client")
+    results = [r for name in ("no_fencing", "no_lease")
+               for r in run_checks("fencing_lock", str(BUGGY / f"fencing_lock_{name}.py"),
+                                   root=REPO, only=["real_etcd"], isolate=False)]
+    assert [r.status for r in results] == ["FAIL", "FAIL"], format_report(results)
+    assert "frozen by SIGSTOP for 3 s: CORRUPTED" in results[0].message
+    assert "c2's write is silently lost" in results[0].message
+    assert "SIGSTOP of c1's process" in results[0].trace
+    assert "the lock key outlived the lease" in results[1].message

@@ -122,9 +122,34 @@ def _paxos_spec(variant: str) -> Spec:
     )
 
 
+# ------------------------------------------------------------------ atomic commit
+def _commit_protocol(name: str) -> Protocol:
+    """2PC, 3PC or replicated 2PC; :mod:`.commit` is imported only when used."""
+    def tables() -> tuple[Mapping[str, str], Mapping[str, str],
+                          Callable[[], dict[str, dict[str, Any]]]]:
+        from . import commit
+
+        return {"2pc": (commit.TWOPC_SUMMARIES, commit.TWOPC_SCENES, commit.twopc_specs),
+                "3pc": (commit.THREEPC_SUMMARIES, commit.THREEPC_SCENES, commit.threepc_specs),
+                "2pc-replicated": (commit.REPLICATED_SUMMARIES, commit.REPLICATED_SCENES,
+                                   commit.replicated_specs)}[name]
+
+    def build(variant: str) -> Spec:
+        summaries, scenes, specs = tables()
+        found = specs()[variant]
+        return Spec(protocol=name, variant=variant, summary=summaries[variant],
+                    scene=scenes[variant], setup=found["setup"], buggy=variant != "correct",
+                    options=found["options"])
+
+    return Protocol(name, lambda: tables()[0], build)
+
+
 PROTOCOLS: dict[str, Protocol] = {
     "raft": Protocol("raft", _raft_variants, _raft_spec),
     "paxos": Protocol("paxos", _paxos_variants, _paxos_spec),
+    "2pc": _commit_protocol("2pc"),
+    "3pc": _commit_protocol("3pc"),
+    "2pc-replicated": _commit_protocol("2pc-replicated"),
 }
 
 

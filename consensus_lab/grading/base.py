@@ -73,6 +73,9 @@ class CheckSkipped(Exception):
 
 
 CheckFn = Callable[[ModuleType], None]
+#: The time limit of a check that runs hundreds of simulations or a model checker:
+#: a few seconds alone, but the grader runs checks side by side on a busy machine.
+SLOW_CHECK_S = 30.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +86,7 @@ class Check:
     prop: str  # the property in words: "update = merge, then tick"
     hint: str  # what to look at when it fails
     fn: CheckFn
+    timeout_s: float | None = None  # a longer limit for a slow check (e.g. a real cluster)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,7 @@ from typing import Any
 
 from consensus_lab.explore import ExploreResult, explore
 from consensus_lab.grading import paxos_common as common
-from consensus_lab.grading.base import PROPERTY, Check, expect
+from consensus_lab.grading.base import PROPERTY, SLOW_CHECK_S, Check, expect
 from consensus_lab.grading.paxos_common import AcceptorState
 from consensus_lab.paxos import Accepted, Ballot, Nack, Promise
 from consensus_lab.sim import Simulation
@@ -315,7 +315,9 @@ CHECKS: tuple[Check, ...] = (
     Check(name="random_cases", prop="500 random cases: the same state and reply as the rules",
           hint=_LOWER, fn=check_random_cases),
     Check(name="sweep", prop="300 simulated runs with loss and crashes: one value chosen",
-          hint=_ALL, fn=check_sweep),
+          hint=_ALL, fn=check_sweep,
+          timeout_s=SLOW_CHECK_S),
     Check(name="model_check", prop="model checker: every schedule from a half-finished ballot "
-          "chooses one value", hint=_ALL, fn=check_model),
+          "chooses one value", hint=_ALL, fn=check_model,
+          timeout_s=SLOW_CHECK_S),
 )

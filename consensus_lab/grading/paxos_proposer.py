@@ -27,7 +27,7 @@ from typing import Any
 
 from consensus_lab.explore import ExploreResult, explore
 from consensus_lab.grading import paxos_common as common
-from consensus_lab.grading.base import MUTATED_INPUT, PROPERTY, Check, expect
+from consensus_lab.grading.base import MUTATED_INPUT, PROPERTY, SLOW_CHECK_S, Check, expect
 from consensus_lab.paxos import Ballot, Promise
 from consensus_lab.sim import Simulation
 
@@ -167,7 +167,9 @@ CHECKS: tuple[Check, ...] = (
     Check(name="random_promises", prop="500 random majorities: the same value as rule P2c",
           hint=_HIGHEST, fn=check_random_promises),
     Check(name="sweep", prop="300 simulated runs with loss and crashes: one value chosen",
-          hint=_P2C, fn=check_sweep),
+          hint=_P2C, fn=check_sweep,
+          timeout_s=SLOW_CHECK_S),
     Check(name="model_check", prop="model checker: every schedule from a contested start "
-          "chooses one value", hint=_HIGHEST, fn=check_model),
+          "chooses one value", hint=_HIGHEST, fn=check_model,
+          timeout_s=SLOW_CHECK_S),
 )

@@ -143,7 +143,7 @@ def test_unknown_names_are_refused_with_the_allowed_ones() -> None:
     with pytest.raises(ConfigError, match="unknown raft variant 'fast'; allowed: correct, "
                                           "no-election-restriction, figure-8"):
         get_spec("raft", "fast")
-    assert set(PROTOCOLS) == {"raft", "paxos"}
+    assert set(PROTOCOLS) == {"raft", "paxos", "2pc", "3pc", "2pc-replicated"}
 
 
 # ---------------------------------------------------------------- CLI

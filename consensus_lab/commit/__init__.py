@@ -1,0 +1,90 @@
+"""Atomic commit: two-phase commit, three-phase commit, a replicated coordinator, a saga.
+
+DDIA ch. 9, "Distributed Transactions and Consensus". Every role is a
+sans-I/O node on the lab's one simulator, and the 2PC/3PC roles and the
+saga orchestrator are driven by **transition tables** (:mod:`.machine`)
+— ``(state, event) -> (new state, actions)`` — that the notebook also
+draws (:func:`consensus_lab.viz.commit.state_diagram`).
+
+* :mod:`.twopc` — 2PC with presumed abort: write-ahead log through
+  ``ctx.persist``, locks held while prepared, in-doubt participants that
+  ask, coordinator and participant recovery.
+* :mod:`.threepc` — 3PC with the termination protocol: non-blocking with
+  crashes only; atomicity lost under a partition.
+* :mod:`.replicated` — 2PC whose decision is chosen by single-decree Paxos
+  among three coordinator replicas (Gray & Lamport's point: 2PC is Paxos
+  Commit with F = 0; Spanner's coordinator is a Paxos group).
+* :mod:`.saga` — forward steps and compensations, without isolation.
+* :mod:`.invariants` — atomicity and not-blocked checks, in-doubt and
+  lock-holding times; :mod:`.scenarios` — the seeded runs;
+  :data:`VARIANTS` — the known-buggy 2PC rules.
+
+Node ids: ``c1`` (``c1 c2 c3`` replicated) coordinators, ``p1…``
+participants; the saga uses ``o1`` and services ``s1…``.
+"""
+
+from .cluster import DEFAULT_NETWORK, PROTOCOLS, CommitFactory, commit_ids, commit_sim
+from .config import VARIANTS, CommitConfig, config_for
+from .invariants import (
+    CommitMonitor,
+    all_decided,
+    atomicity,
+    blocked,
+    monitor_of,
+    not_blocked,
+    outcomes,
+)
+from .machine import Table, TableNode
+from .messages import (
+    ABORT,
+    COMMIT,
+    Ack,
+    CanCommit,
+    Decision,
+    DecisionRequest,
+    PreCommit,
+    Prepare,
+    StateReport,
+    StateRequest,
+    StepRequest,
+    StepResult,
+    Vote,
+)
+from .replicated import CoordinatorReplica
+from .saga import ORCHESTRATOR_TABLE, Orchestrator, SagaResult, Service, run_saga, saga_sim
+from .scenarios import (
+    CRASH_POINTS,
+    SCENARIOS,
+    CommitRun,
+    all_yes,
+    coordinator_crash,
+    one_no,
+    participant_crash,
+    threepc_coordinator_crash,
+    threepc_partition,
+)
+from .threepc import ThreePCCoordinator, ThreePCParticipant, termination_event
+from .twopc import (
+    COORDINATOR_TABLE,
+    PARTICIPANT_TABLE,
+    Coordinator,
+    Participant,
+    coordinator_recovery_event,
+    in_doubt_event,
+    participant_recovery_event,
+    vote_event,
+)
+
+__all__ = [
+    "ABORT", "COMMIT", "COORDINATOR_TABLE", "CRASH_POINTS", "DEFAULT_NETWORK",
+    "ORCHESTRATOR_TABLE", "PARTICIPANT_TABLE", "PROTOCOLS", "SCENARIOS", "VARIANTS", "Ack",
+    "CanCommit", "CommitConfig", "CommitFactory", "CommitMonitor", "CommitRun", "Coordinator",
+    "CoordinatorReplica", "Decision", "DecisionRequest", "Orchestrator", "Participant",
+    "PreCommit", "Prepare", "SagaResult", "Service", "StateReport", "StateRequest",
+    "StepRequest", "StepResult", "Table", "TableNode", "ThreePCCoordinator",
+    "ThreePCParticipant", "Vote", "all_decided", "all_yes", "atomicity", "blocked",
+    "commit_ids", "commit_sim", "config_for", "coordinator_crash", "coordinator_recovery_event",
+    "in_doubt_event", "monitor_of", "not_blocked", "one_no", "outcomes", "participant_crash",
+    "participant_recovery_event", "run_saga", "saga_sim", "termination_event",
+    "threepc_coordinator_crash", "threepc_partition", "vote_event",
+]

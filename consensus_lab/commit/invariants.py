@@ -1,0 +1,196 @@
+"""Atomicity and blocking, checked after every event; and what blocking costs.
+
+* **Atomicity** (原子性): no participant commits while another aborts —
+  over the whole run, so a participant that crashed after deciding still
+  counts (DDIA ch. 9: "all nodes commit or all abort").
+* **Not blocked**: no participant is in doubt with nothing left that could
+  decide it — no decision on its way, no live coordinator that knows the
+  outcome, and no live majority of coordinators that could still choose it.
+  Plain 2PC has one coordinator, so its crash after the votes blocks every
+  in-doubt participant until it recovers; the replicated coordinator
+  (:mod:`.replicated`) keeps a majority of three. Stated the way Gray and
+  Lamport do: *no participant is blocked while a majority of the
+  coordinators is up* (for 2PC, a majority of one).
+
+:class:`CommitMonitor` keeps a ghost record of every outcome a participant
+ever reached (a crash cannot erase one) and, with the time, how long each
+participant was in doubt and held its locks: the figures the scenarios
+report. Its :meth:`~CommitMonitor.state_key` (outcomes only, no times) is
+part of the model checker's fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..sim import Simulation
+from .messages import ABORT, COMMIT, Decision
+
+_OUTCOMES = {"committed": COMMIT, "aborted": ABORT}
+
+
+def participants(sim: Simulation) -> tuple[str, ...]:
+    """The participant ids (``p…``)."""
+    return tuple(i for i in sim.node_ids if i.startswith("p"))
+
+
+def coordinators(sim: Simulation) -> tuple[str, ...]:
+    """The coordinator ids (``c…``): one for 2PC and 3PC, three when replicated."""
+    return tuple(i for i in sim.node_ids if i.startswith("c"))
+
+
+def coordinator_outcome(node: Any) -> str | None:
+    """What a live coordinator (of any kind) has decided, or None."""
+    if node is None:
+        return None
+    if hasattr(node, "outcome"):
+        return node.outcome
+    return _OUTCOMES.get(getattr(node, "state", ""))
+
+
+@dataclass(slots=True)
+class Interval:
+    """When a participant entered a condition and when it left it (None: not yet)."""
+
+    since: int
+    until: int | None = None
+
+    def length(self, now: int) -> int:
+        """Ticks spent in it, up to ``now`` if it has not ended."""
+        return (self.until if self.until is not None else now) - self.since
+
+
+@dataclass(slots=True)
+class CommitMonitor:
+    """Ghost record of outcomes, in-doubt and lock intervals; install once per simulation."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)  # participant -> first outcome
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # later, different ones
+    in_doubt: dict[str, Interval] = field(default_factory=dict)
+    locked: dict[str, Interval] = field(default_factory=dict)
+
+    def install(self, sim: Simulation, *, blocking: bool = False) -> CommitMonitor:
+        """Check atomicity (and, with ``blocking``, not-blocked) after every event."""
+        self.observe(sim)  # the nodes started (and took their locks) at t=0
+        sim.add_invariant("atomicity", self.atomicity)
+        if blocking:
+            sim.add_invariant("not blocked", self.not_blocked)
+        return self
+
+    def observe(self, sim: Simulation) -> None:
+        """Fold in the live participants' states at ``sim.now``."""
+        for pid in participants(sim):
+            node = sim.nodes[pid]
+            if node is None:
+                continue
+            outcome = _OUTCOMES.get(node.state)
+            if getattr(node, "in_doubt", False) and pid not in self.in_doubt:
+                self.in_doubt[pid] = Interval(sim.now)
+            if node.locks and pid not in self.locked:
+                self.locked[pid] = Interval(sim.now)
+            if outcome is None:
+                continue
+            first = self.outcomes.setdefault(pid, outcome)
+            if first != outcome and (pid, outcome) not in self.conflicts:
+                self.conflicts.append((pid, outcome))
+            for intervals in (self.in_doubt, self.locked):
+                if pid in intervals and intervals[pid].until is None:
+                    intervals[pid].until = sim.now
+
+    def atomicity(self, sim: Simulation) -> str | None:
+        """All participants that decided decided the same (over the whole run)."""
+        self.observe(sim)
+        committed = sorted(p for p, o in self.outcomes.items() if o == COMMIT)
+        aborted = sorted(p for p, o in self.outcomes.items() if o == ABORT)
+        flipped = [p for p, _ in self.conflicts]
+        if committed and aborted:
+            return (f"{', '.join(committed)} committed but {', '.join(aborted)} aborted "
+                    "(atomicity: all commit or all abort)")
+        if flipped:
+            return f"{', '.join(flipped)} decided both commit and abort"
+        return None
+
+    def not_blocked(self, sim: Simulation) -> str | None:
+        """No in-doubt participant is left with nothing that could decide it."""
+        stuck = blocked(sim)
+        if not stuck:
+            return None
+        down = ", ".join(c for c in coordinators(sim) if c in sim.crashed) or "none"
+        return (f"{', '.join(stuck)} in doubt, holding locks, and nothing can decide: "
+                f"coordinators down: {down} (blocked until one recovers)")
+
+    def in_doubt_time(self, pid: str, now: int) -> int:
+        """Ticks ``pid`` spent in doubt (0 if never)."""
+        return self.in_doubt[pid].length(now) if pid in self.in_doubt else 0
+
+    def locks_held_time(self, pid: str, now: int) -> int:
+        """Ticks ``pid`` held its locks, from taking them to the outcome (0 if never)."""
+        return self.locked[pid].length(now) if pid in self.locked else 0
+
+    def state_key(self) -> Hashable:
+        """Outcomes only (times are not state), for the model checker."""
+        return (frozenset(self.outcomes.items()), frozenset(self.conflicts))
+
+
+def monitor_of(sim: Simulation) -> CommitMonitor:
+    """The :class:`CommitMonitor` installed on ``sim`` (one is kept on ``sim`` if none is)."""
+    for _name, check in sim.invariants:
+        owner = getattr(check, "__self__", None)
+        if isinstance(owner, CommitMonitor):
+            return owner
+    found = sim.__dict__.get("_commit_monitor")
+    if found is None:
+        found = sim.__dict__["_commit_monitor"] = CommitMonitor()
+    found.observe(sim)
+    return found
+
+
+def atomicity(sim: Simulation) -> str | None:
+    """No participant committed while another aborted (over the run so far)."""
+    return monitor_of(sim).atomicity(sim)
+
+
+def decision_in_flight(sim: Simulation, pid: str) -> bool:
+    """A Decision message is on its way to ``pid``."""
+    return any(e.kind == "deliver" and e.node == pid and isinstance(e.msg, Decision)
+               for e in sim.pending())
+
+
+def can_still_decide(sim: Simulation) -> bool:
+    """Some live coordinator knows the outcome, a majority of coordinators is up, or
+    (3PC) a live participant can run the termination protocol."""
+    if any(getattr(sim.nodes[p], "can_terminate", False) for p in participants(sim)):
+        return True
+    ids = coordinators(sim)
+    if any(coordinator_outcome(sim.nodes[c]) is not None for c in ids):
+        return True
+    up = sum(1 for c in ids if sim.nodes[c] is not None)
+    return up >= len(ids) // 2 + 1
+
+
+def blocked(sim: Simulation) -> list[str]:
+    """Live participants in doubt that nothing but a coordinator's recovery can decide."""
+    if can_still_decide(sim):
+        return []
+    return [p for p in participants(sim)
+            if sim.nodes[p] is not None and getattr(sim.nodes[p], "in_doubt", False)
+            and not decision_in_flight(sim, p)]
+
+
+def not_blocked(sim: Simulation) -> str | None:
+    """Invariant form of :func:`blocked` (None when no participant is blocked)."""
+    return monitor_of(sim).not_blocked(sim)
+
+
+def all_decided(sim: Simulation) -> bool:
+    """Liveness goal: every participant is up and has committed or aborted."""
+    return all(sim.nodes[p] is not None and sim.nodes[p].state in _OUTCOMES
+               for p in participants(sim))
+
+
+def outcomes(sim: Simulation) -> dict[str, str]:
+    """Participant -> its state now (``crashed`` if down)."""
+    return {p: "crashed" if sim.nodes[p] is None else sim.nodes[p].state
+            for p in participants(sim)}

@@ -1,0 +1,35 @@
+"""Known-buggy two_phase_commit answers: a restarted participant forgets its prepared record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def coordinator_decision(votes: Mapping[str, bool], participants: tuple[str, ...],
+                         timed_out: bool) -> str | None:
+    """Any No: abort. A Yes from every participant: commit. Votes missing at the
+    timeout: abort. Otherwise keep waiting (None)."""
+    if not all(votes.values()):
+        return "abort"
+    if all(votes.get(p) for p in participants):
+        return "commit"
+    return "abort" if timed_out else None
+
+
+def coordinator_recovery(log: Mapping[str, Any]) -> str:
+    """A logged commit is re-sent; no decision in the log means abort (presumed abort)."""
+    return "commit" if log.get("decision") == "commit" else "abort"
+
+
+def participant_timeout(voted_yes: bool) -> str:
+    """Before voting Yes it may abort on its own; after, it is in doubt: ask and wait."""
+    return "ask" if voted_yes else "abort"
+
+
+def participant_recovery(log: Mapping[str, Any]) -> str:
+    """A prepared record: in doubt again. A decision: keep it. Nothing: abort."""
+    entry = log.get("log")
+    if entry == "prepared":
+        return "aborted"  # BUG: forgets it voted Yes
+    return "committed" if entry == "commit" else "aborted"
