@@ -80,6 +80,7 @@ class EmbeddedCluster:
         if invariants:
             RaftInvariants().install(self.sim)
         self._client_count = 0
+        self._client_names: set[str] = set()
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -93,12 +94,31 @@ class EmbeddedCluster:
 
     def client(self, name: str | None = None, *, member: str | None = None,
                timeout: float = 2.0) -> EmbeddedClient:
-        """A client; pinned to ``member`` if given, else it uses any live member."""
+        """A client; pinned to ``member`` if given, else it uses any live member.
+
+        Each client has its own name: the name keys its session (request
+        numbers) on the cluster, so two clients with one name would answer
+        each other's requests. A name in use raises InvalidRequest.
+        """
         if member is not None:
             self._check_member(member)
-        self._client_count += 1
-        return EmbeddedClient(self, name or f"c{self._client_count}", member=member,
-                              timeout=timeout)
+        if name is None:
+            name = self._fresh_name()
+        elif not isinstance(name, str) or not name:
+            raise InvalidRequest(f"client name must be a non-empty str, got {name!r}")
+        elif name in self._client_names:
+            raise InvalidRequest(f"client name {name!r} is already in use on this cluster; "
+                                 f"pick another (in use: {', '.join(sorted(self._client_names))})")
+        self._client_names.add(name)
+        return EmbeddedClient(self, name, member=member, timeout=timeout)
+
+    def _fresh_name(self) -> str:
+        """The next ``cN`` not taken by a named client."""
+        while True:
+            self._client_count += 1
+            name = f"c{self._client_count}"
+            if name not in self._client_names:
+                return name
 
     def node(self, member: str) -> EtcdNode | None:
         """The live member (None while it is crashed)."""

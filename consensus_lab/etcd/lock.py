@@ -23,6 +23,9 @@ With etcd (the recipe of etcd's own ``concurrency.Mutex``, simplified):
 
 :class:`FencedStorage` is the storage service of the story; with
 ``fencing=False`` it accepts every write, which is how data gets corrupted.
+:mod:`.story` plays the story step by step — with a real SIGSTOP of the
+holder's process on a real cluster — and :mod:`consensus_lab.viz.lock`
+draws it on a timeline.
 """
 
 from __future__ import annotations

@@ -187,3 +187,14 @@ def test_lagging_member_catches_up_from_a_snapshot() -> None:
     assert node is not None and node.log.snapshot_index > 0
     assert node.store.range("k", prefix=True).count == 20
     assert node.store.revision == cluster.node(leader).store.revision == 21
+
+
+def test_a_client_name_in_use_is_refused_and_fresh_names_skip_it() -> None:
+    cluster = EmbeddedCluster(3, seed=1)
+    named = cluster.client("c1")
+    with pytest.raises(InvalidRequest, match="client name 'c1' is already in use"):
+        cluster.client("c1")
+    other = cluster.client()  # the automatic name skips the taken c1
+    assert other.name == "c2"
+    named.put("k", "from c1")
+    assert other.get("k").kvs[0].value == "from c1"
