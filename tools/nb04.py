@@ -81,10 +81,13 @@ The chapter lists where systems need nodes to agree on exactly one answer:
 | use (應用) | what must be agreed | in this lab |
 |---|---|---|
 | leader election (Leader 選舉) | who the one leader is | [05 · election](05-raft-election.ipynb) |
-| atomic commit (原子提交) | commit or abort, the same everywhere | 09 · atomic commit (planned) |
-| replicated log (複製日誌) | the order of entries | [06](06-raft-replication.ipynb), 08 (planned) |
-| lock service (鎖服務) | who holds the lock | 11 · etcd, 13 · lock exercise (planned) |
-| configuration management (配置管理) | the current configuration | 11 · etcd (planned) |
+| atomic commit (原子提交) | commit or abort, the same everywhere | [09](09-atomic-commit.ipynb) |
+| replicated log (複製日誌) | the order of entries | [06](06-raft-replication.ipynb), [08][p] |
+| lock service (鎖服務) | who holds the lock | [11](11-etcd-and-locks.ipynb), [13][lock] |
+| configuration management (配置管理) | the current configuration | [11](11-etcd-and-locks.ipynb) |
+
+[p]: 08-paxos.ipynb
+[lock]: 13-exercise-distributed-lock.ipynb
 
 Each of them reduces to the same problem: several nodes propose values, and all must
 settle on one of them.
@@ -551,12 +554,13 @@ every run, and buys termination with an assumption about time or with randomness
   150–155 ms and watches split votes repeat round after round, exactly like this duel.
 - **One leader, so no duel.** Multi-Paxos elects a distinguished proposer (a leader) and
   lets only it propose; two proposers compete only during a change of leader, and
-  randomized backoff settles that (notebook 08, planned, runs Multi-Paxos).
+  randomized backoff settles that ([notebook 08](08-paxos.ipynb) runs Multi-Paxos).
 - **Leader leases.** Chubby's master holds a lease: for a bounded time no one else may
   lead, so it can answer reads without a round of messages (etcd's Raft offers the same
   for reads, `ReadOnlyLeaseBased`). A lease trusts bounded clock drift — an explicit
   timing assumption: if clocks drift more than assumed, a read can be stale, but the
-  agreement of the log never depends on it (notebooks 11 and 13, planned).
+  agreement of the log never depends on it (notebooks
+  [11](11-etcd-and-locks.ipynb) and [13](13-exercise-distributed-lock.ipynb)).
 
 ## What to notice
 

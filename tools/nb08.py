@@ -482,7 +482,8 @@ grade("paxos_proposer")
   5.84 for Raft; in a burst 6.02 against 0.38 — Raft batches entries, this Multi-Paxos
   does not.
 
-Next: 09 · atomic commit (planned). Back to [04](04-consensus-and-flp.ipynb) for FLP.
+Next: [09 · atomic commit](09-atomic-commit.ipynb).
+Back to [04](04-consensus-and-flp.ipynb) for FLP.
 """),
 ]
 

@@ -244,7 +244,7 @@ to see other runs.
   minority lookup during the partition, and the sticky models lost `c5`'s lookups after
   `n5` crashed.
 
-Next: [13 · exercise: a distributed lock](13-exercise-distributed-lock.ipynb) (planned) —
+Next: [13 · exercise: a distributed lock](13-exercise-distributed-lock.ipynb) —
 where linearizability *is* the requirement.
 """),
 ]
