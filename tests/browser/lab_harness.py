@@ -296,3 +296,13 @@ class LabPage:
         self.page.screenshot(path=str(path))
         return path
 
+
+
+def type_readout(box: Locator, name: str, value: float) -> None:
+    """Set the slider whose box has class ``cl-<name>`` inside ``box`` to ``value`` exactly,
+    by typing into its readout (ipywidgets 8: click, select all, type, Enter)."""
+    readout = box.locator(f".cl-{name} .widget-readout")
+    readout.click()
+    readout.press("Control+A")
+    readout.type(str(value))
+    readout.press("Enter")

@@ -10,19 +10,12 @@ right after p3 got its PreCommit (atomicity violated).
 
 from __future__ import annotations
 
-from lab_harness import LabPage
+from lab_harness import LabPage, type_readout
 from playwright.sync_api import expect
 from test_causality_browser import option_index
 
 NOTEBOOK = "09-atomic-commit.ipynb"
 
-
-def _type_readout(box, name: str, value: int) -> None:  # noqa: ANN001
-    readout = box.locator(f".cl-{name} .widget-readout")
-    readout.click()
-    readout.press("Control+A")
-    readout.type(str(value))
-    readout.press("Enter")
 
 
 def test_commit_notebook_explorer(lab_page: LabPage) -> None:
@@ -44,7 +37,7 @@ def test_commit_notebook_explorer(lab_page: LabPage) -> None:
     expect(states.locator("tr.cl-in-doubt-row")).to_have_count(0)
     before = seq.inner_html()
 
-    _type_readout(box, "commit-down", 0)
+    type_readout(box, "commit-down", 0)
     expect(verdict).to_contain_text("p1, p2, p3 still in doubt")
     expect(states.locator("tr.cl-in-doubt-row")).to_have_count(3)
     expect(states).to_contain_text("row@p2")

@@ -9,18 +9,11 @@ lease (the pause fits in it again).
 
 from __future__ import annotations
 
-from lab_harness import LabPage
+from lab_harness import LabPage, type_readout
 from playwright.sync_api import expect
 
 NOTEBOOK = "13-exercise-distributed-lock.ipynb"
 
-
-def _type_readout(box, name: str, value: float) -> None:  # noqa: ANN001
-    readout = box.locator(f".cl-{name} .widget-readout")
-    readout.click()
-    readout.press("Control+A")
-    readout.type(str(value))
-    readout.press("Enter")
 
 
 def test_lock_notebook_pause_slider(lab_page: LabPage) -> None:
@@ -39,12 +32,12 @@ def test_lock_notebook_pause_slider(lab_page: LabPage) -> None:
     expect(timeline).to_contain_text("REJECTED")
     before = timeline.inner_html()
 
-    _type_readout(box, "lock-pause", 1)
+    type_readout(box, "lock-pause", 1)
     expect(verdict).to_contain_text("no conflict: c1's pause (1 s) was shorter")
     expect(timeline).not_to_contain_text("REJECTED")
     assert timeline.inner_html() != before
 
-    _type_readout(box, "lock-pause", 6)
+    type_readout(box, "lock-pause", 6)
     expect(verdict).to_contain_text("safe: c1 woke after 6 s")
     fencing = box.locator(".cl-lock-fencing input[type=checkbox]")
     fencing.scroll_into_view_if_needed()
@@ -52,7 +45,7 @@ def test_lock_notebook_pause_slider(lab_page: LabPage) -> None:
     expect(verdict).to_contain_text("CORRUPTED: c1 woke after 6 s")
     expect(timeline).to_contain_text("CORRUPTS")
 
-    _type_readout(box, "lock-ttl", 8)
+    type_readout(box, "lock-ttl", 8)
     expect(verdict).to_contain_text("no conflict: c1's pause (6 s) was shorter than its lease "
                                     "(8 s)")
     assert lab_page.error_outputs() == []

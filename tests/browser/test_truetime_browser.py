@@ -11,18 +11,11 @@ from __future__ import annotations
 
 import re
 
-from lab_harness import LabPage
+from lab_harness import LabPage, type_readout
 from playwright.sync_api import expect
 
 NOTEBOOK = "10-spanner-truetime.ipynb"
 
-
-def _type_readout(box, name: str, value: int) -> None:  # noqa: ANN001
-    readout = box.locator(f".cl-{name} .widget-readout")
-    readout.click()
-    readout.press("Control+A")
-    readout.type(str(value))
-    readout.press("Enter")
 
 
 def test_truetime_notebook_epsilon_slider(lab_page: LabPage) -> None:
@@ -49,11 +42,11 @@ def test_truetime_notebook_epsilon_slider(lab_page: LabPage) -> None:
 
     box.locator(".cl-tt-wait input").check()
     expect(verdict).to_contain_text("externally consistent")
-    _type_readout(box, "tt-error", 40)
+    type_readout(box, "tt-error", 40)
     expect(verdict).to_contain_text("±40 ms (BEYOND ε), commit wait on")
     expect(verdict).to_contain_text(re.compile(r"yet got s=\d+"))
 
-    _type_readout(box, "tt-epsilon", 50)
+    type_readout(box, "tt-epsilon", 50)
     expect(latency).to_contain_text("ε = 50 ms: commit latency")
     expect(verdict).to_contain_text("externally consistent (leader clocks at ±40 ms (within ε)")
     assert lab_page.error_outputs() == []
