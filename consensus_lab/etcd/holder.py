@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import EtcdError
-from .local import _die_with_parent
+from .local import die_with_parent
 
 
 class ProcessHolder:
@@ -49,9 +49,9 @@ class ProcessHolder:
         package_parent = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": package_parent + os.pathsep
                + os.environ.get("PYTHONPATH", "")}
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self._stderr, text=True, bufsize=1, env=env,
-                                        preexec_fn=_die_with_parent)
+        self.process = subprocess.Popen(die_with_parent(command), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+                                        bufsize=1, env=env)
         self._answers: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True, name=f"holder-{name}").start()
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -60,9 +60,27 @@ def etcd_available() -> bool:
     return etcd_binary() is not None
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+#: Run by a fresh interpreter: ask for SIGKILL when our parent dies, then become the
+#: real command (the request survives exec).
+_LAUNCHER = ("import ctypes, os, signal, sys; "
+             f"ctypes.CDLL('libc.so.6', use_errno=True).prctl({_PR_SET_PDEATHSIG}, "
+             "signal.SIGKILL); os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def die_with_parent(command: list[str]) -> list[str]:
+    """``command`` wrapped so that the child is killed when this process dies.
+
+    Linux's ``PR_SET_PDEATHSIG``, set between fork and exec by a separate
+    program (util-linux ``setpriv``, else a tiny Python launcher), never by
+    a ``preexec_fn``: Python code run in the child of a process with other
+    threads (gRPC's, here) can deadlock before exec, and then Popen waits
+    forever.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is not None:
+        return [setpriv, "--pdeathsig", "KILL", "--", *command]
+    program = shutil.which(command[0]) or command[0]
+    return [sys.executable, "-c", _LAUNCHER, program, *command[1:]]
 
 
 def _free_ports(count: int) -> list[int]:
@@ -165,8 +183,8 @@ class LocalCluster:
         member.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.root / f"{name}.log", "ab") as log_file:
             member.process = subprocess.Popen(
-                self._command(member), stdout=subprocess.DEVNULL, stderr=log_file,
-                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
+                die_with_parent(self._command(member)), stdout=subprocess.DEVNULL,
+                stderr=log_file, stdin=subprocess.DEVNULL, start_new_session=True)
         member.paused = False
         self._pids[name] = member.process.pid
 

@@ -170,3 +170,22 @@ def test_killed_python_takes_its_members_along() -> None:
         child.wait()
     assert wait_no_processes(root) == []
     shutil.rmtree(root, ignore_errors=True)  # nobody was left to delete it
+
+
+@pytest.mark.parametrize("with_setpriv", [True, False], ids=["setpriv", "python-launcher"])
+def test_die_with_parent_wraps_a_command_that_still_runs(
+        with_setpriv: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wrapper (setpriv, or the Python launcher when setpriv is missing) execs the
+    command itself: same arguments, same exit status."""
+    from consensus_lab.etcd import local
+
+    if with_setpriv and shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed here")
+    real_which = shutil.which
+    if not with_setpriv:
+        monkeypatch.setattr(local.shutil, "which",
+                            lambda name: None if name == "setpriv" else real_which(name))
+    command = local.die_with_parent(["sh", "-c", "exit 7"])
+    assert command[-2:] == ["-c", "exit 7"]
+    assert ("setpriv" in command[0]) == with_setpriv
+    assert subprocess.run(command, timeout=30).returncode == 7
