@@ -190,7 +190,8 @@ def _signature(event: PendingEvent) -> Hashable:
 
 def moves(sim: Simulation, budgets: Budgets, allow: EventFilter | None = None,
           reboot: bool = False, crash_nodes: Collection[str] | None = None,
-          calls: Sequence[Call] = (), call_to: CallFilter | None = None) -> list[Action]:
+          calls: Sequence[Call] = (), call_to: CallFilter | None = None,
+          pending: Sequence[PendingEvent] | None = None) -> list[Action]:
     """Every move from this state: events in the simulator's order, then faults,
     then the next client command.
 
@@ -199,11 +200,12 @@ def moves(sim: Simulation, budgets: Budgets, allow: EventFilter | None = None,
     one move); ``crash_nodes`` are the nodes that may crash (default: all).
     ``calls`` are the client commands, handed out in order (``budgets.calls``
     of them are gone), each to any live node that ``call_to(sim, node)``
-    accepts (default: every live node).
+    accepts (default: every live node). ``pending`` is ``sim.pending()`` if the
+    caller has it already.
     """
     found: list[Action] = []
     seen: set[Hashable] = set()
-    for event in sim.pending():
+    for event in sim.pending() if pending is None else pending:
         if allow is not None and not allow(sim, event):
             continue
         signature = _signature(event)

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,6 +264,7 @@ class _Entry:
     budgets: Budgets
     depth: int
     record: int  # index into _Search.records: how we got here
+    pending: list[PendingEvent] | None = None  # sim.pending(), if the key needed it
 
 
 class _Search:
@@ -292,6 +293,7 @@ class _Search:
         self.bound_hit: str | None = None
         self.violation: Counterexample | None = None
         self.goal_path: Schedule | None = None
+        self._pending: list[PendingEvent] | None = None  # the last fingerprinted state's
 
     # ----------------------------------------------------------- driver
     def run(self, root: Simulation) -> ExploreResult:
@@ -324,7 +326,7 @@ class _Search:
         if self.prune is not None and self.prune(sim):
             return
         options = moves(sim, entry.budgets, self.allow, self.reboot, self.crash_nodes,
-                        self.calls, self.call_to)
+                        self.calls, self.call_to, entry.pending)
         if not options:
             self.terminal += 1
             return
@@ -338,13 +340,14 @@ class _Search:
             if not self._move(child, action, entry.record):
                 return
             budgets = entry.budgets.after(action)
+            self._pending = None
             if self._known(self._fingerprint(child), budgets, depth):
                 continue
             self.records.append((entry.record, action))
             record = len(self.records) - 1
             self.deepest = max(self.deepest, depth)
             self._check_goal(child, record)
-            children.append(_Entry(child, budgets, depth, record))
+            children.append(_Entry(child, budgets, depth, record, self._pending))
             if self.max_states is not None and self.states >= self.max_states:
                 self.bound_hit = "states"
                 break
@@ -369,7 +372,10 @@ class _Search:
             state: Hashable = self.key(sim)
         else:
             dead = self.dead
-            ignore = () if dead is None else {e.id for e in sim.pending() if dead(sim, e)}
+            ignore: Collection[int] = ()
+            if dead is not None:
+                self._pending = sim.pending()  # kept for the state's moves
+                ignore = {e.id for e in self._pending if dead(sim, e)}
             state = sim.fingerprint(ignore)
             if self.canonical is not None:  # a class of renamed states: its hash only
                 return self.canonical(sim, state, ignore)

@@ -227,15 +227,15 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
         return [self._describe_event(e) for e in live]
 
     def _describe_event(self, entry: tuple[Any, ...]) -> PendingEvent:
-        time, _prio, seq, kind, node, data = entry
-        base = {"id": seq, "time": time, "kind": KIND_NAMES[kind], "node": node}
+        time, _prio, seq, kind, node, data = entry  # positional: a model checker's hot path
+        name = KIND_NAMES[kind]
         if kind == DELIVER:
-            return PendingEvent(**base, src=data[0], msg=data[1])
+            return PendingEvent(seq, time, name, node, data[0], data[1])
         if kind == TIMER:
-            return PendingEvent(**base, name=data[0])
+            return PendingEvent(seq, time, name, node, "", None, data[0])
         if kind == NEMESIS:
-            return PendingEvent(**base, name=f"{data[0]} {data[1]}")
-        return PendingEvent(**base, msg=data if kind != REPLY else data[0])
+            return PendingEvent(seq, time, name, node, "", None, f"{data[0]} {data[1]}")
+        return PendingEvent(seq, time, name, node, "", data if kind != REPLY else data[0])
 
     # --------------------------------------------------------- stepping
     def step(self) -> bool:
