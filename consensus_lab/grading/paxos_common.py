@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from consensus_lab.explore import Counterexample, explore
+from consensus_lab.explore import Counterexample, ExploreResult, explore
 from consensus_lab.grading.base import INVARIANT, GradingFailure, fail
 from consensus_lab.paxos import (
     PREPARING,
@@ -347,10 +347,16 @@ def model_check(rules: Rules, setup: Callable[[Rules], Simulation],
                 rounds: dict[str, int], *, max_states: int = MAX_STATES
                 ) -> tuple[Counterexample | None, CheckerFigures]:
     """Every schedule from ``setup(rules)``, each proposer trying at most ``rounds`` ballots."""
-    reduction = Reduction(tuple(sorted(rounds.items())))
-    result = explore(lambda: setup(rules), allow=reduction.allow,
-                     state_key=reduction.state_key, max_states=max_states)
+    result = search(rules, setup, rounds, max_states=max_states)
     return result.violation, CheckerFigures(result.states, result.complete, result.max_depth)
+
+
+def search(rules: Rules, setup: Callable[[Rules], Simulation], rounds: dict[str, int], *,
+           max_states: int = MAX_STATES) -> ExploreResult:
+    """The grading's search itself: ``explore`` from ``setup(rules)`` under :class:`Reduction`."""
+    reduction = Reduction(tuple(sorted(rounds.items())))
+    return explore(lambda: setup(rules), allow=reduction.allow,
+                   state_key=reduction.state_key, max_states=max_states)
 
 
 def run_model_check(rules: Rules, setup: Callable[[Rules], Simulation],

@@ -25,7 +25,7 @@ import random
 from types import ModuleType
 from typing import Any
 
-from consensus_lab.explore import ExploreResult, explore
+from consensus_lab.explore import ExploreResult
 from consensus_lab.grading import paxos_common as common
 from consensus_lab.grading.base import MUTATED_INPUT, PROPERTY, SLOW_CHECK_S, Check, expect
 from consensus_lab.paxos import Ballot, Promise
@@ -138,10 +138,8 @@ def check_sweep(module: ModuleType) -> None:
 def model_check(answers: str = "exercises") -> ExploreResult:
     """Run the grading's model checker on your ``choose_value``; ``.violation`` is the
     counterexample (``.violation.trace_text()``, ``.violation.spacetime()``) or None."""
-    rules = _rules(common.load_learner(EXERCISE, answers))
-    reduction = common.Reduction(tuple(sorted(ROUNDS.items())))
-    return explore(lambda: common.contested_setup(rules), allow=reduction.allow,
-                   state_key=reduction.state_key, max_states=common.MAX_STATES)
+    return common.search(_rules(common.load_learner(EXERCISE, answers)), common.contested_setup,
+                         ROUNDS)
 
 
 def check_model(module: ModuleType) -> None:
