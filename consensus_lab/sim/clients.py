@@ -7,11 +7,15 @@ latency and is recorded as ``ok`` or ``fail``. If ``timeout`` ticks pass
 first, the client gives up and records ``info``: it does not know whether
 the operation took effect (a late answer is then ignored). A request that
 reaches a crashed node is lost; clients are not subject to partitions.
+
+:class:`Clients` is the part of the :class:`~.simulation.Simulation` that
+does this. It owns the requests still waiting for an answer and the request
+counter; :class:`ClientsHost` is what it needs from the run.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ConfigError
 from .events import REPLY, REQUEST, TIMEOUT
@@ -19,75 +23,120 @@ from .history import ClientRequest
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
-    from .simulation import Simulation
+    from .choices import ChoicePoint
+    from .history import History
+    from .network import Network
+    from .node import Context, Node
+    from .trace import Trace
 
 
+class ClientsHost(Protocol):
+    """What :class:`Clients` needs from the simulation it serves."""
 
-class ClientsMixin:
-    """Client operations for :class:`Simulation` (see the module docstring)."""
+    now: int
+    steps: int
+    tracing: bool
+    trace: Trace
+    history: History
+    stats: dict[str, int]
+    network: Network
+    nodes: dict[str, Node | None]
+    _cp: ChoicePoint
+    _contexts: dict[str, Context]
 
-    def submit(self: Simulation, node: str, f: str, key: Any = None, value: Any = None,
+    def _check_node(self, node_id: str) -> None: ...
+
+    def _input(self, action: str, args: list[Any]) -> None: ...
+
+    def _push(self, time: int, kind: int, node: str, data: Any, prio: int = ...) -> int: ...
+
+    def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
+                message: Any = None, detail: str = "", state: str | None = None) -> None: ...
+
+
+class Clients:
+    """Client operations of :class:`~.simulation.Simulation` (see the module docstring)."""
+
+    __slots__ = ("_sim", "open_requests", "request_ids")
+
+    def __init__(self, sim: ClientsHost, open_requests: dict[int, ClientRequest] | None = None,
+                 request_ids: int = 0) -> None:
+        self._sim = sim
+        # requests neither answered nor timed out, by id
+        self.open_requests: dict[int, ClientRequest] = (
+            open_requests if open_requests is not None else {})
+        self.request_ids = request_ids  # the last request id handed out
+
+    def clone_for(self, sim: ClientsHost) -> Clients:
+        """A copy of this part's own state, serving ``sim``."""
+        return Clients(sim, dict(self.open_requests), self.request_ids)
+
+    def submit(self, node: str, f: str, key: Any = None, value: Any = None,
                client: str = "c1", timeout: int | None = None,
                seq: int | None = None) -> ClientRequest:
-        """Send operation ``f`` from ``client`` to ``node``; returns the request.
-
-        ``seq`` is the client's own number for the operation: a client that
-        retries after a timeout sends the same ``seq`` again, so a server with
-        client sessions can apply it once (default: the request's id).
-        """
-        self._check_node(node)
+        """See :meth:`Simulation.submit <.simulation.Simulation.submit>`."""
+        sim = self._sim
+        sim._check_node(node)
         if seq is not None and (not isinstance(seq, int) or seq < 1):
             raise ConfigError(f"seq must be a positive int or None, got {seq!r}")
         if not isinstance(f, str) or not f:
             raise ConfigError(f"operation name f must be a non-empty string, got {f!r}")
         if timeout is not None and (not isinstance(timeout, int) or timeout <= 0):
             raise ConfigError(f"timeout must be a positive int or None, got {timeout!r}")
-        self._input("submit", [node, f, key, value, client, timeout, seq])
-        self._request_ids += 1
-        request = ClientRequest(id=self._request_ids, client=client, f=f, key=key, value=value,
-                                seq=seq if seq is not None else self._request_ids)
-        self._open_requests[request.id] = request
-        self.stats["requests"] += 1
-        self.history.add(client, "invoke", f, key, value, self.now, request.id)
-        self._record("invoke", client, node, message=request)
-        self._push(self.now + self._client_latency(), REQUEST, node, request)
+        sim._input("submit", [node, f, key, value, client, timeout, seq])
+        self.request_ids += 1
+        request = ClientRequest(id=self.request_ids, client=client, f=f, key=key, value=value,
+                                seq=seq if seq is not None else self.request_ids)
+        self.open_requests[request.id] = request
+        sim.stats["requests"] += 1
+        sim.history.add(client, "invoke", f, key, value, sim.now, request.id)
+        sim._record("invoke", client, node, message=request)
+        sim._push(sim.now + self.latency(), REQUEST, node, request)
         if timeout is not None:
-            self._push(self.now + timeout, TIMEOUT, client, request)
+            sim._push(sim.now + timeout, TIMEOUT, client, request)
         return request
 
-    def _client_latency(self: Simulation) -> int:
-        low, high = self.network.default.latency
-        return low if low == high else low + self._cp.below("client", high - low + 1)
+    def latency(self) -> int:
+        """A client <-> node latency draw (the network's default range)."""
+        sim = self._sim
+        low, high = sim.network.default.latency
+        return low if low == high else low + sim._cp.below("client", high - low + 1)
 
-    def _arrive_request(self: Simulation, node: str, request: ClientRequest) -> None:
-        target = self.nodes[node]
+    def arrive(self, node: str, request: ClientRequest) -> None:
+        """A request reaches ``node``: its handler runs (or it is lost if the node is down)."""
+        sim = self._sim
+        target = sim.nodes[node]
         if target is None:
-            self._record("drop", node, request.client, message=request, detail="node down")
+            sim._record("drop", node, request.client, message=request, detail="node down")
             return
-        at = len(self.trace)
-        step, now = self.steps, self.now
-        target.on_request(self._contexts[node], request)
-        if self.tracing:
-            self.trace.records.insert(at, TraceRecord(
+        at = len(sim.trace)
+        step, now = sim.steps, sim.now
+        target.on_request(sim._contexts[node], request)
+        if sim.tracing:
+            sim.trace.records.insert(at, TraceRecord(
                 step, now, "deliver", node, request.client, -1, request, "", target.describe()))
 
-    def _reply(self: Simulation, node: str, request: ClientRequest, value: Any, ok: bool) -> None:
-        self._push(self.now + self._client_latency(), REPLY, request.client,
-                   (request, value, ok, node))
+    def reply(self, node: str, request: ClientRequest, value: Any, ok: bool) -> None:
+        """``node`` answers ``request``; the answer travels back to its client."""
+        sim = self._sim
+        sim._push(sim.now + self.latency(), REPLY, request.client, (request, value, ok, node))
 
-    def _complete(self: Simulation, client: str,
-                  data: tuple[ClientRequest, Any, bool, str]) -> None:
+    def complete(self, client: str, data: tuple[ClientRequest, Any, bool, str]) -> None:
+        """An answer reaches ``client``: recorded as ok or fail, unless it came too late."""
+        sim = self._sim
         request, value, ok, node = data
-        if self._open_requests.pop(request.id, None) is None:
-            self._record("note", client, node, message=request, detail="late reply ignored")
+        if self.open_requests.pop(request.id, None) is None:
+            sim._record("note", client, node, message=request, detail="late reply ignored")
             return
         kind = "ok" if ok else "fail"
-        self.history.add(client, kind, request.f, request.key, value, self.now, request.id)
-        self._record("complete", client, node, message=request, detail=f"{kind} {value!r}")
+        sim.history.add(client, kind, request.f, request.key, value, sim.now, request.id)
+        sim._record("complete", client, node, message=request, detail=f"{kind} {value!r}")
 
-    def _time_out(self: Simulation, request: ClientRequest) -> None:
-        if self._open_requests.pop(request.id, None) is None:
+    def time_out(self, request: ClientRequest) -> None:
+        """The client gives up on ``request``: recorded as info (outcome unknown)."""
+        sim = self._sim
+        if self.open_requests.pop(request.id, None) is None:
             return
-        self.history.add(request.client, "info", request.f, request.key, None, self.now,
-                         request.id)
-        self._record("complete", request.client, message=request, detail="info (timed out)")
+        sim.history.add(request.client, "info", request.f, request.key, None, sim.now,
+                        request.id)
+        sim._record("complete", request.client, message=request, detail="info (timed out)")

@@ -6,111 +6,127 @@ requests call ``_input``; ``fire`` and ``drop`` take one pending event out of
 its turn (the choice point a widget or a model checker uses); ``call`` runs a
 node method as if it were an event. ``Simulation.replay`` applies the inputs
 again at the steps where they happened.
+
+:class:`Control` is the part of the :class:`~.simulation.Simulation` that
+does this; it keeps no state of its own (the recording is the run's
+:class:`~.choices.ChoicePoint`) and reaches the run through
+:class:`ControlHost`.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .choices import Recording, stream_seed
-from .errors import ConfigError, ReplayDivergence
-from .events import DELIVER, KIND_NAMES
+from .errors import ConfigError
+from .events import DELIVER, KIND_NAMES, Entry, PendingEvent
 
 if TYPE_CHECKING:
-    from .network import Network
-    from .simulation import NodeFactory, Simulation
+    from .choices import ChoicePoint
+    from .node import Context, Node
 
 
-class ControlMixin:
-    """Recording, replay and out-of-turn control for :class:`Simulation`."""
+class ControlHost(Protocol):
+    """What :class:`Control` needs from the simulation it serves."""
+
+    seed: int
+    now: int
+    steps: int
+    stats: dict[str, int]
+    nodes: dict[str, Node | None]
+    _cp: ChoicePoint
+    _heap: list[Entry]
+    _in_event: bool
+    _contexts: dict[str, Context]
 
     @property
-    def choices(self: Simulation) -> Recording:
+    def invariants(self) -> tuple[tuple[str, Any], ...]: ...
+
+    def pending(self) -> list[PendingEvent]: ...
+
+    def call(self, node_id: str, method: str, *args: Any) -> Any: ...
+
+    def _check_node(self, node_id: str) -> None: ...
+
+    def _check_invariants(self) -> None: ...
+
+    def _is_stale(self, entry: Entry) -> bool: ...
+
+    def _fire_entry(self, entry: Entry) -> None: ...
+
+    def _drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None: ...
+
+    def _push(self, time: int, kind: int, node: str, data: Any, prio: int = ...) -> int: ...
+
+    def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
+                message: Any = None, detail: str = "", state: str | None = None) -> None: ...
+
+    def _note(self, node: str, text: str) -> None: ...
+
+
+class Control:
+    """Recording, replay and out-of-turn control for :class:`~.simulation.Simulation`."""
+
+    __slots__ = ("_sim",)
+
+    def __init__(self, sim: ControlHost) -> None:
+        self._sim = sim
+
+    @property
+    def choices(self) -> Recording:
         """Every random draw and external input so far (a JSON-able dict)."""
-        return self._cp.recording
+        return self._sim._cp.recording
 
     @property
-    def choice_count(self: Simulation) -> int:
+    def choice_count(self) -> int:
         """How many choices have been recorded (a mark for partial replays)."""
-        return self._cp.count
+        return self._sim._cp.count
 
-    def rng(self: Simulation, name: str) -> random.Random:
-        """A named random stream for a workload script, seeded from the run's seed.
+    def rng(self, name: str) -> random.Random:
+        """A named random stream for a workload script, seeded from the run's seed."""
+        return random.Random(stream_seed(self._sim.seed, f"user/{name}"))
 
-        Its draws are not recorded: they only decide which inputs the script
-        makes, and those inputs are recorded themselves, so a replay from the
-        choice list does not need to run the script again.
-        """
-        return random.Random(stream_seed(self.seed, f"user/{name}"))
-
-    @classmethod
-    def replay(
-        cls,
-        factory: NodeFactory,
-        node_ids: int | Iterable[str],
-        choices: Recording,
-        steps: int,
-        *,
-        seed: int = 0,
-        network: Network | None = None,
-        trace: bool = True,
-    ) -> Simulation:
-        """Rebuild a run from its recorded ``choices``, ``steps`` steps long.
-
-        With the original ``seed`` too, the rebuilt run can go on past the
-        recording exactly as the original would have.
-        """
-        sim = cls(factory, node_ids, seed=seed, network=network, trace=trace, replay=choices)
-        # Count steps, not calls: one step() may apply several recorded
-        # inputs, and each out-of-turn ``fire`` among them is a step.
-        while sim.steps < steps and sim.step():
-            pass
-        sim._apply_recorded_inputs()
-        unused = sim._cp.unused()
-        if unused:
-            raise ReplayDivergence(
-                f"replay stopped at step {sim.steps} (asked for {steps}) with {unused} "
-                "recorded choices unused: the code or the inputs differ from the recording"
-            )
-        return sim
-
-    def _apply_recorded_inputs(self: Simulation) -> None:
-        while (item := self._cp.next_input(self.steps)) is not None:
+    def apply_recorded_inputs(self) -> None:
+        """In replay: apply the recorded inputs due at the current step."""
+        sim = self._sim
+        while (item := sim._cp.next_input(sim.steps)) is not None:
             action, args = item
             if action == "call":
                 node_id, method, call_args = args
-                self.call(node_id, method, *call_args)
+                sim.call(node_id, method, *call_args)
             else:
-                getattr(self, action)(*args)
+                getattr(sim, action)(*args)
 
-    def _input(self: Simulation, action: str, args: list[Any]) -> None:
+    def input(self, action: str, args: list[Any]) -> None:
         """Record an external input (not one made by a scheduled event)."""
-        if not self._in_event:
-            self._cp.record_input(self.steps, action, args)
+        sim = self._sim
+        if not sim._in_event:
+            sim._cp.record_input(sim.steps, action, args)
 
-    def fire(self: Simulation, event_id: int) -> None:
+    def fire(self, event_id: int) -> None:
         """Fire the pending event ``event_id`` now, ahead of its turn.
 
         This is the scheduling choice point: a widget's "deliver this
         message next" and the model checker's exploration both use it.
         """
-        entry = self._take_pending(event_id, "fire")
-        self._fire_entry((self.now, *entry[1:]))
+        sim = self._sim
+        entry = self.take_pending(event_id, "fire")
+        sim._fire_entry((sim.now, *entry[1:]))
 
-    def drop(self: Simulation, event_id: int) -> None:
+    def drop(self, event_id: int) -> None:
         """Lose the pending message ``event_id`` in the network (RaftScope's "drop").
 
         Only message deliveries can be dropped; a timer is a node's own
         business (crash or pause the node instead).
         """
-        entry = self._take_pending(event_id, "drop", messages_only=True)
+        sim = self._sim
+        entry = self.take_pending(event_id, "drop", messages_only=True)
         src, msg, msg_id = entry[5]
-        self._drop(entry[4], src, msg_id, msg, "dropped by hand")
+        sim._drop(entry[4], src, msg_id, msg, "dropped by hand")
 
-    def duplicate(self: Simulation, event_id: int) -> int:
+    def duplicate(self, event_id: int) -> int:
         """Put a second copy of the pending message ``event_id`` in flight; returns its id.
 
         The copy is due at the same time and carries the same message id,
@@ -118,14 +134,15 @@ class ControlMixin:
         model checker's "deliver but keep a copy" is ``duplicate`` then
         ``fire``.
         """
-        _i, entry = self._find_pending(event_id, "duplicate", messages_only=True)
-        self._input("duplicate", [event_id])
+        sim = self._sim
+        _i, entry = self.find_pending(event_id, "duplicate", messages_only=True)
+        self.input("duplicate", [event_id])
         time, prio, _seq, kind, node, data = entry
-        self.stats["duplicated"] += 1
-        self._record("duplicate", data[0], node, data[2], data[1], "duplicated by hand")
-        return self._push(time, kind, node, data, prio)
+        sim.stats["duplicated"] += 1
+        sim._record("duplicate", data[0], node, data[2], data[1], "duplicated by hand")
+        return sim._push(time, kind, node, data, prio)
 
-    def call(self: Simulation, node_id: str, method: str, *args: Any) -> Any:
+    def call(self, node_id: str, method: str, *args: Any) -> Any:
         """Call ``node.method(ctx, *args)`` from outside, as a recorded input.
 
         For test harnesses and notebooks that drive a node directly, like
@@ -133,46 +150,49 @@ class ControlMixin:
         replays from its choices), its effects are not separate inputs, and
         the invariants are checked right after it.
         """
-        self._check_node(node_id)
-        target = self.nodes[node_id]
+        sim = self._sim
+        sim._check_node(node_id)
+        target = sim.nodes[node_id]
         if target is None:
             raise ConfigError(f"cannot call {method}() on {node_id}: it is crashed")
         handler = getattr(target, method, None)
         if not callable(handler):
             raise ConfigError(f"{type(target).__name__} has no method {method!r}")
-        self._input("call", [node_id, method, list(args)])
-        self._in_event = True
+        self.input("call", [node_id, method, list(args)])
+        sim._in_event = True
         try:
-            result = handler(self._contexts[node_id], *args)
+            result = handler(sim._contexts[node_id], *args)
         finally:
-            self._in_event = False
-        self._note(node_id, f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
-        if self._invariants:
-            self._check_invariants()
+            sim._in_event = False
+        sim._note(node_id, f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
+        if sim.invariants:
+            sim._check_invariants()
         return result
 
-    def _take_pending(self: Simulation, event_id: int, action: str,
-                      messages_only: bool = False) -> tuple[Any, ...]:
+    def take_pending(self, event_id: int, action: str,
+                     messages_only: bool = False) -> Entry:
         """Remove pending event ``event_id`` from the heap (recorded as an input).
 
         With ``messages_only``, a timer or other event is refused and nothing changes.
         """
-        i, entry = self._find_pending(event_id, action, messages_only)
-        self._input(action, [event_id])
-        last = self._heap.pop()
-        if i < len(self._heap):
-            self._heap[i] = last
-            heapq.heapify(self._heap)
+        sim = self._sim
+        i, entry = self.find_pending(event_id, action, messages_only)
+        self.input(action, [event_id])
+        last = sim._heap.pop()
+        if i < len(sim._heap):
+            sim._heap[i] = last
+            heapq.heapify(sim._heap)
         return entry
 
-    def _find_pending(self: Simulation, event_id: int, action: str,
-                      messages_only: bool = False) -> tuple[int, tuple[Any, ...]]:
+    def find_pending(self, event_id: int, action: str,
+                     messages_only: bool = False) -> tuple[int, Entry]:
         """Where live pending event ``event_id`` is in the heap, and its entry (raises if
         there is none)."""
-        found = [(i, e) for i, e in enumerate(self._heap)
-                 if e[2] == event_id and not self._is_stale(e)]
+        sim = self._sim
+        found = [(i, e) for i, e in enumerate(sim._heap)
+                 if e[2] == event_id and not sim._is_stale(e)]
         if not found:
-            ids = ", ".join(str(e.id) for e in self.pending()[:20])
+            ids = ", ".join(str(e.id) for e in sim.pending()[:20])
             raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
         i, entry = found[0]
         if messages_only and entry[3] != DELIVER:

@@ -20,13 +20,13 @@ import dataclasses
 from collections.abc import Callable, Hashable, Mapping
 from enum import Enum
 from types import BuiltinMethodType, FunctionType, MappingProxyType, MethodType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .history import ClientRequest
 
 if TYPE_CHECKING:
     from .choices import ChoiceRandom
-    from .simulation import Simulation
+    from .clock import NodeClock
 
 
 class Node:
@@ -79,6 +79,31 @@ class Node:
         return f"<{type(self).__name__} {self.node_id}>"
 
 
+class ContextHost(Protocol):
+    """What a :class:`Context` needs from the simulation that made it."""
+
+    @property
+    def now(self) -> int: ...
+
+    @property
+    def _clocks(self) -> Mapping[str, NodeClock]: ...
+
+    @property
+    def _storage(self) -> Mapping[str, dict[str, Any]]: ...
+
+    def _node_rng(self, node_id: str) -> ChoiceRandom: ...
+
+    def _send(self, src: str, dst: str, msg: Any) -> None: ...
+
+    def _set_timer(self, node: str, name: str, after: int) -> None: ...
+
+    def _cancel_timer(self, node: str, name: str) -> None: ...
+
+    def _reply(self, node: str, request: ClientRequest, value: Any, ok: bool) -> None: ...
+
+    def _note(self, node: str, text: str) -> None: ...
+
+
 class Context:
     """What a node may do to the world: one per node incarnation.
 
@@ -88,7 +113,7 @@ class Context:
 
     __slots__ = ("node_id", "peers", "_sim", "alive", "_rng")
 
-    def __init__(self, sim: Simulation, node_id: str, peers: tuple[str, ...],
+    def __init__(self, sim: ContextHost, node_id: str, peers: tuple[str, ...],
                  rng: ChoiceRandom | None = None) -> None:
         self.node_id = node_id
         self.peers = peers

@@ -19,58 +19,61 @@ recorded ``choices`` alone (:meth:`Simulation.replay`).
 Faults: the :class:`Network` value decides latency, drops, duplicates and
 reordering per link and which links a partition cuts; nemesis actions
 (:mod:`.nemesis`) crash, restart, pause, resume and skew nodes.
+
+Structure: the ``Simulation`` owns the run's state (nodes, heap, timers,
+storage, clocks, trace, history) and the scheduling loop, and composes
+four parts, each of which reaches the run only through a small protocol of
+what it needs: a :class:`~.transport.Transport` (messages and timers;
+:class:`~.transport.TransportHost`), a :class:`~.nemesis.Nemesis` (faults),
+:class:`~.clients.Clients` (client requests and the history) and a
+:class:`~.control.Control` (recording, replay, out-of-turn events).
+:mod:`.snapshot` clones and fingerprints the whole state. The public
+methods of those parts are the ``Simulation``'s own, delegated.
 """
 
 from __future__ import annotations
 
 import copy
 import heapq
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import random
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from typing import Any
 
+from . import snapshot
 from .choices import ChoicePoint, ChoiceRandom, Recording
-from .clients import ClientsMixin
+from .clients import Clients
 from .clock import NodeClock
-from .control import ControlMixin
+from .control import Control
 from .errors import (
     ConfigError,
     InvariantViolation,
+    ReplayDivergence,
     SimulationError,
     UnknownNodeError,
 )
-from .events import _NORMAL, DELIVER, KIND_NAMES, NEMESIS, REPLY, REQUEST, TIMEOUT, TIMER
+from .events import (
+    _NORMAL,
+    DELIVER,
+    KIND_NAMES,
+    NEMESIS,
+    REPLY,
+    REQUEST,
+    TIMEOUT,
+    TIMER,
+    Entry,
+    PendingEvent,
+)
 from .history import ClientRequest, History
-from .nemesis import NemesisMixin
+from .nemesis import Nemesis
 from .network import Network
 from .node import Context, Node
-from .snapshot import SnapshotMixin
-from .trace import Trace
-from .transport import TransportMixin
+from .trace import Trace, TraceRecord
+from .transport import Transport
+
+__all__ = ["Invariant", "NodeFactory", "PendingEvent", "Simulation"]
 
 NodeFactory = Callable[[str, tuple[str, ...]], Node]
 Invariant = Callable[["Simulation"], "bool | str | None"]
-
-
-
-@dataclass(frozen=True, slots=True)
-class PendingEvent:
-    """A scheduled event, as shown to a widget or a model checker."""
-
-    id: int
-    time: int
-    kind: str
-    node: str
-    src: str = ""
-    msg: Any = None
-    name: str = ""
-
-    def __str__(self) -> str:
-        if self.kind == "deliver":
-            return f"#{self.id} t={self.time} {self.src}->{self.node} {self.msg}"
-        if self.kind == "timer":
-            return f"#{self.id} t={self.time} {self.node} timer {self.name}"
-        return f"#{self.id} t={self.time} {self.kind} {self.node} {self.msg or self.name}"
 
 
 def _node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:
@@ -90,7 +93,7 @@ def _node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:
     return ids
 
 
-class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, SnapshotMixin):
+class Simulation:
     """A cluster of sans-I/O nodes on a simulated network with faults."""
 
     def __init__(
@@ -120,18 +123,26 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
         )
         self.sent_by_type: dict[str, int] = {}
         self._cp = ChoicePoint(seed, replay)
-        self._heap: list[tuple[Any, ...]] = []
+        self._heap: list[Entry] = []
         self._seq = 0
-        self._msg_ids = 0
-        self._request_ids = 0
         self._in_event = False
         self._invariants: list[tuple[str, Invariant]] = []
-        self._fifo: dict[tuple[str, str], int] = {}
-        self._open_requests: dict[int, ClientRequest] = {}
+        self._compose()
         self._init_nodes(network or Network())
         self.initial_network = self.network  # what Simulation.replay needs to rebuild the run
 
     # ----------------------------------------------------------- set-up
+    def _compose(self, source: Simulation | None = None) -> None:
+        """Make the parts this run is composed of (copies of ``source``'s, for a clone)."""
+        if source is None:
+            self._transport = Transport(self)
+            self._clients = Clients(self)
+        else:
+            self._transport = source._transport.clone_for(self)
+            self._clients = source._clients.clone_for(self)
+        self._nemesis = Nemesis(self)
+        self._control = Control(self)
+
     def _init_nodes(self, network: Network) -> None:
         self._check_network_ids(network)
         self.network = network
@@ -141,7 +152,7 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
         self._timers: dict[str, dict[str, int]] = {}
         self._storage: dict[str, dict[str, Any]] = {}
         self._clocks: dict[str, NodeClock] = {}
-        self._held: dict[str, list[tuple[Any, ...]]] = {}
+        self._held: dict[str, list[Entry]] = {}
         self._rngs: dict[str, ChoiceRandom] = {}
         for node_id in self.node_ids:
             self._storage[node_id] = {}
@@ -206,7 +217,7 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
         self._drop_stale_head()
         return self._heap[0][0] if self._heap else None
 
-    def _is_stale(self, entry: tuple[Any, ...]) -> bool:
+    def _is_stale(self, entry: Entry) -> bool:
         if entry[3] != TIMER:
             return False
         name, incarnation = entry[5]
@@ -226,7 +237,7 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
         live = sorted(e for e in self._heap if not self._is_stale(e))
         return [self._describe_event(e) for e in live]
 
-    def _describe_event(self, entry: tuple[Any, ...]) -> PendingEvent:
+    def _describe_event(self, entry: Entry) -> PendingEvent:
         time, _prio, seq, kind, node, data = entry  # positional: a model checker's hot path
         name = KIND_NAMES[kind]
         if kind == DELIVER:
@@ -242,7 +253,7 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
         """Fire the next event. Returns False when nothing is pending."""
         if self._cp._pending_inputs is not None:
             before = self.steps
-            self._apply_recorded_inputs()
+            self._control.apply_recorded_inputs()
             if self.steps != before:
                 return True
         heap = self._heap
@@ -253,26 +264,26 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
                 return True
         return False
 
-    def _fire_entry(self, entry: tuple[Any, ...]) -> None:
+    def _fire_entry(self, entry: Entry) -> None:
         time, _prio, _seq, kind, node, data = entry
         self.now = time
         self.steps += 1
         self._in_event = True
         try:
             if kind <= REQUEST and node in self.paused:
-                self._hold(entry)
+                self._nemesis.hold(entry)
             elif kind == DELIVER:
-                self._deliver(node, data)
+                self._transport.deliver(node, data)
             elif kind == TIMER:
-                self._fire_timer(node, data[0])
+                self._transport.fire_timer(node, data[0])
             elif kind == REQUEST:
-                self._arrive_request(node, data)
+                self._clients.arrive(node, data)
             elif kind == REPLY:
-                self._complete(node, data)
+                self._clients.complete(node, data)
             elif kind == TIMEOUT:
-                self._time_out(data)
+                self._clients.time_out(data)
             else:
-                self._run_nemesis(data)
+                self._nemesis.run(data)
         finally:
             self._in_event = False
         if self._invariants:
@@ -374,3 +385,200 @@ class Simulation(TransportMixin, ControlMixin, NemesisMixin, ClientsMixin, Snaps
     def __repr__(self) -> str:
         return (f"<Simulation seed={self.seed} t={self.now} steps={self.steps} "
                 f"nodes={len(self.node_ids)} pending={len(self._heap)}>")
+
+    # ------------------------------------------------- trace (every part writes)
+    def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
+                message: Any = None, detail: str = "", state: str | None = None) -> None:
+        if not self.tracing:
+            return
+        if state is None and kind in ("start", "note") and node in self.nodes:
+            target = self.nodes[node]
+            state = target.describe() if target is not None else ""
+        self.trace.append(TraceRecord(self.steps, self.now, kind, node, peer, msg_id,
+                                      message, detail, state or ""))
+
+    def _note(self, node: str, text: str) -> None:
+        self._record("note", node, detail=text)
+
+    # ------------------------------------ transport (what a node's Context calls)
+    def _send(self, src: str, dst: str, msg: Any) -> None:
+        self._transport.send(src, dst, msg)
+
+    def _drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None:
+        self._transport.drop(node, src, msg_id, msg, why)
+
+    def _set_timer(self, node: str, name: str, after: int) -> None:
+        self._transport.set_timer(node, name, after)
+
+    def _cancel_timer(self, node: str, name: str) -> None:
+        self._transport.cancel_timer(node, name)
+
+    def _reply(self, node: str, request: ClientRequest, value: Any, ok: bool) -> None:
+        self._clients.reply(node, request, value, ok)
+
+    # ------------------------------------------------------------ nemesis
+    def partition(self, *groups: Iterable[str]) -> None:
+        """Cut every link between ``groups``; unnamed nodes form one more group."""
+        self._nemesis.partition(*groups)
+
+    def partition_one_way(self, src: str, dst: str) -> None:
+        """Cut only the direction ``src -> dst`` (``dst`` can still reach ``src``)."""
+        self._nemesis.partition_one_way(src, dst)
+
+    def heal(self) -> None:
+        """Remove every partition."""
+        self._nemesis.heal()
+
+    def set_network(self, network: Network | Mapping[str, Any]) -> None:
+        """Replace the network model (latency, drops, per-link overrides, cuts)."""
+        self._nemesis.set_network(network)
+
+    def crash(self, node: str) -> None:
+        """Crash ``node``: it loses everything it did not persist."""
+        self._nemesis.crash(node)
+
+    def restart(self, node: str) -> None:
+        """Restart a crashed ``node`` from its persisted state only."""
+        self._nemesis.restart(node)
+
+    def pause(self, node: str) -> None:
+        """Freeze ``node`` (a GC pause): its events wait until ``resume``."""
+        self._nemesis.pause(node)
+
+    def resume(self, node: str) -> None:
+        """Unfreeze ``node``: everything that waited fires now, in order."""
+        self._nemesis.resume(node)
+
+    def set_clock(self, node: str, skew: int = 0, drift_ppm: int = 0) -> None:
+        """Give ``node`` a clock ``skew`` ticks off that runs ``drift_ppm`` fast (or slow)."""
+        self._nemesis.set_clock(node, skew, drift_ppm)
+
+    def at(self, time: int, action: str, *args: Any) -> None:
+        """Schedule the nemesis ``action(*args)`` at ``time`` (e.g. ``at(500, "crash", "n1")``)."""
+        self._nemesis.at(time, action, *args)
+
+    # ------------------------------------------------------------ clients
+    def submit(self, node: str, f: str, key: Any = None, value: Any = None,
+               client: str = "c1", timeout: int | None = None,
+               seq: int | None = None) -> ClientRequest:
+        """Send operation ``f`` from ``client`` to ``node``; returns the request.
+
+        ``seq`` is the client's own number for the operation: a client that
+        retries after a timeout sends the same ``seq`` again, so a server with
+        client sessions can apply it once (default: the request's id).
+        """
+        return self._clients.submit(node, f, key, value, client, timeout, seq)
+
+    # ------------------------------------------------------------ control
+    @property
+    def choices(self) -> Recording:
+        """Every random draw and external input so far (a JSON-able dict)."""
+        return self._control.choices
+
+    @property
+    def choice_count(self) -> int:
+        """How many choices have been recorded (a mark for partial replays)."""
+        return self._control.choice_count
+
+    def rng(self, name: str) -> random.Random:
+        """A named random stream for a workload script, seeded from the run's seed.
+
+        Its draws are not recorded: they only decide which inputs the script
+        makes, and those inputs are recorded themselves, so a replay from the
+        choice list does not need to run the script again.
+        """
+        return self._control.rng(name)
+
+    @classmethod
+    def replay(
+        cls,
+        factory: NodeFactory,
+        node_ids: int | Iterable[str],
+        choices: Recording,
+        steps: int,
+        *,
+        seed: int = 0,
+        network: Network | None = None,
+        trace: bool = True,
+    ) -> Simulation:
+        """Rebuild a run from its recorded ``choices``, ``steps`` steps long.
+
+        With the original ``seed`` too, the rebuilt run can go on past the
+        recording exactly as the original would have.
+        """
+        sim = cls(factory, node_ids, seed=seed, network=network, trace=trace, replay=choices)
+        # Count steps, not calls: one step() may apply several recorded
+        # inputs, and each out-of-turn ``fire`` among them is a step.
+        while sim.steps < steps and sim.step():
+            pass
+        sim._control.apply_recorded_inputs()
+        unused = sim._cp.unused()
+        if unused:
+            raise ReplayDivergence(
+                f"replay stopped at step {sim.steps} (asked for {steps}) with {unused} "
+                "recorded choices unused: the code or the inputs differ from the recording"
+            )
+        return sim
+
+    def _input(self, action: str, args: list[Any]) -> None:
+        """Record an external input (not one made by a scheduled event)."""
+        self._control.input(action, args)
+
+    def fire(self, event_id: int) -> None:
+        """Fire the pending event ``event_id`` now, ahead of its turn.
+
+        This is the scheduling choice point: a widget's "deliver this
+        message next" and the model checker's exploration both use it.
+        """
+        self._control.fire(event_id)
+
+    def drop(self, event_id: int) -> None:
+        """Lose the pending message ``event_id`` in the network (RaftScope's "drop").
+
+        Only message deliveries can be dropped; a timer is a node's own
+        business (crash or pause the node instead).
+        """
+        self._control.drop(event_id)
+
+    def duplicate(self, event_id: int) -> int:
+        """Put a second copy of the pending message ``event_id`` in flight; returns its id.
+
+        The copy is due at the same time and carries the same message id,
+        like a duplicate made by the network; recorded for replay. The
+        model checker's "deliver but keep a copy" is ``duplicate`` then
+        ``fire``.
+        """
+        return self._control.duplicate(event_id)
+
+    def call(self, node_id: str, method: str, *args: Any) -> Any:
+        """Call ``node.method(ctx, *args)`` from outside, as a recorded input.
+
+        For test harnesses and notebooks that drive a node directly, like
+        6.5840's ``Start(command)``: the call is recorded (so the run
+        replays from its choices), its effects are not separate inputs, and
+        the invariants are checked right after it.
+        """
+        return self._control.call(node_id, method, *args)
+
+    # ----------------------------------------------------------- snapshot
+    def clone(self, touch: Iterable[str] | None = None) -> Simulation:
+        """An independent copy of this run as it stands, which continues as it would.
+
+        With ``touch``, only those nodes are copied; the others' objects are
+        shared with this run, so neither run may let them handle an event
+        again (the model checker's cheap clone before one move at one node).
+        See :mod:`.snapshot`.
+        """
+        return snapshot.clone(self, touch)
+
+    def fingerprint(self, ignore: Collection[int] = ()) -> Hashable:
+        """A hashable value, equal for runs that behave the same from here on.
+
+        It ignores the time and the ids of events and messages (see
+        :mod:`.snapshot` for what it covers), and the pending events whose
+        ids are in ``ignore`` (a model checker's messages that can no longer
+        matter). Nodes appear as ``(id, state_key, stored)`` in a frozenset
+        and never by position, so renaming node ids in the value renames
+        them in the state (what symmetry reduction needs).
+        """
+        return snapshot.fingerprint(self, ignore)

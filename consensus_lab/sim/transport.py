@@ -6,128 +6,174 @@ unless picked for reordering, and maybe duplicated); ``_deliver`` hands it to
 the receiver unless the receiver is down or the link is cut by then. Timers
 are named per node: setting a name again replaces the old timer, and a stale
 heap entry is skipped when popped.
+
+:class:`Transport` is the part of the :class:`~.simulation.Simulation` that
+does this. It owns what only it uses (the FIFO bookkeeping per link and the
+message counter) and reaches the rest of the run through
+:class:`TransportHost`, the interface the simulation offers it.
 """
 
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ConfigError, UnknownNodeError
-from .events import _NORMAL, DELIVER, TIMER, _new_record
+from .events import _NORMAL, DELIVER, TIMER, Entry, _new_record
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
-    from .simulation import Simulation
+    from .choices import ChoicePoint
+    from .clock import NodeClock
+    from .network import LinkFaults, Network
+    from .node import Context, Node
+    from .trace import Trace
 
 
-class TransportMixin:
-    """The network and timer half of :class:`Simulation`."""
+class TransportHost(Protocol):
+    """What :class:`Transport` needs from the simulation it serves."""
 
-    def _send(self: Simulation, src: str, dst: str, msg: Any) -> None:
-        if dst not in self._clocks:
+    node_ids: tuple[str, ...]
+    now: int
+    steps: int
+    tracing: bool
+    trace: Trace
+    stats: dict[str, int]
+    sent_by_type: dict[str, int]
+    network: Network
+    nodes: dict[str, Node | None]
+    _cp: ChoicePoint
+    _heap: list[Entry]
+    _seq: int
+    _clocks: dict[str, NodeClock]
+    _contexts: dict[str, Context]
+    _incarnations: dict[str, int]
+    _timers: dict[str, dict[str, int]]
+
+    def _push(self, time: int, kind: int, node: str, data: Any, prio: int = ...) -> int: ...
+
+    def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
+                message: Any = None, detail: str = "", state: str | None = None) -> None: ...
+
+
+class Transport:
+    """The network and timer part of :class:`~.simulation.Simulation`."""
+
+    __slots__ = ("_sim", "fifo", "msg_ids")
+
+    def __init__(self, sim: TransportHost, fifo: dict[tuple[str, str], int] | None = None,
+                 msg_ids: int = 0) -> None:
+        self._sim = sim
+        self.fifo: dict[tuple[str, str], int] = fifo if fifo is not None else {}
+        self.msg_ids = msg_ids  # the last message id handed out
+
+    def clone_for(self, sim: TransportHost) -> Transport:
+        """A copy of this transport's own state, serving ``sim``."""
+        return Transport(sim, dict(self.fifo), self.msg_ids)
+
+    def send(self, src: str, dst: str, msg: Any) -> None:
+        """Put ``msg`` from ``src`` on the link to ``dst`` (or lose it there)."""
+        sim = self._sim
+        if dst not in sim._clocks:
             raise UnknownNodeError(
-                f"{src} sent {msg} to unknown node {dst!r}; nodes: {', '.join(self.node_ids)}"
+                f"{src} sent {msg} to unknown node {dst!r}; nodes: {', '.join(sim.node_ids)}"
             )
-        self._msg_ids += 1
-        msg_id = self._msg_ids
-        self.stats["sent"] += 1
+        self.msg_ids += 1
+        msg_id = self.msg_ids
+        sim.stats["sent"] += 1
         name = type(msg).__name__
-        self.sent_by_type[name] = self.sent_by_type.get(name, 0) + 1
-        if self.tracing:
-            self.trace.records.append(
-                _new_record(TraceRecord, (self.steps, self.now, "send", src, dst, msg_id, msg,
+        sim.sent_by_type[name] = sim.sent_by_type.get(name, 0) + 1
+        if sim.tracing:
+            sim.trace.records.append(
+                _new_record(TraceRecord, (sim.steps, sim.now, "send", src, dst, msg_id, msg,
                                           "", ""))
             )
-        net = self.network
+        net = sim.network
         faults = net.links.get((src, dst), net.default) if net.links else net.default
         if (src, dst) in net.blocked:
-            self._drop(dst, src, msg_id, msg, "partitioned")
+            self.drop(dst, src, msg_id, msg, "partitioned")
             return
-        cp = self._cp
+        cp = sim._cp
         if faults.drop and cp.random("net") < faults.drop:
-            self._drop(dst, src, msg_id, msg, "lost")
+            self.drop(dst, src, msg_id, msg, "lost")
             return
-        self._schedule_delivery(src, dst, msg, msg_id, faults)
+        self.schedule_delivery(src, dst, msg, msg_id, faults)
         if faults.duplicate and cp.random("net") < faults.duplicate:
-            self.stats["duplicated"] += 1
-            self._record("duplicate", src, dst, msg_id, msg)
-            self._schedule_delivery(src, dst, msg, msg_id, faults)
+            sim.stats["duplicated"] += 1
+            sim._record("duplicate", src, dst, msg_id, msg)
+            self.schedule_delivery(src, dst, msg, msg_id, faults)
 
-    def _schedule_delivery(self: Simulation, src: str, dst: str, msg: Any, msg_id: int,
-                           faults: Any) -> None:
+    def schedule_delivery(self, src: str, dst: str, msg: Any, msg_id: int,
+                          faults: LinkFaults) -> None:
+        """Schedule one arrival of ``msg`` at ``dst`` after a latency draw."""
+        sim = self._sim
         low, high = faults.latency
-        at = self.now + (low if low == high else low + self._cp.below("net", high - low + 1))
-        if faults.reorder and self._cp.random("net") < faults.reorder:
-            at += self._cp.below("net", faults.reorder_delay + 1)
+        at = sim.now + (low if low == high else low + sim._cp.below("net", high - low + 1))
+        if faults.reorder and sim._cp.random("net") < faults.reorder:
+            at += sim._cp.below("net", faults.reorder_delay + 1)
         else:
             link = (src, dst)
-            last = self._fifo.get(link, 0)
+            last = self.fifo.get(link, 0)
             if at < last:
                 at = last
-            self._fifo[link] = at
-        self._seq += 1
-        heapq.heappush(self._heap, (at, _NORMAL, self._seq, DELIVER, dst, (src, msg, msg_id)))
+            self.fifo[link] = at
+        sim._seq += 1
+        heapq.heappush(sim._heap, (at, _NORMAL, sim._seq, DELIVER, dst, (src, msg, msg_id)))
 
-    def _drop(self: Simulation, node: str, src: str, msg_id: int, msg: Any, why: str) -> None:
-        self.stats["dropped"] += 1
-        if self.tracing:
-            self._record("drop", node, src, msg_id, msg, why)
+    def drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None:
+        """Count (and trace) the loss of message ``msg_id`` on its way to ``node``."""
+        sim = self._sim
+        sim.stats["dropped"] += 1
+        if sim.tracing:
+            sim._record("drop", node, src, msg_id, msg, why)
 
-    def _deliver(self: Simulation, node: str, data: tuple[str, Any, int]) -> None:
+    def deliver(self, node: str, data: tuple[str, Any, int]) -> None:
+        """Hand an arriving message to ``node`` unless it is down or the link is cut."""
+        sim = self._sim
         src, msg, msg_id = data
-        target = self.nodes[node]
+        target = sim.nodes[node]
         if target is None:
-            self._drop(node, src, msg_id, msg, "node down")
-        elif (src, node) in self.network.blocked:
-            self._drop(node, src, msg_id, msg, "partitioned")
+            self.drop(node, src, msg_id, msg, "node down")
+        elif (src, node) in sim.network.blocked:
+            self.drop(node, src, msg_id, msg, "partitioned")
         else:
-            self.stats["delivered"] += 1
-            if self.tracing:
-                records = self.trace.records
-                at, step, now = len(records), self.steps, self.now
-                target.on_message(self._contexts[node], src, msg)
+            sim.stats["delivered"] += 1
+            if sim.tracing:
+                records = sim.trace.records
+                at, step, now = len(records), sim.steps, sim.now
+                target.on_message(sim._contexts[node], src, msg)
                 records.insert(at, _new_record(
                     TraceRecord, (step, now, "deliver", node, src, msg_id, msg, "",
                                   target.describe())))
             else:
-                target.on_message(self._contexts[node], src, msg)
+                target.on_message(sim._contexts[node], src, msg)
 
     # ---------------------------------------------------------- timers
-    def _set_timer(self: Simulation, node: str, name: str, after: int) -> None:
+    def set_timer(self, node: str, name: str, after: int) -> None:
+        """Set (or replace) ``node``'s timer ``name``, ``after`` local ticks from now."""
+        sim = self._sim
         if not isinstance(after, int) or after < 0:
             raise ConfigError(f"timer {name!r} at {node}: delay must be an int >= 0, got {after!r}")
-        at = self.now + self._clocks[node].true_delay(after)
-        seq = self._push(at, TIMER, node, (name, self._incarnations[node]))
-        self._timers[node][name] = seq
+        at = sim.now + sim._clocks[node].true_delay(after)
+        seq = sim._push(at, TIMER, node, (name, sim._incarnations[node]))
+        sim._timers[node][name] = seq
 
-    def _cancel_timer(self: Simulation, node: str, name: str) -> None:
-        self._timers[node].pop(name, None)
+    def cancel_timer(self, node: str, name: str) -> None:
+        """Forget ``node``'s timer ``name`` (its heap entry goes stale)."""
+        self._sim._timers[node].pop(name, None)
 
-    def _fire_timer(self: Simulation, node: str, name: str) -> None:
-        del self._timers[node][name]
-        self.stats["timers"] += 1
-        target = self.nodes[node]
+    def fire_timer(self, node: str, name: str) -> None:
+        """Run ``node``'s handler for its live timer ``name``."""
+        sim = self._sim
+        del sim._timers[node][name]
+        sim.stats["timers"] += 1
+        target = sim.nodes[node]
         assert target is not None  # stale timers of crashed nodes never get here
-        if self.tracing:
-            records = self.trace.records
-            at, step, now = len(records), self.steps, self.now
-            target.on_timer(self._contexts[node], name)
+        if sim.tracing:
+            records = sim.trace.records
+            at, step, now = len(records), sim.steps, sim.now
+            target.on_timer(sim._contexts[node], name)
             records.insert(at, _new_record(
                 TraceRecord, (step, now, "timer", node, "", -1, None, name, target.describe())))
         else:
-            target.on_timer(self._contexts[node], name)
-
-    # ------------------------------------------------------------ helpers
-    def _record(self: Simulation, kind: str, node: str, peer: str = "", msg_id: int = -1,
-                message: Any = None, detail: str = "", state: str | None = None) -> None:
-        if not self.tracing:
-            return
-        if state is None and kind in ("start", "note") and node in self.nodes:
-            target = self.nodes[node]
-            state = target.describe() if target is not None else ""
-        self.trace.append(TraceRecord(self.steps, self.now, kind, node, peer, msg_id,
-                                      message, detail, state or ""))
-
-    def _note(self: Simulation, node: str, text: str) -> None:
-        self._record("note", node, detail=text)
+            target.on_timer(sim._contexts[node], name)
