@@ -23,12 +23,24 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, cast
 
 from ..sim import Simulation
 from .messages import ABORT, COMMIT, Decision
 
 _OUTCOMES = {"committed": COMMIT, "aborted": ABORT}
+
+
+class ParticipantView(Protocol):
+    """What these checks read of a participant (2PC's, 3PC's, or a learner's)."""
+
+    state: str
+    locks: Any
+
+
+def participant(sim: Simulation, pid: str) -> ParticipantView | None:
+    """Participant ``pid``, or None while it is crashed."""
+    return cast("ParticipantView | None", sim.nodes[pid])
 
 
 def participants(sim: Simulation) -> tuple[str, ...]:
@@ -46,7 +58,8 @@ def coordinator_outcome(node: Any) -> str | None:
     if node is None:
         return None
     if hasattr(node, "outcome"):
-        return node.outcome
+        outcome: str | None = node.outcome
+        return outcome
     return _OUTCOMES.get(getattr(node, "state", ""))
 
 
@@ -82,7 +95,7 @@ class CommitMonitor:
     def observe(self, sim: Simulation) -> None:
         """Fold in the live participants' states at ``sim.now``."""
         for pid in participants(sim):
-            node = sim.nodes[pid]
+            node = participant(sim, pid)
             if node is None:
                 continue
             outcome = _OUTCOMES.get(node.state)
@@ -186,11 +199,11 @@ def not_blocked(sim: Simulation) -> str | None:
 
 def all_decided(sim: Simulation) -> bool:
     """Liveness goal: every participant is up and has committed or aborted."""
-    return all(sim.nodes[p] is not None and sim.nodes[p].state in _OUTCOMES
+    return all((node := participant(sim, p)) is not None and node.state in _OUTCOMES
                for p in participants(sim))
 
 
 def outcomes(sim: Simulation) -> dict[str, str]:
     """Participant -> its state now (``crashed`` if down)."""
-    return {p: "crashed" if sim.nodes[p] is None else sim.nodes[p].state
+    return {p: "crashed" if (node := participant(sim, p)) is None else node.state
             for p in participants(sim)}

@@ -157,13 +157,14 @@ class CoordinatorReplica(Node):
         if len(self.promises) < majority(len(self.replicas)):
             return
         reported = [a for a in self.promises.values() if a is not None]
-        self.proposed = max(reported)[1] if reported else self.wanted
-        assert self.ballot is not None
+        proposed = max(reported)[1] if reported else self.wanted
+        assert self.ballot is not None and proposed is not None  # propose() set both
+        self.proposed = proposed
         for r in self.replicas:
             if r == self.node_id:
-                self.on_accept(ctx, r, self.ballot, self.proposed)
+                self.on_accept(ctx, r, self.ballot, proposed)
             else:
-                ctx.send(r, Accept(ballot=self.ballot, value=self.proposed))
+                ctx.send(r, Accept(ballot=self.ballot, value=proposed))
 
     def on_accepted(self, ctx: Context, src: str) -> None:
         """With a majority of Accepted, the proposed outcome is chosen: decide, tell all."""

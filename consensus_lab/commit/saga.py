@@ -18,7 +18,7 @@ each request, so a restarted orchestrator carries on where it was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..sim import ConfigError, Context, Network, Node, Simulation
 from .machine import Table, TableNode, check_table
@@ -192,13 +192,14 @@ def run_saga(steps: int = 3, fail_step: int | None = None, *, seed: int = 0) -> 
     services = tuple(f"s{i}" for i in range(1, steps + 1))
 
     def records() -> tuple[str, ...]:
-        return tuple(sim.nodes[s].record for s in services)
+        return tuple(cast(Service, sim.nodes[s]).record for s in services)
 
     snapshots = [(sim.now, records())]
     while sim.step():
         if records() != snapshots[-1][1]:
             snapshots.append((sim.now, records()))
-    return SagaResult(sim.nodes["o1"].state, tuple(STEP_NAMES[:steps]), fail_step,
+    orchestrator = cast(Orchestrator, sim.nodes["o1"])
+    return SagaResult(orchestrator.state, tuple(STEP_NAMES[:steps]), fail_step,
                       tuple(snapshots), sim)
 
 

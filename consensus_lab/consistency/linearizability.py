@@ -184,12 +184,16 @@ def _search(ops: list[Op], model: Model, deadline: float | None = None,
             nxt = sid
         else:
             move = sid * n + i
-            nxt = moves.get(move)
-            if nxt is None:
+            known = moves.get(move)
+            if known is not None:
+                nxt = known
+            else:
                 ok, new_state = step(states[sid], ops[i])
                 if ok:
-                    nxt = ids.get(new_state)
-                    if nxt is None:
+                    seen_id = ids.get(new_state)
+                    if seen_id is not None:
+                        nxt = seen_id
+                    else:
                         nxt = ids[new_state] = len(states)
                         states.append(new_state)
                         illegal.append(keyed & ~by_output.get(new_state, 0))

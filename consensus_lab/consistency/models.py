@@ -242,7 +242,7 @@ def _kv_resets(op: Op, target: State) -> bool:
 
 def _kv_reachable(state: State, target: State) -> bool:
     """Appends only grow the string: ``target`` must start with ``state``."""
-    return isinstance(target, str) and target.startswith(state)
+    return isinstance(target, str) and isinstance(state, str) and target.startswith(state)
 
 
 kv = Model("kv", lambda: "", _kv_step, returns_state=_reads_only, resets=_kv_resets,

@@ -47,7 +47,7 @@ one side committing while the other aborts.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from ..commit import VARIANTS, CommitMonitor, all_decided, commit_sim, config_for
 from ..commit.invariants import coordinator_outcome, coordinators
@@ -97,7 +97,7 @@ def replicated_after_crash(participants: int = 3) -> Simulation:
     """
     sim = twopc_setup("correct", protocol="replicated", participants=participants,
                       blocking=True)
-    sim.run(until=lambda s: all(len(s.nodes[c].yes_votes) == participants
+    sim.run(until=lambda s: all(len(cast(CoordinatorReplica, s.nodes[c]).yes_votes) == participants
                                 for c in ("c1", "c2", "c3")), max_steps=10_000)
     sim.crash("c1")
     return sim

@@ -64,7 +64,7 @@ NETWORK = Network(latency=(1, 1))
 class ExploredProposer(Proposer):
     """A :class:`Proposer` with an order-free state key (for symmetry reduction)."""
 
-    def state_key(self) -> Hashable:
+    def state_key(self) -> tuple[Any, ...]:
         """Phase, rounds, the promises and accepts as sets, the values at stake."""
         return ("proposer", self.phase, self.max_round, self.ballot,
                 frozenset(self.promises.items()), self.accepts, self.proposed, self.chosen,
@@ -78,7 +78,7 @@ class ExploredLearner(Learner):
     learners that learned the same value behave alike.
     """
 
-    def state_key(self) -> Hashable:
+    def state_key(self) -> tuple[Any, ...]:
         """The votes as sets until learned; then only what was learned."""
         if self.learned_ballot is not None:
             return ("learner", None, self.learned_ballot, self.learned)

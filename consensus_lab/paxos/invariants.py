@@ -28,6 +28,7 @@ one kept on the simulation if none is installed).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +115,7 @@ class PaxosInvariants:
                 return f"{value!r} was chosen but no proposer proposed it"
         return None
 
-    def state_key(self) -> tuple[Any, ...]:
+    def state_key(self) -> Hashable:
         """The ghost record, hashable (part of a model checker's fingerprint)."""
         return self.record.key()
 

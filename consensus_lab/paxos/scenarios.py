@@ -155,7 +155,7 @@ def _rows(runs: list[DuelResult], backoff: bool | int, doublings: int,
         rows.append({
             "backoff_max": backoff_ticks(backoff), "doublings": doublings, "horizon": horizon,
             "runs": len(runs), "decided": len(won), "p_decided": len(won) / len(runs),
-            "mean_decided_at": sum(r.decided_at for r in won) / len(won) if won else None,
+            "mean_decided_at": sum(r.decided_at or 0 for r in won) / len(won) if won else None,
             "mean_ballots": sum(r.ballots for r in won) / len(won) if won else None,
         })
     return rows

@@ -110,7 +110,8 @@ def submit(sim: Simulation, command: Any, node: str | None = None) -> tuple[int,
         node = found[0].node_id
     if not isinstance(sim.nodes[node], RaftNode):
         return -1, 0, False
-    return sim.call(node, "submit", command)  # recorded: the run replays from its choices
+    result: tuple[int, int, bool] = sim.call(node, "submit", command)  # recorded: replays
+    return result
 
 
 def one(sim: Simulation, command: Any, expected: int, retry: bool = True,

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from ..sim import InvariantViolation, Network, Simulation, SimulationError
-from .cluster import check_one_leader, leaders, one, raft_cluster
+from .cluster import check_one_leader, leaders, one, raft_cluster, raft_nodes
 from .kv import Command
 from .node import RaftConfig
 from .stress import StressResult, storm
@@ -80,10 +80,10 @@ def _bench_once(commands: int, batch: int, seed: int) -> dict[str, float]:
             submitted += sim.call(leader, "submit", command)[2]
         sim.run(until=sim.now + 5)
     target = max(n.log.last_index for n in leaders(sim))
-    sim.run(until=lambda s: min(n.commit_index for n in s.nodes.values() if n) >= target,
+    sim.run(until=lambda s: min(raft.commit_index for raft in raft_nodes(s).values()) >= target,
             max_steps=5_000_000)
     elapsed = time.perf_counter() - start
-    committed = min(len(n.store.data) for n in sim.nodes.values() if n)  # type: ignore[union-attr]
+    committed = min(len(n.store.data) for n in raft_nodes(sim).values())
     return {"commands": committed, "submitted": submitted, "seconds": elapsed,
             "events": sim.steps - start_steps}
 

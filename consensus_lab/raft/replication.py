@@ -29,20 +29,48 @@ from .messages import (
 )
 
 if TYPE_CHECKING:
-    from ..sim import Context
-    from .node import RaftNode
+    from ..sim import ClientRequest, Context
+    from .kv import KVStore
+    from .log import RaftLog
+    from .node import RaftConfig
 
 
 class ReplicationMixin:
-    """AppendEntries / InstallSnapshot on both sides, commit and apply."""
+    """AppendEntries / InstallSnapshot on both sides, commit and apply.
+
+    Mixed into :class:`~.node.RaftNode`; the declarations below are what it
+    needs from that class (its state, and four of its methods).
+    """
+
+    node_id: str
+    peers: tuple[str, ...]
+    config: RaftConfig
+    current_term: int
+    log: RaftLog
+    snapshot_data: Any
+    commit_index: int
+    last_applied: int
+    leader_id: str | None
+    store: KVStore
+    applied: list[tuple[int, int, Any]]
+    pending: dict[int, tuple[ClientRequest, int]]
+    next_index: dict[str, int]
+    match_index: dict[str, int]
+    probing: set[str]
+
+    if TYPE_CHECKING:  # defined by RaftNode; declared here for the type checker only
+        def persist_log(self, ctx: Context) -> None: ...
+        def persist_log_if_dirty(self, ctx: Context) -> None: ...
+        def quorum(self) -> int: ...
+        def reset_election_timer(self, ctx: Context) -> None: ...
 
     # ------------------------------------------------------------ leader
-    def broadcast_append(self: RaftNode, ctx: Context) -> None:
+    def broadcast_append(self, ctx: Context) -> None:
         """Send each follower what it is missing (a heartbeat if nothing)."""
         for peer in self.peers:
             self.send_append(ctx, peer)
 
-    def send_append(self: RaftNode, ctx: Context, peer: str) -> None:
+    def send_append(self, ctx: Context, peer: str) -> None:
         """AppendEntries from ``next_index[peer]``, or InstallSnapshot if compacted."""
         self.persist_log_if_dirty(ctx)  # persist before any send that depends on it
         next_index = self.next_index[peer]
@@ -61,7 +89,7 @@ class ReplicationMixin:
         if peer not in self.probing:
             self.next_index[peer] = next_index + len(entries)  # optimistic pipelining
 
-    def handle_append_reply(self: RaftNode, ctx: Context, src: str,
+    def handle_append_reply(self, ctx: Context, src: str,
                             msg: AppendEntriesReply) -> None:
         """Success: advance match/next and maybe commit. Failure: back up (§5.3)."""
         if msg.success:
@@ -82,7 +110,7 @@ class ReplicationMixin:
         self.next_index[src] = max(self.match_index[src] + 1, self.backed_up_index(src, msg))
         self.send_append(ctx, src)
 
-    def backed_up_index(self: RaftNode, src: str, msg: AppendEntriesReply) -> int:
+    def backed_up_index(self, src: str, msg: AppendEntriesReply) -> int:
         """Where to retry after a rejection: a whole term back with the hint."""
         if not self.config.fast_backup:
             return msg.rejected_index  # Figure 2: "decrement nextIndex and retry"
@@ -92,7 +120,7 @@ class ReplicationMixin:
                 return last + 1
         return msg.conflict_index
 
-    def handle_snapshot_reply(self: RaftNode, ctx: Context, src: str,
+    def handle_snapshot_reply(self, ctx: Context, src: str,
                               msg: InstallSnapshotReply) -> None:
         """The follower has our snapshot: continue with the entries after it."""
         self.match_index[src] = max(self.match_index[src], msg.match_index)
@@ -102,7 +130,7 @@ class ReplicationMixin:
         if self.next_index[src] <= self.log.last_index:
             self.send_append(ctx, src)
 
-    def advance_commit(self: RaftNode, ctx: Context) -> None:
+    def advance_commit(self, ctx: Context) -> None:
         """Commit the highest N held by a majority — if log[N] is of our term (§5.4.2).
 
         N is the quorum-th largest of the match indexes (ours is our last
@@ -120,7 +148,7 @@ class ReplicationMixin:
         self.apply_committed(ctx)
 
     # ------------------------------------------------------------ follower
-    def handle_append_entries(self: RaftNode, ctx: Context, src: str,
+    def handle_append_entries(self, ctx: Context, src: str,
                               msg: AppendEntries) -> None:
         """AppendEntries receiver implementation (Figure 2)."""
         if msg.term < self.current_term:
@@ -145,7 +173,7 @@ class ReplicationMixin:
         ctx.send(src, AppendEntriesReply(term=self.current_term, success=True,
                                          match_index=max(last_new, self.log.snapshot_index)))
 
-    def consistency_check(self: RaftNode, prev: int, prev_term: int) -> AppendEntriesReply | None:
+    def consistency_check(self, prev: int, prev_term: int) -> AppendEntriesReply | None:
         """None when our log has ``prev_term`` at ``prev``; else a rejection with the hint."""
         ours = self.log.term_at(prev)
         if ours == prev_term:
@@ -158,7 +186,7 @@ class ReplicationMixin:
                                   conflict_index=self.log.first_index_of_term(prev),
                                   rejected_index=prev)
 
-    def merge_entries(self: RaftNode, prev: int, entries: tuple[Any, ...]) -> bool:
+    def merge_entries(self, prev: int, entries: tuple[Any, ...]) -> bool:
         """Truncate at the first conflict, append the rest; True if the log changed."""
         if not entries:
             return False
@@ -180,7 +208,7 @@ class ReplicationMixin:
             return True
         return False
 
-    def handle_install_snapshot(self: RaftNode, ctx: Context, src: str,
+    def handle_install_snapshot(self, ctx: Context, src: str,
                                 msg: InstallSnapshot) -> None:
         """InstallSnapshot receiver (§7): replace the covered prefix of our log."""
         if msg.term < self.current_term:
@@ -204,7 +232,7 @@ class ReplicationMixin:
         ctx.send(src, InstallSnapshotReply(term=self.current_term, match_index=self.commit_index))
 
     # ------------------------------------------------------------ apply
-    def apply_committed(self: RaftNode, ctx: Context) -> None:
+    def apply_committed(self, ctx: Context) -> None:
         """Apply every committed, unapplied entry in index order; answer clients."""
         while self.last_applied < self.commit_index:
             self.last_applied += 1
@@ -218,12 +246,12 @@ class ReplicationMixin:
                 ctx.reply(request, result if term == entry.term else "lost", ok=term == entry.term)
         self.maybe_snapshot(ctx)
 
-    def drop_pending_from(self: RaftNode, index: int) -> None:
+    def drop_pending_from(self, index: int) -> None:
         """Client commands at ``index`` and after were overwritten: they never happen."""
         for lost in [i for i in self.pending if i >= index]:
             del self.pending[lost]  # the client times out; its command was not applied
 
-    def maybe_snapshot(self: RaftNode, ctx: Context) -> None:
+    def maybe_snapshot(self, ctx: Context) -> None:
         """Compact the log once ``snapshot_threshold`` applied entries pile up (§7)."""
         threshold = self.config.snapshot_threshold
         if threshold is None or self.last_applied - self.log.snapshot_index < threshold:

@@ -82,7 +82,7 @@ def settle_leader(sim: Simulation, within: int = 5_000) -> str:
     Also a player ``setup`` for experiments that start with a stable leader.
     """
     node = check_one_leader(sim, within=within)
-    sim.run(until=sim.now + sim.nodes[node.node_id].config.heartbeat_interval)
+    sim.run(until=sim.now + node.config.heartbeat_interval)
     return node.node_id
 
 
@@ -245,7 +245,8 @@ class ViolationLog:
             sim.add_invariant(name, self._recording(name, check))
         return self
 
-    def _recording(self, name: str, check: Callable[[Simulation], Any]) -> Callable:
+    def _recording(self, name: str,
+                   check: Callable[[Simulation], Any]) -> Callable[[Simulation], None]:
         def run(sim: Simulation) -> None:
             if any(v.name == name for v in self.found):
                 return None

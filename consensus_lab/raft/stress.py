@@ -11,8 +11,8 @@ after the storm). A failure raises with the seed, so
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from typing import Any
 
 from ..sim import Network, Simulation
 from .cluster import check_one_leader, leaders, one, raft_cluster
@@ -35,10 +35,10 @@ class StressResult:
     digest: str
 
 
-def _nemesis(sim: Simulation, rng: Any) -> str:
+def _nemesis(sim: Simulation, rng: random.Random) -> str:
     """Apply one random fault (or none); returns what was done."""
     ids = list(sim.node_ids)
-    action = rng.choice(ACTIONS)
+    action: str = rng.choice(ACTIONS)
     up = [n for n in ids if n not in sim.crashed and n not in sim.paused]
     if action == "partition":
         sim.heal()
@@ -61,7 +61,7 @@ def _nemesis(sim: Simulation, rng: Any) -> str:
     return action
 
 
-def _target(sim: Simulation, rng: Any) -> str:
+def _target(sim: Simulation, rng: random.Random) -> str:
     """Where a client sends: the node it heard leads (a leader it can see), else anyone."""
     known = [n.node_id for n in leaders(sim) if n.node_id not in sim.paused]
     return known[0] if known and rng.random() < 0.8 else rng.choice(sim.node_ids)

@@ -222,6 +222,9 @@ class ChoiceRandom(random.Random):
     so overriding them routes all draws through the choice point.
     """
 
+    # random.Random keeps gauss()'s second value here (typeshed does not declare it)
+    gauss_next: float | None
+
     def __init__(self, point: ChoicePoint, name: str) -> None:
         self._point = point
         self._name = name

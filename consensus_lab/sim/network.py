@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 from .errors import ConfigError
 
@@ -108,12 +109,12 @@ class Network:
         """True when a partition cuts ``src -> dst``."""
         return (src, dst) in self.blocked
 
-    def with_defaults(self, **faults: object) -> Network:
+    def with_defaults(self, **faults: Any) -> Network:
         """A copy whose default link behaviour has ``faults`` changed."""
         _check_fault_names(faults)
         return self._rebuilt(replace(self.default, **faults), self.links, self.blocked)
 
-    def with_link(self, src: str, dst: str, **faults: object) -> Network:
+    def with_link(self, src: str, dst: str, **faults: Any) -> Network:
         """A copy in which the link ``src -> dst`` has ``faults`` changed."""
         _check_fault_names(faults)
         links = dict(self.links)
@@ -138,17 +139,16 @@ class Network:
                 "blocked": sorted(self.blocked)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Network:
+    def from_dict(cls, data: Mapping[str, Any]) -> Network:
         """The network ``to_dict`` described (lists accepted where tuples were)."""
-        def faults(raw: object) -> dict[str, object]:
-            fields = dict(raw)  # type: ignore[call-overload]
+        def faults(raw: Mapping[str, Any]) -> dict[str, Any]:
+            fields = dict(raw)
             fields["latency"] = tuple(fields["latency"])
             return fields
 
-        links = {(src, dst): LinkFaults(**faults(f))  # type: ignore[arg-type]
-                 for src, dst, f in data.get("links", [])}  # type: ignore[union-attr]
-        blocked = [tuple(link) for link in data.get("blocked", [])]  # type: ignore[union-attr]
-        return cls(**faults(data["default"]), links=links, blocked=blocked)  # type: ignore[arg-type]
+        links = {(src, dst): LinkFaults(**faults(f)) for src, dst, f in data.get("links", [])}
+        blocked: list[Link] = [tuple(link) for link in data.get("blocked", [])]
+        return cls(**faults(data["default"]), links=links, blocked=blocked)
 
     def node_ids_mentioned(self) -> set[str]:
         """Every node id named by an override or a cut link."""
@@ -158,7 +158,7 @@ class Network:
         return ids
 
 
-def _check_fault_names(faults: Mapping[str, object]) -> None:
+def _check_fault_names(faults: Mapping[str, Any]) -> None:
     unknown = sorted(set(faults) - _FAULT_NAMES)
     if unknown:
         raise ConfigError(

@@ -220,8 +220,10 @@ class Simulation:
     def _is_stale(self, entry: Entry) -> bool:
         if entry[3] != TIMER:
             return False
+        name: str
+        incarnation: int
         name, incarnation = entry[5]
-        node = entry[4]
+        node: str = entry[4]
         return (
             self._incarnations[node] != incarnation
             or self._timers[node].get(name) != entry[2]

@@ -49,8 +49,8 @@ def copy_state(value: Any, memo: Memo) -> Any:
 
 def _copier_for(kind: type) -> _Copier:
     """Pick how to copy values of ``kind`` (called once per type)."""
-    builtin = {tuple: _copy_tuple, list: _copy_list, dict: _copy_dict, set: _copy_set,
-               MethodType: _copy_method}
+    builtin: dict[type, _Copier] = {tuple: _copy_tuple, list: _copy_list, dict: _copy_dict,
+                                    set: _copy_set, MethodType: _copy_method}
     if kind in builtin:
         return builtin[kind]
     frozen = dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
