@@ -13,14 +13,14 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 
 
-def _demos() -> dict[str, Callable[[list[str]], object]]:
+def _demos() -> Mapping[str, Callable[[list[str]], object]]:
     from .demos import DEMOS
 
     return DEMOS

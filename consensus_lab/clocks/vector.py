@@ -34,6 +34,7 @@ is turned back into a clock with ``VectorClock(pairs)``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from consensus_lab.clocks.errors import ClockTypeError, check_counter, check_node_id
 
@@ -45,6 +46,7 @@ def _counters(value: object) -> dict[str, int]:
     """Return a validated ``{node: counter}`` dict from a clock, mapping or pairs."""
     if isinstance(value, VectorClock):
         return dict(value._counters)
+    items: Iterable[Any]
     if isinstance(value, Mapping):
         items = value.items()
     elif isinstance(value, (str, bytes)) or not isinstance(value, Iterable):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from ..raft.cluster import connected, leaders
 from ..raft.invariants import RaftInvariants
@@ -318,7 +318,7 @@ class EmbeddedWatch(Watch):
         return event.key.startswith(self.key) if self.prefix else event.key == self.key
 
     def _collect(self, out: list[Event], count: int) -> bool:
-        node = self.cluster.sim.nodes[self.member]
+        node = cast("EtcdNode | None", self.cluster.sim.nodes[self.member])
         if node is not None:
             events = node.store.events
             while self.cursor < len(events) and len(out) < count:

@@ -292,7 +292,8 @@ class LocalCluster:
 
     def leader(self, timeout: float = 1.0) -> str | None:
         """The member that the answering members agree leads (None while there is none)."""
-        ids, votes = {}, {}
+        ids: dict[Any, str] = {}
+        votes: dict[Any, int] = {}
         for name in self.members:
             status = self.status(name, timeout)
             if status is not None:

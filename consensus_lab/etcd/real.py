@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from .api import (
     DeleteResult,
@@ -255,7 +255,8 @@ class RealClient(EtcdClient):
 
     def _compare(self, guard: Compare) -> Any:
         cls = self._rpc.Compare
-        operand = guard.operand.encode() if guard.target == "value" else guard.operand
+        # a "value" guard's operand is the str the key must hold; the others are ints
+        operand = cast(str, guard.operand).encode() if guard.target == "value" else guard.operand
         return cls(key=guard.key.encode(), target=getattr(cls, _TARGETS[guard.target]),
                    result=getattr(cls, _RESULTS[guard.result]),
                    **{_FIELDS[guard.target]: operand})

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..consistency import History, Op
-from ..raft.node import LEADER
+from ..raft.node import LEADER, RaftNode
 from .embedded import EmbeddedCluster
 from .jepsen import Fault, JepsenConfig, Workload, fault_times, note_first_writes, process_name
 from .node import TICKS_PER_SECOND
@@ -202,7 +202,7 @@ class SimRunner:
     def _any_leader(self) -> str | None:
         for member in self.cluster.members:
             node = self.sim.nodes[member]
-            if node is not None and member not in self.sim.paused and node.role == LEADER:
+            if isinstance(node, RaftNode) and member not in self.sim.paused and node.role == LEADER:
                 return member
         return None
 
@@ -225,7 +225,7 @@ class SimRunner:
         fault, old, since = self._watching
         for member in self.cluster.members:
             node = self.sim.nodes[member]
-            if (member != old and node is not None and member not in self.sim.paused
+            if (member != old and isinstance(node, RaftNode) and member not in self.sim.paused
                     and node.role == LEADER):
                 fault.new_leader = member
                 fault.failover = (self.sim.now - since) / TICKS_PER_SECOND

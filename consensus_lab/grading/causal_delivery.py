@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable, Mapping
 from functools import partial
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from consensus_lab.clocks.broadcast import CausalBroadcastNode
 from consensus_lab.clocks.causal import can_deliver as reference
@@ -120,7 +120,7 @@ def check_random_vectors(module: ModuleType) -> None:
 def check_everest(module: ModuleType) -> None:
     """Everest: Charlie holds back the answer and delivers the question first."""
     sim = everest(partial(CausalBroadcastNode, condition=module.can_deliver))
-    charlie = sim.nodes["Charlie"]
+    charlie = cast(CausalBroadcastNode, sim.nodes["Charlie"])
     texts = [m.text for m in charlie.delivered]
     held = [str(m) for m in charlie.held_back] or "nothing"
     details = {"kind": INVARIANT, "trace": sim.trace.tail(TRACE_TAIL),

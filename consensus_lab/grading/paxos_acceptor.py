@@ -229,6 +229,7 @@ def check_random_cases(module: ModuleType) -> None:
     for seed in range(RANDOM_CASES):
         rng = random.Random(seed)
         state, ballot = _random_state(rng), _random_ballot(rng)
+        want: tuple[AcceptorState, Any]
         if rng.random() < 0.5:
             got = module.handle_prepare(state, ballot)
             want = ref_prepare(state, ballot)

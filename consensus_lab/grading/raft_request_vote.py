@@ -243,7 +243,8 @@ def check_split_vote(module: ModuleType) -> None:
                                     "at the same moment, and each voted for itself.",
                                     "consensus_lab.grading.raft_request_vote.split_vote()"
                                     ) from exc
-    winners = [n.node_id for n in sim.nodes.values() if n is not None and n.role == LEADER]
+    winners = [n.node_id for n in sim.nodes.values()
+               if isinstance(n, RaftNode) and n.role == LEADER]
     expect(len(winners) == 1, "n1 and n2 stood for election in term 1 at the same moment; "
            f"after 300 ms the leaders are {winners or 'none'}. n3 has voted for nobody in term "
            "1 and both logs are empty, so it should grant the first request it receives, "

@@ -328,18 +328,19 @@ def random_history(rng: random.Random) -> History:
     sometimes corrupted (so both verdicts occur). Integer times, ties allowed."""
     count = rng.randint(2, 5)
     free_at = {p: 0 for p in ("c1", "c2", "c3")[: rng.randint(1, 3)]}
-    rows = []
+    rows: list[tuple[str, str, int, int, float]] = []  # process, f, call, return, point
     for _ in range(count):
         process = rng.choice(sorted(free_at))
         call = free_at[process] + rng.randint(0, 3)
         ret = call + rng.randint(0, 4)
         free_at[process] = ret + 1
-        rows.append([process, rng.choice(("read", "write", "cas")), call, ret,
-                     rng.uniform(call, ret)])
+        rows.append((process, rng.choice(("read", "write", "cas")), call, ret,
+                     rng.uniform(call, ret)))
     state: Any = None
     history = History()
     for process, f, call, ret, _point in sorted(rows, key=lambda r: r[4]):
-        value, output = None, None
+        value: Any = None
+        output: Any = None
         if f == "read":
             output = state
         elif f == "write":

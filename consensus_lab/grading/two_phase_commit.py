@@ -40,6 +40,7 @@ from consensus_lab.commit import (
     Vote,
     all_decided,
 )
+from consensus_lab.commit.invariants import participant
 from consensus_lab.explore import ExploreResult, explore
 from consensus_lab.explore.commit import NETWORK, PARTICIPANTS, dead, useful_asks
 from consensus_lab.grading.base import INVARIANT, LIVENESS, Check, expect, fail
@@ -216,6 +217,7 @@ def check_decision_every_case(module: ModuleType) -> None:
     """Every combination of three participants' votes, with and without the timeout."""
     for combo in product((None, True, False), repeat=3):
         votes = {p: v for p, v in zip(P3, combo, strict=True) if v is not None}
+        want: str | None
         for timed_out in (False, True):
             if False in votes.values():
                 want = ABORT
@@ -300,7 +302,7 @@ def check_sweep(module: ModuleType) -> None:
             fail(f"seed {seed}: {err}", seed=seed)
         expect(all_decided(sim), f"seed {seed}: after the crashed node came back and every "
                f"message was delivered, some participant never decided: "
-               f"{ {p: sim.nodes[p].state for p in PARTICIPANTS if sim.nodes[p]} }",
+               f"{ {p: n.state for p in PARTICIPANTS if (n := participant(sim, p))} }",
                kind=LIVENESS, seed=seed,
                replay=f"consensus_lab.grading.two_phase_commit.replay({seed})")
 

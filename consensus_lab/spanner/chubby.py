@@ -40,7 +40,10 @@ def _latencies(sim: Simulation, leader: str, op: str, count: int,
         start = len(sim.history)
         value = None if op == "get" else i
         sim.submit(leader, op, key=f"k{i % 3}", value=value, client="c1", timeout=within)
-        sim.run(until=lambda s, start=start: len(s.history) > start + 1, max_steps=1_000_000)
+        def answered(s: Simulation, start: int = start) -> bool:
+            return len(s.history) > start + 1
+
+        sim.run(until=answered, max_steps=1_000_000)
         invoke, done = sim.history.ops[start], sim.history.ops[-1]
         found.append(done.time - invoke.time if done.type == "ok" else None)
     return found

@@ -110,9 +110,9 @@ def run_clients(sim: Simulation, config: SpannerConfig, *, clients: int = 2, txn
         if sim.now >= deadline:
             raise SimulationError(f"clients still waiting at t={sim.now} (seed {sim.seed})")
         for op in sim.history.ops[seen:]:
-            client = open_ids.pop(op.request_id, None)
-            if client is not None:
-                ready[client] = sim.now + think
+            answered = open_ids.pop(op.request_id, None)
+            if answered is not None:
+                ready[answered] = sim.now + think
 
 
 def _run_until_answer_or(sim: Simulation, seen: int, wake: int | None) -> None:

@@ -221,10 +221,11 @@ def _drive(sim: Simulation, clients: _Clients, partition_at: int, heal_at: int,
             clients.issue(now)
 
 
-def _final_values(sim: Simulation, store: str, keys: Sequence[str]) -> dict[Any, tuple]:
+def _final_values(sim: Simulation, store: str,
+                  keys: Sequence[str]) -> dict[Any, tuple[Any, ...]]:
     """Per key, the values the replicas hold together after settling."""
-    live = [node for node in sim.nodes.values() if node is not None]
-    final: dict[Any, tuple] = {}
+    live: list[Any] = [node for node in sim.nodes.values() if node is not None]  # any store
+    final: dict[Any, tuple[Any, ...]] = {}
     for key in keys:
         if store == "cp":
             ts, value = max(node.value_of(key) for node in live)
@@ -236,7 +237,7 @@ def _final_values(sim: Simulation, store: str, keys: Sequence[str]) -> dict[Any,
             versions = max((v for node in live for v in node.data.get(key, ())), default=None)
             final[key] = () if versions is None else (versions[1],)
         else:
-            merged: tuple = ()
+            merged: tuple[Any, ...] = ()
             for node in live:
                 merged = sibling_merge(merged, node.data.get(key, ()))
             final[key] = tuple(s.value for s in merged)

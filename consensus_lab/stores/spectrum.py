@@ -294,9 +294,11 @@ class _Driver:
             self.open[request.id] = client
 
 
-def _replica_values(sim: Simulation, keys: Sequence[str]) -> dict[str, dict[str, tuple]]:
+def _replica_values(sim: Simulation,
+                    keys: Sequence[str]) -> dict[str, dict[str, tuple[Any, ...]]]:
     """Per live node and key, the values it holds (() for never written)."""
-    held: dict[str, dict[str, tuple]] = {}
+    held: dict[str, dict[str, tuple[Any, ...]]] = {}
+    node: Any  # a node of any of the stores
     for node_id, node in sorted(sim.nodes.items()):
         if node is None:
             continue
@@ -312,7 +314,7 @@ def _replica_values(sim: Simulation, keys: Sequence[str]) -> dict[str, dict[str,
 
 def _versions(sim: Simulation, store: str) -> dict[str, list[Any]] | None:
     """Per key, the values in the order the store applies them (None: infer it)."""
-    nodes = [n for n in sim.nodes.values() if n is not None]
+    nodes: list[Any] = [n for n in sim.nodes.values() if n is not None]  # the store's nodes
     if store == "sequential":
         return max((n.versions() for n in nodes), key=lambda v: sum(map(len, v.values())))
     if store == "causal":
@@ -381,17 +383,20 @@ def spectrum_table(runs: Runs = DEFAULT_SEED, *, sequential_limit: int = 24, **o
 
     if isinstance(runs, SpectrumResult):
         runs = [runs]
-    runs = list(runs) if not isinstance(runs, int) else [runs]
-    if runs and all(isinstance(r, int) for r in runs):
-        runs = spectrum_runs(runs, **options)
+    given: list[Any] = list(runs) if not isinstance(runs, int) else [runs]
+    results: list[SpectrumResult]
+    if given and all(isinstance(r, int) for r in given):
+        results = spectrum_runs(given, **options)
     elif options:
         raise ConfigError(f"options {sorted(options)} apply only when runs are seeds")
-    if not runs or not all(isinstance(r, SpectrumResult) for r in runs):
+    else:
+        results = given
+    if not results or not all(isinstance(r, SpectrumResult) for r in results):
         raise ConfigError("runs must be seeds (ints) or SpectrumResults, got "
-                          f"{[type(r).__name__ for r in runs]}")
+                          f"{[type(r).__name__ for r in results]}")
     rows = []
-    for store in [s for s in STORES if any(r.store == s for r in runs)]:
-        mine = [r for r in runs if r.store == store]
+    for store in [s for s in STORES if any(r.store == s for r in results)]:
+        mine = [r for r in results if r.store == store]
         reads = [t for r in mine for t in r.latencies("read")]
         writes = [t for r in mine for t in r.latencies("write")]
         row: dict[str, Any] = {"store": store, "runs": len(mine),

@@ -152,7 +152,8 @@ def _labels(bars: dict[int, _Bar]) -> dict[int, tuple[int, str]]:
         groups.setdefault((bar.lane, bar.row), []).append(bar)
     out = {}
     for group in groups.values():
-        ends, placed = [-math.inf, -math.inf], [[], []]
+        ends: list[float] = [-math.inf, -math.inf]
+        placed: list[list[_Bar]] = [[], []]
         for bar in group:
             free = [level for level in (0, 1) if bar.x1 > ends[level] + 4]
             level = free[0] if free else min((0, 1), key=lambda lv: ends[lv])
@@ -261,9 +262,9 @@ def history_timeline(history: History | list[Op], result: Any = None, *,
     for i, line in enumerate(lines):
         add(f'<text class="cl-caption" x="8" y="{bottom + 10 + 14 * i:.1f}" font-size="{FONT}" '
             f'fill="{color}">{escape(line)}</text>')
-    height = bottom + 14 * len(lines) + 14
+    total_height = bottom + 14 * len(lines) + 14
     head = (f'<svg xmlns="{SVG_NS}" class="cl-history-svg" width="{width}" '
-            f'height="{height:.0f}" viewBox="0 0 {width} {height:.0f}" '
+            f'height="{total_height:.0f}" viewBox="0 0 {width} {total_height:.0f}" '
             'font-family="Menlo, Consolas, DejaVu Sans Mono, monospace">')
     return SvgDiagram(head + '<rect width="100%" height="100%" fill="white"/>'
                       + "".join(parts) + "</svg>")

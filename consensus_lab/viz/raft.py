@@ -143,8 +143,8 @@ def raft_table(sim: Any) -> Any:
             "last_index": last_index, "last_term": last_term,
             "snapshot": f"{s['snapshot_term']}/{s['snapshot_index']}" if s["snapshot_index"]
             else "",
-            "match": leader.match_index.get(node_id, "") if follower_of else "",
-            "next": leader.next_index.get(node_id, "") if follower_of else "",
+            "match": leader.match_index.get(node_id, "") if leader and follower_of else "",
+            "next": leader.next_index.get(node_id, "") if leader and follower_of else "",
         })
     return pd.DataFrame(rows, columns=RAFT_TABLE_COLUMNS, dtype=object,
                         index=pd.Index(list(sim.node_ids), name="node"))

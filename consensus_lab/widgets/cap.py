@@ -342,9 +342,12 @@ class CapExplorer:
             return
         n = self.n.value
         cut = n // 2 if change["owner"] is self.n else self.cut.value  # new N: the minority
-        self._sync(lambda: [set_range(self.r, 1, n, self.r.value),
-                            set_range(self.w, 1, n, self.w.value),
-                            set_range(self.cut, 1, n - 1, cut)])
+        def ranges() -> None:
+            set_range(self.r, 1, n, self.r.value)
+            set_range(self.w, 1, n, self.w.value)
+            set_range(self.cut, 1, n - 1, cut)
+
+        self._sync(ranges)
         try:
             self.model.run(store=self.store.value, n=n, r=self.r.value, w=self.w.value,
                            partition=self.partition.value, cut=self.cut.value,

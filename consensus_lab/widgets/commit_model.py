@@ -189,7 +189,8 @@ class CommitExplorerRun:
                 "node": node_id, "status": "crashed" if node is None else "up",
                 "state": "-" if node is None else _state(node),
                 "in doubt": bool(getattr(node, "in_doubt", False)),
-                "locks": node.lock_names() if hasattr(node, "lock_names") else "-"}
+                "locks": node.lock_names() if node is not None and hasattr(node, "lock_names")
+                else "-"}
             measured = node_id in self.in_doubt  # participants only
             row.update({"in doubt (ms)": self.in_doubt[node_id] if measured else "-",
                         "locks held (ms)": self.locks_held[node_id] if measured else "-",

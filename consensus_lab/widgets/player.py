@@ -39,6 +39,7 @@ in a widget with the class ``cl-view-<name>``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
@@ -264,7 +265,7 @@ class SimulationPlayer(PlayerViews):
         for name, action in actions.items():
             w[name].on_click(self._click(action))
         for label, button in zip(self.timeline.extras, w["extras"].children, strict=True):
-            button.on_click(self._click(lambda label=label: self.press(label)))
+            button.on_click(self._click(partial(self.press, label)))
         observers: dict[str, Callable[[], object]] = {
             "play": lambda: self._on_play(w["play"].value),
             "scrubber": lambda: self.goto(w["scrubber"].value),

@@ -25,7 +25,9 @@ from ..viz import (
 )
 
 if TYPE_CHECKING:
-    from .player import SimulationPlayer
+    from ..sim import InvariantViolation
+    from ..viz.cluster import NodeLines
+    from .timeline import Timeline
 
 RED = "#c62828"
 TABLE_CSS = ("<style>.cl-tables table{border-collapse:collapse;font-size:12px;margin:4px 0}"
@@ -34,9 +36,33 @@ TABLE_CSS = ("<style>.cl-tables table{border-collapse:collapse;font-size:12px;ma
 
 
 class PlayerViews:
-    """Rendering for the player (a mixin: the player holds the widgets and state)."""
+    """Rendering for the player (a mixin: the player holds the widgets and state).
 
-    def _show_status(self: SimulationPlayer) -> None:
+    The declarations are what it reads of :class:`~.player.SimulationPlayer`.
+    """
+
+    views: tuple[str, ...]
+    extra_views: dict[str, Callable[[Simulation], Any]]
+    cluster_lines: NodeLines | None
+    spacetime_last: int
+    spacetime_label: Callable[[Any], str] | None
+    trace_lines: int
+    timeline: Timeline
+    notice: str | None
+    w: dict[str, Any]
+    _svg_cache: tuple[str, str]
+
+    if TYPE_CHECKING:  # SimulationPlayer's properties, declared for the type checker only
+        @property
+        def sim(self) -> Simulation: ...
+        @property
+        def position(self) -> int: ...
+        @property
+        def violation(self) -> InvariantViolation | None: ...
+        @property
+        def error(self) -> str | None: ...
+
+    def _show_status(self) -> None:
         sim, tl = self.sim, self.timeline
         line = (f"<b>t={sim.now}</b> &middot; step {self.position} of {tl.horizon} &middot; "
                 f"seed {tl.seed} &middot; pending {len(sim.pending())}")
@@ -45,18 +71,18 @@ class PlayerViews:
             v = self.violation
             text = f"invariant {v.name!r} violated after step {v.step} (t={v.time}): {v.message}"
             parts.append(_red("cl-violation", "&#9888; " + html.escape(text)))
-        for cls, text in (("cl-error", self.error), ("cl-notice", self.notice)):
-            if text:
-                parts.append(_red(cls, html.escape(text)))
+        for cls, message in (("cl-error", self.error), ("cl-notice", self.notice)):
+            if message:
+                parts.append(_red(cls, html.escape(message)))
         tail = html.escape(sim.trace.tail(self.trace_lines))
         parts.append(f'<pre class="cl-trace-tail" style="font-size:11px;margin:2px 0">{tail}</pre>')
         self.w["status"].value = "".join(parts)
 
-    def _show_cluster(self: SimulationPlayer) -> None:
+    def _show_cluster(self) -> None:
         if "cluster" in self.views:
             self.w["cluster"].value = self._cluster_html()
 
-    def _show_views(self: SimulationPlayer) -> None:
+    def _show_views(self) -> None:
         self._show_cluster()
         for name, fn in self.extra_views.items():
             self.w[f"view-{name}"].value = self._extra_html(name, fn)
@@ -71,7 +97,7 @@ class PlayerViews:
                                                                index=False)
             self.w["tables"].value = TABLE_CSS + nodes + pending
 
-    def _extra_html(self: SimulationPlayer, name: str, fn: Callable[[Simulation], Any]) -> str:
+    def _extra_html(self, name: str, fn: Callable[[Simulation], Any]) -> str:
         try:
             shown = fn(self.sim)
             if isinstance(shown, str):
@@ -83,7 +109,7 @@ class PlayerViews:
             return _red("cl-error", html.escape(f"view {name!r} failed: "
                                                 f"{type(exc).__name__}: {exc}"))
 
-    def _cluster_html(self: SimulationPlayer) -> str:
+    def _cluster_html(self) -> str:
         graph = cluster_diagram(self.sim, highlight=self.w["pending"].value,
                                 lines=self.cluster_lines)
         source = graph.source
