@@ -32,7 +32,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help:
 	@echo "make lab          start JupyterLab on the notebooks (sets everything up first)"
-	@echo "make test         lint + the whole test suite except slow stress runs"
+	@echo "make test         lint, types (mypy) + the whole test suite except slow stress runs"
 	@echo "make test-slow    only the slow stress runs and seed sweeps"
 	@echo "make lint         ruff check"
 	@echo "make bench        print the simulator benchmark figures"
@@ -46,6 +46,7 @@ lab: sys-graphviz sys-etcd $(STAMP_RUNTIME) $(LAB_OVERRIDES) $(KERNEL_SPEC)
 
 test: install-sys $(STAMP_DEV) $(LAB_OVERRIDES)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 test-slow: install-sys $(STAMP_DEV) $(LAB_OVERRIDES)

@@ -15,12 +15,16 @@ import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # --help stays instant: the simulator is imported only when used
+    from .sim import Simulation
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 
 
-def _demos() -> Mapping[str, Callable[[list[str]], object]]:
+def _demos() -> Mapping[str, Callable[[list[str]], Simulation]]:
     from .demos import DEMOS
 
     return DEMOS
@@ -122,7 +126,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     sim = demos[args.name](args.rest)
-    print(f"trace digest: {sim.trace.digest()}")  # type: ignore[attr-defined]
+    print(f"trace digest: {sim.trace.digest()}")
     return 0
 
 

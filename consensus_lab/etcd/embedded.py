@@ -123,7 +123,7 @@ class EmbeddedCluster:
     def node(self, member: str) -> EtcdNode | None:
         """The live member (None while it is crashed)."""
         self._check_member(member)
-        return self.sim.nodes[member]  # type: ignore[return-value]
+        return cast("EtcdNode | None", self.sim.nodes[member])  # every member is an EtcdNode
 
     def leader(self) -> str | None:
         """The leader of the highest term among members a majority can reach, if any."""

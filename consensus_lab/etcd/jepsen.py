@@ -425,6 +425,7 @@ def fault_times(config: JepsenConfig) -> list[tuple[float, float]]:
     if config.nemesis == "none":
         return []
     plan, start = [], 1.0
+    # the Optional timings are filled in by the time a run plans its faults
     while start + config.fault_for <= config.seconds:  # type: ignore[operator]
         plan.append((start, start + config.fault_for))  # type: ignore[operator]
         start += config.fault_every  # type: ignore[operator]
@@ -561,7 +562,7 @@ def _run_real_on(cfg: JepsenConfig, cluster: Any, html: str | Path | None) -> Je
         for start, end in fault_times(cfg):
             _sleep_until(recorder, start)
             faults.append(_real_fault(cluster, cfg.nemesis, recorder, end))
-    finally:
+    finally:  # cfg's Optional timings are filled in (resolved) by now
         for thread in threads:
             thread.join(timeout=cfg.seconds + 5 * cfg.timeout + 5)  # type: ignore[operator]
         _heal_real(cluster)

@@ -62,6 +62,7 @@ class EtcdNode(RaftNode):
             raise ConfigError(f"lease_check_interval must be a positive int of ticks, "
                               f"got {lease_check_interval!r}")
         self.lease_check_interval = lease_check_interval
+        # an etcd member applies commands to an MVCC store, not to RaftNode's KVStore
         self.store: MVCCStore = MVCCStore()  # type: ignore[assignment]
         # The lessor (leader only, volatile): lease id -> local time it expires.
         self.lease_expiry: dict[int, int] = {}

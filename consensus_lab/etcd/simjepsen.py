@@ -95,6 +95,7 @@ class SimRunner:
         members = self.cluster.members
         self.clients = [_Client(i, members[i % len(members)], wake=self.t0)
                         for i in range(self.cfg.clients)]
+        # cfg's Optional timings are filled in (resolved) before a run starts
         self.end = self.t0 + self.ticks(self.cfg.seconds)  # type: ignore[arg-type]
         self.plan = self._nemesis_plan()
         while self.sim.now < self.end or any(c.request is not None for c in self.clients):
@@ -118,6 +119,7 @@ class SimRunner:
         f, key, value = op
         kind, request = _request(f, key, value, self.cfg.reads)
         name = process_name(client.index, client.incarnation, self.cfg.clients)
+        # cfg.timeout is resolved (not None) once a run starts
         sent = self.sim.submit(client.member, kind, key=key, value=request, client=name,
                                timeout=self.ticks(self.cfg.timeout))  # type: ignore[arg-type]
         client.request, client.op, client.call = sent.id, op, self.sim.now
@@ -153,7 +155,7 @@ class SimRunner:
         self._seen = len(rows)
 
     def _complete(self, client: _Client, status: str, answer: Any, tick: int) -> None:
-        f, key, value = client.op  # type: ignore[misc]
+        f, key, value = client.op  # type: ignore[misc]  # the caller checked op is not None
         output = _output(f, answer) if status == "ok" else None
         name = process_name(client.index, client.incarnation, self.cfg.clients)
         ret = math.inf if status == "info" else self.rel(tick)

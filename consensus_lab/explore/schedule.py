@@ -95,7 +95,8 @@ class Schedule:
         """The replayed run (built on first use, then kept)."""
         if "sim" not in self._cache:
             self._cache["sim"] = self.replay()
-        return self._cache["sim"]  # type: ignore[no-any-return]
+        sim: Simulation = self._cache["sim"]
+        return sim
 
     def trace_text(self, prefix: bool = False) -> str:
         """The replayed run's trace, one record per line (the setup's part with ``prefix``)."""

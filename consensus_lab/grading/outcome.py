@@ -13,6 +13,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from consensus_lab.grading.base import (
     EXCEPTION,
@@ -28,38 +29,38 @@ from consensus_lab.grading.base import (
 def passed(exercise: str, check: Check, shown_path: str, duration_s: float) -> CheckResult:
     """The result of a check that returned normally."""
     return CheckResult(exercise=exercise, check=check.name, prop=check.prop, status="PASS",
-                       answers_path=shown_path, duration_s=duration_s)
+                                       answers_path=shown_path, duration_s=duration_s)
 
 
 def from_exception(exc: BaseException, exercise: str, check: Check, *, learner_file: Path,
                    shown_path: str, duration_s: float) -> CheckResult:
     """Classify ``exc`` raised while running ``check`` against ``learner_file``."""
-    common = dict(exercise=exercise, check=check.name, prop=check.prop,
-                  answers_path=shown_path, duration_s=duration_s)
+    common: dict[str, Any] = dict(exercise=exercise, check=check.name, prop=check.prop,
+                                  answers_path=shown_path, duration_s=duration_s)
     todo = _find_in_chain(exc, NotImplementedError)
     if todo is not None:
         where = _learner_function(todo.__traceback__, learner_file) or "a function"
         return CheckResult(status="FAIL", kind=NOT_IMPLEMENTED, hint=check.hint,
                            message=f"not implemented yet: {where} — see the TODO in {shown_path}",
-                           **common)  # type: ignore[arg-type]
+                           **common)
     if isinstance(exc, CheckSkipped):
         return CheckResult(status="SKIP", kind=SKIPPED, message=exc.message,
-                           **common)  # type: ignore[arg-type]
+                           **common)
     if isinstance(exc, GradingFailure):
         return CheckResult(status="FAIL", kind=exc.kind, message=exc.message,
                            hint=exc.hint or check.hint, seed=exc.seed, trace=exc.trace,
-                           replay=exc.replay, **{**common, "prop": exc.prop or check.prop})  # type: ignore[arg-type]
+                           replay=exc.replay, **{**common, "prop": exc.prop or check.prop})
     return _error(exc, check, learner_file, shown_path, common)
 
 
 def _error(exc: BaseException, check: Check, learner_file: Path, shown_path: str,
-           common: dict[str, object]) -> CheckResult:
+           common: dict[str, Any]) -> CheckResult:
     """An unexpected exception: say what, and where in the learner's file."""
     where = _learner_location(exc.__traceback__, learner_file, shown_path)
     message = f"{type(exc).__name__}: {exc}" + (f" (raised in {where})" if where else "")
     tail = "".join(traceback.format_exception(exc)[-6:]).rstrip()
     return CheckResult(status="ERROR", kind=EXCEPTION, message=message, hint=check.hint,
-                       trace=tail, **common)  # type: ignore[arg-type]
+                       trace=tail, **common)
 
 
 def _find_in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:

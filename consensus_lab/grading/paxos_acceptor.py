@@ -114,6 +114,7 @@ def check_prepare_refuses_lower(module: ModuleType) -> None:
          "2.p2 (same round, p1 < p2)"),
     ):
         call, new, reply = _prepare(module, state, ballot)
+        # these states all hold a promise (promised is not None)
         want = Nack(ballot=ballot, promised=state.promised)  # type: ignore[arg-type]
         expect(reply == want, f"{call} replied {_fmt(reply)}, expected {_fmt(want)}: {why}; the "
                "acceptor promised never to take part in a lower ballot again")
@@ -160,6 +161,7 @@ def check_accept_refuses_lower(module: ModuleType) -> None:
          "1.p2"),
     ):
         call, new, reply = _accept(module, state, ballot, "x")
+        # these states all hold a promise (promised is not None)
         want = Nack(ballot=ballot, promised=state.promised)  # type: ignore[arg-type]
         expect(reply == want, f"{call} replied {_fmt(reply)}, expected {_fmt(want)}: {why}. "
                "A Promise for a higher ballot told its proposer what this acceptor had accepted; "

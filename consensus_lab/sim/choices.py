@@ -190,6 +190,7 @@ class ChoicePoint:
         source = stream.own() if stream.shared else stream.source
         # int(random() * n) is exact enough for n < 2**32 (bias < 2**-21) and
         # much faster than rejection sampling in pure Python.
+        # (random.Random._randbelow is private: typeshed does not declare it)
         value = int(source.random() * n) if n < _FAST_BELOW else source._randbelow(n)  # type: ignore[attr-defined]
         if stream.replay is not None:
             value = stream.recorded(int)

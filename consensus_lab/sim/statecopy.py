@@ -53,6 +53,7 @@ def _copier_for(kind: type) -> _Copier:
                                     set: _copy_set, MethodType: _copy_method}
     if kind in builtin:
         return builtin[kind]
+    # __dataclass_params__ is set by @dataclass; typeshed does not declare it
     frozen = dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
     if frozen or issubclass(kind, Enum | type | frozenset):
         SHARED.add(kind)

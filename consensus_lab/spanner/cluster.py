@@ -14,6 +14,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from ..sim import ConfigError, Network, Simulation, SimulationError
 from .store import SpannerConfig, SpannerNode
@@ -132,6 +133,6 @@ def _run_until_answer_or(sim: Simulation, seen: int, wake: int | None) -> None:
                               f"(seed {sim.seed})")
 
 
-def with_config(config: SpannerConfig, **changes: object) -> SpannerConfig:
+def with_config(config: SpannerConfig, **changes: Any) -> SpannerConfig:
     """A copy of ``config`` with ``changes`` (validated again)."""
-    return replace(config, **changes)  # type: ignore[arg-type]
+    return replace(config, **changes)
