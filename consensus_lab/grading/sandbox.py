@@ -11,10 +11,15 @@ Linux by reading ``/proc/<pid>/stat`` (the session) and
 Elsewhere (no ``/proc``) only the process group is killed, which still stops
 every child that did not detach.
 
-The memory limit is ``RLIMIT_AS`` set by the worker on itself before it
-imports the learner's code (children inherit it): ``$CONSENSUS_LAB_MEMORY_MB``
-MiB, 2048 by default; an allocation beyond it raises MemoryError, which the
-report names as such.
+The memory limit is set by the worker on itself before it imports the
+learner's code (children inherit it): ``$CONSENSUS_LAB_MEMORY_MB`` MiB, 2048
+by default; an allocation beyond it raises MemoryError, which the report
+names as such. It is ``RLIMIT_DATA`` (the heap and private writable
+mappings: everything Python allocates) where the kernel enforces it, as
+Linux does, rather than ``RLIMIT_AS``: a real etcd started by a check
+reserves gigabytes of address space it never touches (Go's heap arenas,
+bbolt's read-only mmap of its database) and would not start under an
+address-space cap; ``RLIMIT_AS`` is the fallback elsewhere.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,11 +65,12 @@ def limit_memory(megabytes: int) -> bool:
     except ImportError:  # Windows
         return False
     limit = megabytes * 1024 * 1024
+    which = resource.RLIMIT_DATA if sys.platform.startswith("linux") else resource.RLIMIT_AS
     try:
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _soft, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        resource.setrlimit(which, (limit, hard))
     except (ValueError, OSError):
         return False
     return True

@@ -172,7 +172,7 @@ def test_cli_json_carries_the_counterexample(capsys: pytest.CaptureFixture[str])
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["zab"], "argument protocol: must be one of raft, paxos, got 'zab'"),
+    (["zab"], "argument protocol: must be one of raft, paxos, 2pc"),
     (["raft", "--variant", "fast"], "allowed: correct, no-election-restriction, figure-8"),
     (["raft", "--depth", "0"], "argument --depth: must be a whole number from 1 to 1_000"),
     (["raft", "--strategy", "astar"], "argument --strategy: must be one of bfs, dfs"),
