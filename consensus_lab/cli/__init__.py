@@ -117,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``consensus-lab``: the exit code (2 for any bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] in COMMANDS:  # its own parser answers --help and every option
+            module, function, _help, _usage = COMMANDS[argv[0]]
+            return int(_load(module, function)(argv[1:]))
         args = build_parser().parse_args(argv)
         return int(args.func(args))
     except SystemExit as stop:  # argparse: 0 after --help, 2 after a usage error
