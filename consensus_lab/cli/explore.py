@@ -114,7 +114,7 @@ def bench_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="consensus-lab bench explore",
                                      description="Run the checker on every known variant.")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), help="only this protocol")
+    parser.add_argument("--protocol", type=one_of(tuple(PROTOCOLS)), help="only this protocol")
     parser.add_argument("--time-limit", type=positive_seconds(HOUR_S), default=300.0,
                         help="seconds per variant, at most 3600 (default 300)")
     args = _parse(parser, argv)
