@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from ..sim import Network
-from .cluster import check_one_leader, leaders, raft_cluster
+from .cluster import check_one_leader, leaders, raft_cluster, raft_nodes
 from .kv import Command
 from .node import RaftConfig
 
@@ -45,9 +45,9 @@ def bench_raft(commands: int, batch: int, seed: int = 1) -> dict[str, float]:
             submitted += sim.call(leader, "submit", command)[2]
         sim.run(until=sim.now + 5)
     target = max(n.log.last_index for n in leaders(sim))
-    sim.run(until=lambda s: min(n.commit_index for n in s.nodes.values() if n) >= target,
+    sim.run(until=lambda s: min(n.commit_index for n in raft_nodes(s).values()) >= target,
             max_steps=5_000_000)
     elapsed = time.perf_counter() - start
-    committed = min(len(n.store.data) for n in sim.nodes.values() if n)  # type: ignore[union-attr]
+    committed = min(len(n.store.data) for n in raft_nodes(sim).values())
     return {"commands": committed, "submitted": submitted, "seconds": elapsed,
             "events": sim.steps - start_steps}
