@@ -21,7 +21,7 @@ from ..sim import ConfigError
 from .args import HOUR_S, count, exit_code, one_of, positive_int, positive_seconds
 
 MAX_DEPTH = 1_000
-MAX_STATES = 50_000_000  # about the most a laptop's memory holds
+MAX_STATES = 10_000_000  # about what a laptop holds in memory (and the time limit allows)
 MAX_FAULTS = 10
 
 

@@ -102,7 +102,8 @@ def _demo_multi(seed: int) -> str:
 def demo_main(argv: list[str]) -> int:
     """``consensus-lab demo paxos [--duel] [--multi] [--variant V] [--backoff|--no-backoff]``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo paxos")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
     parser.add_argument("--duel", action="store_true",
                         help="two proposers under the FLP adversary (default: no backoff)")
     parser.add_argument("--multi", action="store_true", help="Multi-Paxos with a leader crash")

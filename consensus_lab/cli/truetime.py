@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"transactions, 1-{MAX_TXNS} (default 20)")
     parser.add_argument("--clients", type=positive_int(MAX_CLIENTS), default=3,
                         help=f"clients, 1-{MAX_CLIENTS} (default 3)")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
     return parser
 
 
@@ -113,7 +114,8 @@ def bench_main(argv: list[str]) -> int:
                         help=f"comma-separated ε values, ms, each 0-{MAX_MS}, at most 20")
     parser.add_argument("--txns", type=positive_int(MAX_TXNS), default=40,
                         help=f"transactions per ε, 1-{MAX_TXNS} (default 40)")
-    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     epsilons = list(args.epsilons)
