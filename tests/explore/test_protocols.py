@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from consensus_lab.explore import explore
 from consensus_lab.cli.explore import bench_main, explore_main
+from consensus_lab.explore import explore
 from consensus_lab.explore.protocols import PROTOCOLS, all_specs, get_spec
 from consensus_lab.explore.raft import (
     CLIENT_CALLS,
