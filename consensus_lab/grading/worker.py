@@ -81,8 +81,9 @@ def _run(args: argparse.Namespace, out: IO[str], *, events: bool) -> int:
             result = runner.run_loaded(args.exercise, check, module, path, shown, started)
             if os.getpid() != me:
                 os._exit(0)
-            if token:
-                left = sandbox.strays(token, os.getsid(0), exclude=(me,))
+            getsid = getattr(os, "getsid", None)  # POSIX; elsewhere the parent kills the group
+            if token and getsid is not None:
+                left = sandbox.strays(token, getsid(0), exclude=(me,))
                 if left:
                     sandbox.stop(left)
                     result = runner.with_strays(result, left)
