@@ -6,7 +6,7 @@ Same as ``consensus-lab bench sim --json``; options pass through, e.g.
 
 import sys
 
-from consensus_lab.bench import main
+from consensus_lab.cli.sim import bench_main as main
 
 if __name__ == "__main__":
     sys.exit(main(["--json", *sys.argv[1:]]))

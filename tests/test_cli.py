@@ -35,7 +35,8 @@ def test_demo_clocks_digest_is_the_same_in_two_processes_and_differs_by_seed() -
 def test_unknown_demo_names_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "nope"]) == 2
     err = capsys.readouterr().err
-    assert "unknown demo 'nope'; choose one of: 2pc, 3pc, cap, clocks, paxos, raft, saga" in err
+    assert ("unknown demo 'nope'; choose one of: 2pc, 3pc, cap, clocks, paxos, raft, saga, "
+            "truetime") in err
 
 
 def test_check_exit_codes_solutions_pass_stub_fails() -> None:

@@ -50,10 +50,10 @@ def test_saga_table(capsys):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["2pc", "--crash", "bogus"], "unknown --crash 'bogus'"),
+    (["2pc", "--crash", "bogus"], "argument --crash: must be one of none, "),
     (["2pc", "--crash", "coordinator-after-prepare", "--vote-no", "p1"], "one at a time"),
-    (["2pc", "--vote-no", "p9"], "no such participant"),
-    (["saga", "--fail-step", "7"], "fail_step must be None or a step from 1 to 3, got 7"),
+    (["2pc", "--vote-no", "p9"], "argument --vote-no: must be one of p1, p2, p3, got 'p9'"),
+    (["saga", "--fail-step", "7"], "argument --fail-step: must be a step from 1 to --steps (3)"),
 ])
 def test_bad_arguments_exit_2(capsys, argv, message):
     code, _, err = run(capsys, *argv)

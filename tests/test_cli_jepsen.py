@@ -51,9 +51,9 @@ def test_jepsen_bad_input_exits_2_naming_what_is_allowed(
     code, _, err = run(capsys, "jepsen", "etcd", "--nemesis", "partition")
     assert code == 2 and "Allowed on etcd: none, kill" in err
     code, _, err = run(capsys, "jepsen", "embedded", "--nemesis", "flood")
-    assert code == 2 and "nemesis must be one of none, kill, pause, partition" in err
+    assert code == 2 and "argument --nemesis: must be one of none, kill, pause, partition" in err
     code, _, err = run(capsys, "jepsen", "cassandra")
-    assert code == 2 and "backend must be one of embedded, etcd" in err
+    assert code == 2 and "argument backend: must be one of embedded, etcd" in err
 
 
 def test_jepsen_cp_table(capsys: pytest.CaptureFixture[str]) -> None:

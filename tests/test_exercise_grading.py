@@ -20,12 +20,11 @@ from pathlib import Path
 import pytest
 
 from consensus_lab import exercises
+from consensus_lab.cli.check import check_main, list_main
 from consensus_lab.exercises import (
-    check_main,
     format_report,
     get_exercise,
     list_exercises,
-    list_main,
     load_answers,
     run_checks,
 )

@@ -175,8 +175,8 @@ def _op_row(row: dict[str, Any], source: str, number: int, history: History) -> 
             raise HistoryFormatError(source, number, f"expected a {name!r} field, got {row!r}")
     try:
         ret = row.get("ret")
-        ret = math.inf if ret in (None, "") else float(ret)
-        call = float(row["call"])
+        ret = math.inf if ret in (None, "") else _time(row, "ret", source, number)
+        call = _time(row, "call", source, number)
         status = row.get("status") or "ok"
         value, output = row.get("value"), row.get("output")
         if row.get("f") == "cas" and isinstance(value, list):
@@ -185,6 +185,19 @@ def _op_row(row: dict[str, Any], source: str, number: int, history: History) -> 
                     key=row.get("key"), status=status)
     except (TypeError, ValueError) as err:
         raise HistoryFormatError(source, number, f"bad operation: {err}") from None
+
+
+def _time(row: dict[str, Any], name: str, source: str, number: int) -> float:
+    """Field ``name`` of ``row`` as a finite number (a missing ``ret`` is handled by the caller)."""
+    raw = row[name]
+    try:
+        value = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise HistoryFormatError(source, number, f"expected {name!r} to be a finite number "
+                                 f"(a time), got {raw!r}")
+    return value
 
 
 def parse_jsonl(text: str, source: str = "<jsonl>") -> History:
@@ -272,7 +285,13 @@ def load(path: str | Path, format: str | None = None) -> History:
     format = format or guess_format(path)
     if format not in _PARSERS:
         raise ValueError(f"unknown history format {format!r}; choose one of {FORMATS}")
-    return _PARSERS[format](Path(path).read_text(), str(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise HistoryFormatError(str(path), 1, f"not a text file (byte {err.start} is not "
+                                 f"UTF-8); expected a {format} history, one operation a "
+                                 "line") from None
+    return _PARSERS[format](text, str(path))
 
 
 def default_model(format: str) -> str:

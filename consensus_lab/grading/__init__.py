@@ -5,10 +5,15 @@
   and for simulator checks the seed, replay call and trace tail).
 * :mod:`~consensus_lab.grading.vector_clock`, :mod:`~consensus_lab.grading.causal_delivery`
   — one module per exercise, each with a ``CHECKS`` tuple.
-* :mod:`~consensus_lab.grading.worker` — runs one check in a fresh process.
+* :mod:`~consensus_lab.grading.answers` — finding and importing the answers file.
+* :mod:`~consensus_lab.grading.runner` — runs checks here or in sandboxed workers.
+* :mod:`~consensus_lab.grading.worker` — the worker process: one import, then its checks.
+* :mod:`~consensus_lab.grading.sandbox` — memory limit; finding and stopping what
+  the learner's code left running.
 * :mod:`~consensus_lab.grading.report` — the text and HTML reports.
 
-The registry and the entry points live in :mod:`consensus_lab.exercises`.
+The registry lives above, in :mod:`consensus_lab.exercises` (which imports this
+package, never the reverse); ``consensus-lab check`` in :mod:`consensus_lab.cli.check`.
 """
 
 from consensus_lab.grading.base import Check, CheckResult, GradingFailure

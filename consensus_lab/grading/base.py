@@ -3,7 +3,7 @@
 Theory of operation: a *check* is a function ``fn(module) -> None`` that takes
 the learner's loaded module and raises :class:`GradingFailure` with a precise
 message when one property of the exercise does not hold. The runner
-(:mod:`consensus_lab.exercises`) calls each check in a fresh process and turns
+(:mod:`consensus_lab.grading.runner`) calls the checks in sandboxed worker processes and turns
 whatever happened into a :class:`CheckResult` — PASS, FAIL, ERROR (the
 learner's code raised something unexpected) or TIMEOUT (it did not finish) —
 which :mod:`consensus_lab.grading.report` renders as friendly text.
@@ -28,6 +28,8 @@ NOT_IMPLEMENTED = "not_implemented"  # the stub still raises NotImplementedError
 EXCEPTION = "exception"  # the learner's code raised an unexpected exception
 LOAD_ERROR = "load_error"  # the answers file could not be imported
 TIMEOUT = "timeout"  # the check did not finish in time
+MEMORY = "memory"  # the learner's code ran out of the grader's memory limit
+LEFT_PROCESSES = "left_processes"  # the learner's code left processes running
 SKIPPED = "skipped"  # the check could not run here (e.g. its data is missing); not a failure
 
 

@@ -427,6 +427,6 @@ def storm(rules: Rules, seed: int, *, until: int = 400) -> Simulation:
 
 def load_learner(exercise: str, answers: str = "exercises") -> ModuleType:
     """The learner's answers file for ``exercise`` (for the replay helpers)."""
-    from consensus_lab.exercises import load_answers  # the registry imports the graders
+    from consensus_lab.grading.answers import load_answers
 
     return load_answers(exercise, answers)

@@ -196,6 +196,6 @@ def script_failure(exc: InvariantViolation, what: str, story: str,
 
 def load_learner(exercise: str, answers: str = "exercises") -> ModuleType:
     """The learner's answers file for ``exercise`` (for the replay helpers)."""
-    from consensus_lab.exercises import load_answers  # the registry imports this module
+    from consensus_lab.grading.answers import load_answers
 
     return load_answers(exercise, answers)

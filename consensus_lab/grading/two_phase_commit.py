@@ -284,7 +284,7 @@ def storm(rules: Rules, seed: int) -> Simulation:
 
 def replay(seed: int, answers: str = "exercises") -> Simulation:
     """Rerun sweep seed ``seed`` with your rules (raises the same violation)."""
-    from consensus_lab.exercises import load_answers
+    from consensus_lab.grading.answers import load_answers
 
     return storm(rules_of(load_answers(EXERCISE, answers)), seed)
 
@@ -314,7 +314,7 @@ SCENES = {"all Yes, one reboot of any node": ((), ("c1", *PARTICIPANTS)),
 def model_check(answers: str = "exercises") -> list[ExploreResult]:
     """Run the grading's model checker on your rules (one result per scene);
     ``.violation`` is the counterexample (``.violation.trace_text()``)."""
-    from consensus_lab.exercises import load_answers
+    from consensus_lab.grading.answers import load_answers
 
     return [_search(rules_of(load_answers(EXERCISE, answers)), *scene)
             for scene in SCENES.values()]

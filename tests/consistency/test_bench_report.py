@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consensus_lab.consistency.bench import bench_lincheck, main
+from consensus_lab.cli.lincheck import bench_main as main
+from consensus_lab.consistency.bench import bench_lincheck
 
 LOG = ("INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\t1\n"
        "INFO  jepsen.util - 1\t:invoke\t:read\tnil\nINFO  jepsen.util - 1\t:ok\t:read\tnil\n")
@@ -36,13 +37,13 @@ def test_repeats_report_the_median_and_the_parts(data) -> None:
 def test_bad_repeat_is_refused(data, capsys) -> None:
     with pytest.raises(ValueError, match="repeat must be an int >= 1, got 0"):
         bench_lincheck(data, repeat=0)
-    with pytest.raises(SystemExit):
-        main(["lincheck", "--data", str(data), "--repeat", "0"])
-    assert "--repeat must be >= 1, got 0" in capsys.readouterr().err
+    assert main(["--data", str(data), "--repeat", "0"]) == 2
+    assert "argument --repeat: must be a whole number from 1 to 20, got '0'" \
+        in capsys.readouterr().err
 
 
 def test_text_report_names_what_is_timed(data, capsys) -> None:
-    assert main(["lincheck", "--data", str(data)]) == 0
+    assert main(["--data", str(data)]) == 0
     out = capsys.readouterr().out
     assert "etcd  1/1 verdicts match  check " in out
     assert "x Porcupine's 0.50 s (+ parse " in out

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from consensus_lab.cli.explore import bench_main, explore_main
 from consensus_lab.explore import explore
-from consensus_lab.explore.commands import bench_main, explore_main
 from consensus_lab.explore.protocols import PROTOCOLS, all_specs, get_spec
 from consensus_lab.explore.raft import (
     CLIENT_CALLS,
@@ -172,10 +172,10 @@ def test_cli_json_carries_the_counterexample(capsys: pytest.CaptureFixture[str])
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["zab"], "unknown protocol 'zab'; allowed: raft, paxos"),
+    (["zab"], "argument protocol: must be one of raft, paxos, 2pc"),
     (["raft", "--variant", "fast"], "allowed: correct, no-election-restriction, figure-8"),
-    (["raft", "--depth", "0"], "max_depth must be a positive int"),
-    (["raft", "--strategy", "astar"], "invalid choice: 'astar'"),
+    (["raft", "--depth", "0"], "argument --depth: must be a whole number from 1 to 1_000"),
+    (["raft", "--strategy", "astar"], "argument --strategy: must be one of bfs, dfs"),
     ([], "name a protocol"),
 ])
 def test_cli_bad_input_exits_2(argv: list[str], message: str,

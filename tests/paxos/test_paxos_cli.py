@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from consensus_lab.paxos.commands import bench_main, demo_main
+from consensus_lab.cli.paxos import bench_main, demo_main
 
 DIGEST = re.compile(r"trace digest: [0-9a-f]{64}\n?$")
 
@@ -42,7 +42,7 @@ def test_demo_unknown_variant_fails_with_the_allowed_names(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert demo_main(["--variant", "nope"]) == 2
     err = capsys.readouterr().err
-    assert "unknown Paxos variant 'nope'; choose one of: correct, forgetful-acceptor" in err
+    assert "argument --variant: must be one of correct, forgetful-acceptor" in err
 
 
 def test_bench_prints_figures(capsys: pytest.CaptureFixture[str]) -> None:

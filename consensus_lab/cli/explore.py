@@ -1,6 +1,6 @@
 """``consensus-lab explore`` and ``consensus-lab bench explore``.
 
-``explore PROTOCOL`` searches one variant (see :mod:`.protocols`) and
+``explore PROTOCOL`` searches one variant (see :mod:`consensus_lab.explore.protocols`) and
 exits 0 when no invariant broke within the bounds, 1 with a counterexample
 (its moves and the trace of the replayed run), 2 on bad input.
 ``bench explore`` runs every variant and reports states, states/s, whether
@@ -15,27 +15,38 @@ import json
 import sys
 from typing import Any
 
+from ..explore.protocols import PROTOCOLS, Spec, all_specs, get_spec
+from ..explore.search import STRATEGIES, ExploreResult
 from ..sim import ConfigError
-from .protocols import PROTOCOLS, Spec, all_specs, get_spec
-from .search import STRATEGIES, ExploreResult
+from .args import HOUR_S, count, exit_code, one_of, positive_int, positive_seconds
+
+MAX_DEPTH = 1_000
+MAX_STATES = 10_000_000  # about what a laptop holds in memory (and the time limit allows)
+MAX_FAULTS = 10
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consensus-lab explore",
         description="Model-check a protocol: every delivery order of a small configuration.")
-    parser.add_argument("protocol", nargs="?", help=f"one of: {', '.join(PROTOCOLS)}")
+    parser.add_argument("protocol", nargs="?", type=one_of(tuple(PROTOCOLS)),
+                        help=f"one of: {', '.join(PROTOCOLS)}")
     parser.add_argument("--variant", default="correct", help="which variant (default: correct)")
     parser.add_argument("--list-variants", action="store_true",
                         help="list the protocol's variants and exit")
-    parser.add_argument("--depth", type=int, help="at most this many moves from the start")
-    parser.add_argument("--max-states", type=int, help="stop after this many states")
-    parser.add_argument("--drops", type=int, help="messages the checker may drop")
-    parser.add_argument("--dups", type=int, help="messages the checker may duplicate")
-    parser.add_argument("--crashes", type=int, help="nodes the checker may crash")
-    parser.add_argument("--strategy", choices=STRATEGIES, help="bfs (default) or dfs")
-    parser.add_argument("--time-limit", type=float, default=300.0,
-                        help="seconds before giving up (default 300)")
+    parser.add_argument("--depth", type=positive_int(MAX_DEPTH),
+                        help=f"at most this many moves from the start (1-{MAX_DEPTH:_})")
+    parser.add_argument("--max-states", type=positive_int(MAX_STATES),
+                        help=f"stop after this many states (1-{MAX_STATES:_})")
+    parser.add_argument("--drops", type=count(MAX_FAULTS),
+                        help=f"messages the checker may drop (0-{MAX_FAULTS})")
+    parser.add_argument("--dups", type=count(MAX_FAULTS),
+                        help=f"messages the checker may duplicate (0-{MAX_FAULTS})")
+    parser.add_argument("--crashes", type=count(MAX_FAULTS),
+                        help=f"nodes the checker may crash (0-{MAX_FAULTS})")
+    parser.add_argument("--strategy", type=one_of(STRATEGIES), help="bfs (default) or dfs")
+    parser.add_argument("--time-limit", type=positive_seconds(HOUR_S), default=300.0,
+                        help="seconds before giving up, at most 3600 (default 300)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -48,6 +59,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         return int(stop.code or 0)
 
 
+@exit_code
 def explore_main(argv: list[str] | None = None) -> int:
     """Entry point of ``consensus-lab explore``."""
     parser = _parser()
@@ -96,14 +108,15 @@ def _report(spec: Spec, result: ExploreResult) -> None:
         print(violation.trace_text())
 
 
+@exit_code
 def bench_main(argv: list[str] | None = None) -> int:
     """Entry point of ``consensus-lab bench explore``: every variant, with figures."""
     parser = argparse.ArgumentParser(prog="consensus-lab bench explore",
                                      description="Run the checker on every known variant.")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), help="only this protocol")
-    parser.add_argument("--time-limit", type=float, default=300.0,
-                        help="seconds per variant (default 300)")
+    parser.add_argument("--protocol", type=one_of(tuple(PROTOCOLS)), help="only this protocol")
+    parser.add_argument("--time-limit", type=positive_seconds(HOUR_S), default=300.0,
+                        help="seconds per variant, at most 3600 (default 300)")
     args = _parse(parser, argv)
     if isinstance(args, int):
         return args

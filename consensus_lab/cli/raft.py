@@ -1,19 +1,22 @@
-"""Command-line entries for Raft: ``demo raft``, ``bench raft`` and ``stress raft``."""
+"""``consensus-lab demo raft``, ``bench raft`` and ``stress raft``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from ..sim import InvariantViolation, Network, Simulation, SimulationError
-from .cluster import check_one_leader, leaders, one, raft_cluster, raft_nodes
-from .kv import Command
-from .node import RaftConfig
-from .stress import StressResult, storm
+from ..raft.bench import MAX_BATCH, MAX_COMMANDS, bench_raft
+from ..raft.cluster import check_one_leader, one, raft_cluster
+from ..raft.stress import StressResult, storm
+from ..sim import InvariantViolation, Simulation, SimulationError
+from .args import SEED, check_members, count, exit_code, fail, int_in, node_ids, positive_int
+
+#: The demo narrates every event: more nodes than this is a wall of text.
+MAX_DEMO_NODES = 25
+MAX_SEEDS = 100_000  # ~10_000 seeds take 4-5 min on 2 cores: this bound is hours
+MAX_JOBS = 64
 
 
 def _narrate(sim: Simulation, since: int) -> int:
@@ -24,78 +27,87 @@ def _narrate(sim: Simulation, since: int) -> int:
     return len(sim.trace)
 
 
-def demo_raft(argv: list[str]) -> Simulation:
+@exit_code
+def demo_main(argv: list[str]) -> int:
     """Elect a leader, replicate ``SET X=5`` and friends, optionally break things."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo raft")
-    parser.add_argument("--nodes", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--nodes", type=int_in(1, MAX_DEMO_NODES), default=5,
+                        help=f"cluster size, 1-{MAX_DEMO_NODES} (default 5)")
+    parser.add_argument("--seed", type=SEED, default=1,
+                        help="the run's seed, a whole number >= 0 (default 1)")
     parser.add_argument("--crash-leader", action="store_true", help="crash the first leader")
-    parser.add_argument("--partition", metavar="N1,N2", help="cut these nodes off the rest")
+    parser.add_argument("--partition", metavar="N1,N2", type=node_ids,
+                        help="cut these nodes (of n1..nN) off the rest")
     args = parser.parse_args(argv)
-    sim = raft_cluster(args.nodes, seed=args.seed)
-    print(f"Raft, {args.nodes} nodes, seed {args.seed}: election timeouts 150-300 ms")
+    cluster = [f"n{i}" for i in range(1, args.nodes + 1)]
+    if args.partition:
+        check_members(parser, "--partition", args.partition, cluster)
+    _check_majority_survives(parser, args.nodes, len(args.partition or ()), args.crash_leader)
+    try:
+        demo_raft(args.nodes, args.seed, crash_leader=args.crash_leader,
+                  partition=list(args.partition or ()))
+    except (InvariantViolation, SimulationError) as err:
+        print(f"consensus-lab demo raft: {err}")
+        return 1
+    return 0
+
+
+def _check_majority_survives(parser: argparse.ArgumentParser, nodes: int, cut: int,
+                             crash: bool) -> None:
+    """Exit 2 unless some side keeps a majority after the faults (else nothing can commit)."""
+    if not cut and not crash:
+        return
+    quorum = nodes // 2 + 1
+    biggest = max(cut, nodes - cut) - (1 if crash else 0)  # the leader may be on that side
+    if biggest < quorum:
+        faults = " and ".join(f for f, on in ((f"--partition of {cut}", cut),
+                                              ("--crash-leader", crash)) if on)
+        fail(parser, f"{faults} would leave no side with a majority of the {nodes} nodes "
+             f"({quorum} needed, at most {biggest} left together), so 'SET Y=7' could never "
+             f"commit; use more --nodes or a smaller --partition")
+
+
+def demo_raft(nodes: int, seed: int, *, crash_leader: bool = False,
+              partition: list[str] | None = None) -> Simulation:
+    """The narrated run; the CLI prints its digest."""
+    sim = raft_cluster(nodes, seed=seed)
+    print(f"Raft, {nodes} nodes, seed {seed}: election timeouts 150-300 ms")
     mark = _narrate(sim, 0)
     leader = check_one_leader(sim)
     mark = _narrate(sim, mark)
-    index = one(sim, "SET X=5", expected=args.nodes)
-    print(f"  'SET X=5' committed at index {index} on all {args.nodes} nodes (t={sim.now})")
-    if args.partition:
-        group = args.partition.split(",")
-        sim.partition(group)
-        print(f"  partition: {group} cut off from the rest")
-    if args.crash_leader:
+    index = one(sim, "SET X=5", expected=nodes)
+    print(f"  'SET X=5' committed at index {index} on all {nodes} nodes (t={sim.now})")
+    if partition:
+        sim.partition(partition)
+        print(f"  partition: {partition} cut off from the rest")
+    if crash_leader:
         sim.crash(leader.node_id)
         print(f"  crash {leader.node_id} (the leader)")
-    if args.partition or args.crash_leader:
+    if partition or crash_leader:
         check_one_leader(sim)
         mark = _narrate(sim, mark)
         alive = len(sim.node_ids) - len(sim.crashed)
-        quorum = args.nodes // 2 + 1
+        quorum = nodes // 2 + 1
         index = one(sim, "SET Y=7", expected=quorum)
         print(f"  'SET Y=7' committed at index {index} on a majority ({quorum} of {alive} up)")
     sim.run(until=sim.now + 500)
     for node_id, row in sim.view().items():
         print(f"  {node_id}: {row}")
+    print(f"trace digest: {sim.trace.digest()}")
     return sim
 
 
-def _bench_once(commands: int, batch: int, seed: int) -> dict[str, float]:
-    network = Network(latency=(1, 5), drop=0.01, duplicate=0.01)
-    config = RaftConfig(keep_applied=False, max_entries_per_message=256,
-                        snapshot_threshold=5_000)
-    sim = raft_cluster(5, seed=seed, network=network, config=config, invariants=False,
-                       trace=False)
-    check_one_leader(sim)
-    start_steps, start = sim.steps, time.perf_counter()
-    submitted = 0
-    while submitted < commands:
-        found = leaders(sim)
-        if not found:
-            sim.run(until=sim.now + 300)
-            continue
-        leader = found[0].node_id
-        for _ in range(batch):  # a client library would batch the same way
-            command = Command(client="bench", seq=submitted + 1, op="put", key=submitted,
-                              value=submitted)
-            submitted += sim.call(leader, "submit", command)[2]
-        sim.run(until=sim.now + 5)
-    target = max(n.log.last_index for n in leaders(sim))
-    sim.run(until=lambda s: min(raft.commit_index for raft in raft_nodes(s).values()) >= target,
-            max_steps=5_000_000)
-    elapsed = time.perf_counter() - start
-    committed = min(len(n.store.data) for n in raft_nodes(sim).values())
-    return {"commands": committed, "submitted": submitted, "seconds": elapsed,
-            "events": sim.steps - start_steps}
-
-
-def bench_raft(argv: list[str]) -> int:
+@exit_code
+def bench_main(argv: list[str]) -> int:
     """Committed commands per wall-clock second, 5 nodes, drops and duplicates on."""
     parser = argparse.ArgumentParser(prog="consensus-lab bench raft")
-    parser.add_argument("--commands", type=int, default=50_000)
-    parser.add_argument("--batch", type=int, default=50, help="commands submitted per 5 ms")
+    parser.add_argument("--commands", type=positive_int(MAX_COMMANDS), default=50_000,
+                        help=f"commands to commit, 1-{MAX_COMMANDS:_} (default 50_000)")
+    parser.add_argument("--batch", type=positive_int(MAX_BATCH), default=50,
+                        help=f"commands submitted per 5 ms, 1-{MAX_BATCH:_} (default 50)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    run = _bench_once(args.commands, args.batch, seed=1)
+    run = bench_raft(args.commands, args.batch, seed=1)
     figures = {
         "workload": f"5 nodes, drop 1%, duplicate 1%, {args.batch} commands per 5 ms, "
                     "tracing and invariants off",
@@ -118,17 +130,22 @@ def _storm_or_failure(seed: int) -> tuple[int, str | None, dict[str, Any] | None
     return seed, None, {"steps": result.steps, "faults": result.faults}
 
 
-def stress_raft(argv: list[str]) -> int:
+@exit_code
+def stress_main(argv: list[str]) -> int:
     """Run many seeds of :func:`storm`; exit 0 only when no seed fails."""
     parser = argparse.ArgumentParser(prog="consensus-lab stress raft")
-    parser.add_argument("--seeds", type=int, default=200)
-    parser.add_argument("--first", type=int, default=0, help="first seed")
-    parser.add_argument("--seed", type=int, help="run just this seed, with its trace")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seeds", type=positive_int(MAX_SEEDS), default=200,
+                        help=f"how many seeds, 1-{MAX_SEEDS:_} (default 200)")
+    parser.add_argument("--first", type=count(2**62), default=0, help="first seed (default 0)")
+    parser.add_argument("--seed", type=SEED, help="run just this seed, with its trace")
+    parser.add_argument("--jobs", type=positive_int(MAX_JOBS), default=2,
+                        help=f"processes, 1-{MAX_JOBS} (default 2)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.seed is not None:
         return _one_seed(args.seed)
+    from concurrent.futures import ProcessPoolExecutor
+
     seeds = range(args.first, args.first + args.seeds)
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -163,7 +180,3 @@ def _one_seed(seed: int) -> int:
           f"{result.committed} client writes acknowledged")
     print(f"trace digest: {result.digest}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(stress_raft(sys.argv[1:]))

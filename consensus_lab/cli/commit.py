@@ -1,4 +1,4 @@
-"""Command-line demos: ``demo 2pc``, ``demo 3pc`` and ``demo saga``.
+"""``consensus-lab demo 2pc``, ``demo 3pc`` and ``demo saga``.
 
 Each ``*_main`` takes the arguments after the demo's name, prints a short
 narrative (the state changes with their times) and a table, and ends with
@@ -12,10 +12,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ..sim import ConfigError, Simulation
-from .config import VARIANTS
-from .saga import run_saga
-from .scenarios import (
+from ..commit.config import VARIANTS
+from ..commit.saga import run_saga
+from ..commit.scenarios import (
     CommitRun,
     all_yes,
     coordinator_crash,
@@ -24,6 +23,12 @@ from .scenarios import (
     threepc_coordinator_crash,
     threepc_partition,
 )
+from ..sim import ConfigError, Simulation
+from .args import SEED, exit_code, fail, int_in, one_of
+
+MAX_DOWN_MS = 100_000
+MAX_SAGA_STEPS = 20
+PARTICIPANTS = ("p1", "p2", "p3")
 
 CRASHES = ("none", "coordinator-after-prepare", "coordinator-after-commit",
            "participant-after-vote")
@@ -62,26 +67,26 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
         return int(stop.code or 0)
 
 
+@exit_code
 def twopc_main(argv: list[str]) -> int:
     """``consensus-lab demo 2pc [--crash WHAT] [--vote-no P] [--replicated] --seed S``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo 2pc")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--crash", default="none", help=f"one of: {', '.join(CRASHES)}")
-    parser.add_argument("--vote-no", metavar="P", help="this participant votes No (p1, p2, p3)")
-    parser.add_argument("--down-for", type=int, default=500, help="ms before the restart")
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
+    parser.add_argument("--crash", default="none", type=one_of(CRASHES),
+                        help=f"one of: {', '.join(CRASHES)}")
+    parser.add_argument("--vote-no", metavar="P", type=one_of(PARTICIPANTS),
+                        help="this participant votes No (p1, p2, p3)")
+    parser.add_argument("--down-for", type=int_in(1, MAX_DOWN_MS), default=500,
+                        help=f"ms before the restart, 1-{MAX_DOWN_MS:_} (default 500)")
     parser.add_argument("--replicated", action="store_true",
                         help="the decision is chosen by Paxos among 3 coordinator replicas")
     args = _parse(parser, argv)
     if isinstance(args, int):
         return args
     protocol = "replicated" if args.replicated else "2pc"
-    if args.crash not in CRASHES:
-        print(f"unknown --crash {args.crash!r}; choose one of: {', '.join(CRASHES)}",
-              file=sys.stderr)
-        return 2
     if args.vote_no and args.crash != "none":
-        print("--vote-no and --crash go one at a time; pick one", file=sys.stderr)
-        return 2
+        fail(parser, "--vote-no and --crash go one at a time; pick one")
     runs: dict[str, Callable[[], CommitRun]] = {
         "none": lambda: (one_no(args.seed, args.vote_no, protocol) if args.vote_no
                          else all_yes(args.seed, protocol)),
@@ -101,10 +106,12 @@ def twopc_main(argv: list[str]) -> int:
     return 0
 
 
+@exit_code
 def threepc_main(argv: list[str]) -> int:
     """``consensus-lab demo 3pc [--partition | --crash-coordinator] --seed S``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo 3pc")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--partition", action="store_true",
                        help="cut {c1, p1} from {p2, p3} after p1's PreCommit")
@@ -123,15 +130,22 @@ def threepc_main(argv: list[str]) -> int:
     return 0
 
 
+@exit_code
 def saga_main(argv: list[str]) -> int:
     """``consensus-lab demo saga [--steps N] [--fail-step N] --seed S``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo saga")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--fail-step", type=int, help="this step (1-based) fails")
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
+    parser.add_argument("--steps", type=int_in(1, MAX_SAGA_STEPS), default=3,
+                        help=f"saga steps, 1-{MAX_SAGA_STEPS} (default 3)")
+    parser.add_argument("--fail-step", type=int_in(1, MAX_SAGA_STEPS),
+                        help="this step (1-based, at most --steps) fails")
     args = _parse(parser, argv)
     if isinstance(args, int):
         return args
+    if args.fail_step is not None and args.fail_step > args.steps:
+        fail(parser, f"argument --fail-step: must be a step from 1 to --steps ({args.steps}), "
+             f"got {args.fail_step}")
     try:
         result = run_saga(args.steps, args.fail_step, seed=args.seed)
     except ConfigError as error:

@@ -1,4 +1,4 @@
-"""Command-line entries: ``consensus-lab jepsen`` and ``consensus-lab bench jepsen``.
+"""``consensus-lab jepsen`` and ``consensus-lab bench jepsen``.
 
 Exit codes of ``jepsen``: 0 the history is linearizable and no acknowledged
 write was lost, 1 it is not (or a write was lost), 3 the checker gave up,
@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from typing import Any
 
-from .errors import EtcdClientNotInstalled, EtcdNotInstalled, InvalidRequest
-from .jepsen import BACKENDS, NEMESES, READS, JepsenConfig, JepsenResult, run
+from ..etcd.bench import sweep
+from ..etcd.errors import EtcdClientNotInstalled, EtcdNotInstalled, InvalidRequest
+from ..etcd.jepsen import BACKENDS, NEMESES, READS, JepsenConfig, JepsenResult, run
+from .args import (
+    SEED,
+    count,
+    exit_code,
+    fail,
+    list_of,
+    one_of,
+    positive_int,
+    positive_seconds,
+    writable_file,
+)
+
+MAX_CLIENTS = 50  # JepsenConfig's own bound
+REAL_NEMESES = tuple(n for n in NEMESES if n != "partition")  # real etcd: no partition
+MAX_EMBEDDED_RUNS = 10_000
+MAX_REAL_RUNS = 1_000
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,34 +38,47 @@ def _parser() -> argparse.ArgumentParser:
         prog="consensus-lab jepsen",
         description="Concurrent clients and a nemesis against etcd (embedded on the lab's Raft, "
                     "or a real local cluster); the history is checked for linearizability.")
-    parser.add_argument("backend", help=f"one of: {', '.join(BACKENDS)}")
-    parser.add_argument("--clients", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="run length (embedded: simulated s, default 5; etcd: 10)")
-    parser.add_argument("--nemesis", default="none", help=f"one of: {', '.join(NEMESES)}")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--reads", default="linearizable",
+    parser.add_argument("backend", type=one_of(BACKENDS), help=f"one of: {', '.join(BACKENDS)}")
+    parser.add_argument("--clients", type=positive_int(MAX_CLIENTS), default=5,
+                        help=f"concurrent clients, 1-{MAX_CLIENTS} (default 5)")
+    parser.add_argument("--seconds", type=positive_seconds(), default=None,
+                        help="run length, at most 3600 (embedded: simulated s, default 5; "
+                        "etcd: 10)")
+    parser.add_argument("--nemesis", default="none", type=one_of(NEMESES),
+                        help=f"embedded: one of {', '.join(NEMESES)}; etcd: one of "
+                        f"{', '.join(REAL_NEMESES)} (no partition on real etcd)")
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
+    parser.add_argument("--reads", default="linearizable", type=one_of(READS),
                         help=f"one of: {', '.join(READS)} (serializable is the known-buggy "
                              "configuration: register reads from any member)")
-    parser.add_argument("--timeout", type=float, default=None, help="client timeout (s)")
+    parser.add_argument("--timeout", type=positive_seconds(60.0), default=None,
+                        help="client timeout, seconds, at most 60")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--html", metavar="FILE", help="write the history timeline here")
+    parser.add_argument("--html", metavar="FILE", type=writable_file,
+                        help="write the history timeline here (its folder must exist)")
     parser.add_argument("--cp", action="store_true",
                         help="instead: show what an isolated member does with writes, "
                              "linearizable and serializable reads")
     return parser
 
 
+@exit_code
 def jepsen_main(argv: list[str]) -> int:
     """``consensus-lab jepsen BACKEND [options]``."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
-        if args.cp:
-            return _cp(args)
         config = JepsenConfig(backend=args.backend, clients=args.clients, seconds=args.seconds,
                               nemesis=args.nemesis, seed=args.seed, reads=args.reads,
                               timeout=args.timeout)
-        result = run(config, html=args.html)
+        config.resolved()  # every setting checked before any cluster starts
+    except InvalidRequest as error:
+        fail(parser, str(error))
+    try:
+        if args.cp:
+            return _cp(args)
+        result = run(config, html=str(args.html) if args.html else None)
     except (InvalidRequest, EtcdNotInstalled, EtcdClientNotInstalled, ValueError) as error:
         print(f"consensus-lab jepsen: {error}", file=sys.stderr)
         return 2
@@ -64,7 +93,7 @@ def _exit_code(result: JepsenResult) -> int:
 
 
 def _cp(args: argparse.Namespace) -> int:
-    from .cp import cp_behaviour, format_table
+    from ..etcd.cp import cp_behaviour, format_table
 
     options: dict[str, Any] = {"seed": args.seed} if args.backend == "embedded" else {}
     rows = cp_behaviour(args.backend, **options)
@@ -75,51 +104,33 @@ def _cp(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ bench
 
 
-def _stats(values: list[float]) -> dict[str, float | int | None]:
-    if not values:
-        return {"n": 0, "min": None, "median": None, "max": None}
-    return {"n": len(values), "min": round(min(values), 3),
-            "median": round(statistics.median(values), 3), "max": round(max(values), 3)}
-
-
-def sweep(backend: str, nemesis: str, runs: int, first_seed: int = 0,
-          seconds: float | None = None) -> dict[str, Any]:
-    """``runs`` runs with consecutive seeds; the figures summed up."""
-    verdicts: dict[str, int] = {}
-    ops = acked = lost = infos = 0
-    failovers: list[float] = []
-    first_writes: list[float] = []
-    odd: list[dict[str, Any]] = []
-    for seed in range(first_seed, first_seed + runs):
-        result = run(JepsenConfig(backend=backend, nemesis=nemesis, seed=seed, seconds=seconds))
-        verdicts[result.check.verdict] = verdicts.get(result.check.verdict, 0) + 1
-        ops += len(result.history)
-        acked += result.acked_writes()
-        lost += len(result.lost)
-        infos += sum(1 for op in result.history if op.status == "info")
-        failovers += [f.failover for f in result.faults if f.failover is not None]
-        first_writes += [f.first_write for f in result.faults if f.first_write is not None]
-        if result.check.verdict != "ok" or result.lost:
-            odd.append({"seed": seed, "verdict": result.check.verdict,
-                        "explanation": result.check.explanation,
-                        "lost": [str(op) for op in result.lost]})
-    return {"backend": backend, "nemesis": nemesis, "runs": runs, "ops": ops,
-            "unknown_outcomes": infos, "acked_writes": acked, "lost_writes": lost,
-            "verdicts": verdicts, "failover_s": _stats(failovers),
-            "first_write_s": _stats(first_writes), "not_ok": odd}
-
-
+@exit_code
 def bench_main(argv: list[str]) -> int:
     """``consensus-lab bench jepsen``: lost writes and failover times under kill and pause."""
     parser = argparse.ArgumentParser(prog="consensus-lab bench jepsen")
-    parser.add_argument("--embedded-runs", type=int, default=200)
-    parser.add_argument("--real-runs", type=int, default=20)
-    parser.add_argument("--nemeses", default="kill,pause",
-                        help="comma-separated; runs are split evenly between them")
-    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--embedded-runs", type=count(MAX_EMBEDDED_RUNS), default=200,
+                        help=f"0-{MAX_EMBEDDED_RUNS:_} (default 200)")
+    parser.add_argument("--real-runs", type=count(MAX_REAL_RUNS), default=20,
+                        help=f"0-{MAX_REAL_RUNS:_} (default 20; skipped without etcd)")
+    parser.add_argument("--nemeses", default=("kill", "pause"),
+                        type=list_of(one_of(REAL_NEMESES), what="nemeses"),
+                        help=f"comma-separated, of {', '.join(REAL_NEMESES)}; runs are split "
+                        "evenly between them (default kill,pause)")
+    parser.add_argument("--seconds", type=positive_seconds(600.0), default=None,
+                        help="seconds per run, at most 600")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    nemeses = args.nemeses.split(",")
+    if args.embedded_runs + args.real_runs == 0:
+        fail(parser, "argument --embedded-runs/--real-runs: nothing to run; give at least one")
+    nemeses = list(args.nemeses)
+    try:
+        for nemesis in nemeses:
+            for backend, runs in (("embedded", args.embedded_runs), ("etcd", args.real_runs)):
+                if runs:
+                    JepsenConfig(backend=backend, nemesis=nemesis,
+                                 seconds=args.seconds).resolved()
+    except InvalidRequest as error:
+        fail(parser, str(error))
     rows = []
     for backend, runs in (("embedded", args.embedded_runs), ("etcd", args.real_runs)):
         if backend == "etcd" and runs > 0 and not _etcd_here():
@@ -138,7 +149,7 @@ def bench_main(argv: list[str]) -> int:
 
 
 def _etcd_here() -> bool:
-    from .local import etcd_available
+    from ..etcd.local import etcd_available
 
     return etcd_available()
 

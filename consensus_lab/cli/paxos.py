@@ -1,4 +1,4 @@
-"""Command-line entries for Paxos: ``demo paxos`` and ``bench paxos``.
+"""``consensus-lab demo paxos`` and ``bench paxos``.
 
 ``demo_main`` and ``bench_main`` take the arguments after the command name
 and return an exit code; every demo ends with ``trace digest: <hex>`` —
@@ -10,24 +10,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable
 
-from ..raft.kv import Command
-from ..sim import ConfigError, Network, Simulation
-from .cluster import learned, paxos_sim
-from .config import VARIANTS
-from .invariants import chosen_values, decided
-from .multi.cluster import multipaxos_sim, servers, wait_for_leader
-from .multi.scenarios import leader_failover, messages_per_command
-from .multi.server import MultiPaxosConfig
-from .scenarios import (
+from ..paxos.bench import MAX_BATCH, MAX_COMMANDS, MAX_NODES, bench_paxos
+from ..paxos.cluster import learned, paxos_sim
+from ..paxos.config import VARIANTS
+from ..paxos.invariants import chosen_values, decided
+from ..paxos.multi.cluster import servers
+from ..paxos.multi.scenarios import leader_failover, messages_per_command
+from ..paxos.scenarios import (
     ScheduleResult,
     amnesia,
     duel,
     forgotten_promise,
     ignored_accepted_value,
 )
+from ..sim import ConfigError, Simulation
+from .args import SEED, exit_code, int_in, one_of, positive_int
+
+#: Simulated ms a demo may run: the duel without backoff can go on for ever.
+MAX_HORIZON_MS = 20_000
 
 #: The scripted schedule that shows each buggy variant choosing two values.
 SCHEDULES: dict[str, Callable[[str], ScheduleResult]] = {
@@ -96,24 +98,23 @@ def _demo_multi(seed: int) -> str:
     return sim.trace.digest()
 
 
+@exit_code
 def demo_main(argv: list[str]) -> int:
     """``consensus-lab demo paxos [--duel] [--multi] [--variant V] [--backoff|--no-backoff]``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo paxos")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
     parser.add_argument("--duel", action="store_true",
                         help="two proposers under the FLP adversary (default: no backoff)")
     parser.add_argument("--multi", action="store_true", help="Multi-Paxos with a leader crash")
-    parser.add_argument("--variant", default="correct",
+    parser.add_argument("--variant", default="correct", type=one_of(tuple(VARIANTS)),
                         help=f"a buggy variant's scripted schedule: {', '.join(VARIANTS)}")
     parser.add_argument("--backoff", dest="backoff", action="store_true", default=None,
                         help="randomized backoff after a Nack")
     parser.add_argument("--no-backoff", dest="backoff", action="store_false")
-    parser.add_argument("--horizon", type=int, default=1_000, help="ms to run at most")
+    parser.add_argument("--horizon", type=int_in(1, MAX_HORIZON_MS), default=1_000,
+                        help=f"simulated ms to run at most, 1-{MAX_HORIZON_MS:_} (default 1000)")
     args = parser.parse_args(argv)
-    if args.variant not in VARIANTS:
-        print(f"unknown Paxos variant {args.variant!r}; choose one of: {', '.join(VARIANTS)}",
-              file=sys.stderr)
-        return 2
     try:
         if args.multi:
             digest = _demo_multi(args.seed)
@@ -130,36 +131,19 @@ def demo_main(argv: list[str]) -> int:
     return 0
 
 
-def _bench_once(commands: int, nodes: int, batch: int, seed: int) -> dict[str, float]:
-    network = Network(latency=(1, 5), drop=0.01, duplicate=0.01)
-    sim = multipaxos_sim(nodes, seed=seed, network=network, invariants=False, trace=False,
-                         config=MultiPaxosConfig(window=4 * batch))
-    leader = wait_for_leader(sim)
-    sent0, steps0, start = sim.stats["sent"], sim.steps, time.perf_counter()
-    for first in range(0, commands, batch):
-        for i in range(first, min(commands, first + batch)):
-            sim.call(leader, "submit", Command(client=f"b{i}", seq=1, op="put", key=i, value=i))
-        sim.run(until=sim.now + 5)
-    sim.run(until=lambda s: min(srv.replica.slot_out for srv in servers(s)) > commands,
-            max_steps=5_000_000)
-    elapsed = time.perf_counter() - start
-    committed = min(srv.replica.slot_out for srv in servers(sim)) - 1
-    return {"committed": committed, "seconds": elapsed, "events": sim.steps - steps0,
-            "messages": sim.stats["sent"] - sent0}
-
-
+@exit_code
 def bench_main(argv: list[str]) -> int:
     """``consensus-lab bench paxos``: committed commands per second, messages per command."""
     parser = argparse.ArgumentParser(prog="consensus-lab bench paxos")
-    parser.add_argument("--commands", type=int, default=20_000)
-    parser.add_argument("--nodes", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=50, help="commands submitted per 5 ms")
+    parser.add_argument("--commands", type=positive_int(MAX_COMMANDS), default=20_000,
+                        help=f"commands to commit, 1-{MAX_COMMANDS:_} (default 20_000)")
+    parser.add_argument("--nodes", type=positive_int(MAX_NODES), default=3,
+                        help=f"servers, 1-{MAX_NODES} (default 3)")
+    parser.add_argument("--batch", type=positive_int(MAX_BATCH), default=50,
+                        help=f"commands submitted per 5 ms, 1-{MAX_BATCH:_} (default 50)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.commands < 1 or args.nodes < 1 or args.batch < 1:
-        print("--commands, --nodes and --batch must be >= 1", file=sys.stderr)
-        return 2
-    run = _bench_once(args.commands, args.nodes, args.batch, seed=1)
+    run = bench_paxos(args.commands, args.nodes, args.batch, seed=1)
     sequential = messages_per_command(100, n=args.nodes, seed=1)
     figures = {
         "workload": f"{args.nodes} servers, drop 1%, duplicate 1%, {args.batch} commands per "
@@ -174,7 +158,3 @@ def bench_main(argv: list[str]) -> int:
     print(json.dumps(figures, indent=2) if args.json else
           "\n".join(f"{k:>36}: {v}" for k, v in figures.items()))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(demo_main(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""Command-line entries: ``demo truetime`` and ``bench truetime``.
+"""``consensus-lab demo truetime`` and ``bench truetime``.
 
 ``demo_main`` and ``bench_main`` take the arguments after the command name
 and return an exit code; the demo ends with ``trace digest: <hex>`` — the
@@ -12,30 +12,42 @@ import json
 import sys
 
 from ..sim import ConfigError, Simulation
-from .checker import check_external_consistency, committed_transactions
-from .cluster import clock_error_at
-from .experiments import EPSILONS, latency_vs_epsilon, scripted_anomaly, workload_run
-from .store import SpannerConfig
+from ..spanner.checker import check_external_consistency, committed_transactions
+from ..spanner.cluster import clock_error_at
+from ..spanner.experiments import EPSILONS, latency_vs_epsilon, scripted_anomaly, workload_run
+from ..spanner.store import SpannerConfig
+from .args import SEED, count, exit_code, list_of, positive_int
+
+MAX_MS = 1_000  # ε and clock errors: a second is already far beyond any real TrueTime
+MAX_DRIFT_PPM = 100_000  # 10%: a clock that wrong is broken hardware
+MAX_TXNS = 1_000
+MAX_CLIENTS = 20
 
 TOLERANCE = 0.10  # the issue's figure: within 10% of 2ε + message latency
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="consensus-lab demo truetime")
-    parser.add_argument("--epsilon", type=int, default=10, help="TrueTime's ε, ms (default 10)")
+    parser.add_argument("--epsilon", type=count(MAX_MS), default=10,
+                        help=f"TrueTime's ε, ms, 0-{MAX_MS} (default 10)")
     parser.add_argument("--no-commit-wait", dest="commit_wait", action="store_false",
                         help="answer at once instead of waiting until TT.after(s)")
-    parser.add_argument("--clock-error", type=int, default=None,
-                        help="real clock skew bound, ms (default ε; above ε TrueTime lies)")
-    parser.add_argument("--drift", type=int, default=0,
-                        help="clock drift, ppm (leaders alternate fast/slow): the error grows")
+    parser.add_argument("--clock-error", type=count(MAX_MS), default=None,
+                        help=f"real clock skew bound, ms, 0-{MAX_MS} (default ε; above ε "
+                        "TrueTime lies)")
+    parser.add_argument("--drift", type=count(MAX_DRIFT_PPM), default=0,
+                        help=f"clock drift, ppm, 0-{MAX_DRIFT_PPM:_} (leaders alternate "
+                        "fast/slow): the error grows")
     parser.add_argument("--overlap", action="store_true",
                         help="overlap commit wait with replication (Spanner §4.2.1)")
     parser.add_argument("--scripted", action="store_true",
                         help="the two-write story: leader clocks at +skew and -skew")
-    parser.add_argument("--txns", type=int, default=20)
-    parser.add_argument("--clients", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--txns", type=positive_int(MAX_TXNS), default=20,
+                        help=f"transactions, 1-{MAX_TXNS} (default 20)")
+    parser.add_argument("--clients", type=positive_int(MAX_CLIENTS), default=3,
+                        help=f"clients, 1-{MAX_CLIENTS} (default 3)")
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
     return parser
 
 
@@ -59,6 +71,7 @@ def _report(sim: Simulation, config: SpannerConfig) -> None:
         print(f"  external consistency VIOLATED: {result.explanation}")
 
 
+@exit_code
 def demo_main(argv: list[str]) -> int:
     """``consensus-lab demo truetime --epsilon MS [--no-commit-wait] [--drift PPM] --seed S``."""
     args = _parser().parse_args(argv)
@@ -91,23 +104,21 @@ def demo_main(argv: list[str]) -> int:
     return 0
 
 
+@exit_code
 def bench_main(argv: list[str]) -> int:
     """``consensus-lab bench truetime [--json]``: commit latency against ε."""
     parser = argparse.ArgumentParser(prog="consensus-lab bench truetime")
-    parser.add_argument("--epsilons", default=",".join(map(str, EPSILONS)),
-                        help="comma-separated ε values, ms")
-    parser.add_argument("--txns", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epsilons", type=list_of(count(MAX_MS), what="ε values (ms)",
+                                                   max_items=20),
+                        default=tuple(EPSILONS),
+                        help=f"comma-separated ε values, ms, each 0-{MAX_MS}, at most 20")
+    parser.add_argument("--txns", type=positive_int(MAX_TXNS), default=40,
+                        help=f"transactions per ε, 1-{MAX_TXNS} (default 40)")
+    parser.add_argument("--seed", type=SEED, default=0,
+                        help="the run's seed, a whole number >= 0 (default 0)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        epsilons = [int(e) for e in args.epsilons.split(",")]
-        if args.txns < 1 or any(e < 0 for e in epsilons):
-            raise ValueError
-    except ValueError:
-        print(f"--epsilons must be comma-separated ints >= 0 and --txns >= 1, got "
-              f"{args.epsilons!r} and {args.txns}", file=sys.stderr)
-        return 2
+    epsilons = list(args.epsilons)
     rows = latency_vs_epsilon(epsilons, seed=args.seed, txns=args.txns)
     worst = max(abs(row["ratio"] - 1) for row in rows)
     summary = {"rows": rows, "worst_deviation": round(worst, 3),
@@ -126,7 +137,3 @@ def bench_main(argv: list[str]) -> int:
     verdict = "within" if summary["within_10_percent"] else "NOT within"
     print(f"  worst deviation from 2ε + message latency: {worst:.1%} ({verdict} 10%)")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(demo_main(sys.argv[1:]))
