@@ -36,25 +36,15 @@
 # ## The map of notebooks
 #
 # Each notebook covers a section of the chapter (the chapter's own heading in 繁體中文).
-# Five are available now; the others are on the way.
-#
-# | Notebook | Chapter section | What you do there | Status |
-# |---|---|---|---|
-# | **00-start-here** | — | run a first simulation, tour the player, seeds, exercises, glossary | **available** |
-# | 01-consistency-models | 一致性光譜 · 線性一致性 | run one workload on stores of each strength; check histories for linearizability | available |
-# | 02-cap | 線性一致性的代價 (CAP) | partition a CP store and an AP store side by side | available |
-# | **[03-causality](03-causality.ipynb)** | 因果一致性 · 向量時鐘 | Lamport and vector clocks, happens-before, causal delivery (Everest) | **available** |
-# | 04-consensus-and-flp | 什麼是共識? · 共識問題的形式化定義 (FLP) | see why consensus is hard; watch proposers livelock | available |
-# | **[05-raft-election](05-raft-election.ipynb)** | Raft: Leader 選舉 | terms and votes; crash or cut off the leader; split votes | **available** |
-# | **[06-raft-replication](06-raft-replication.ipynb)** | Raft: 日誌複製 | `SET X=5` step by step; logs by term; catch-up, snapshots | **available** |
-# | **[07-raft-safety](07-raft-safety.ipynb)** | Raft: 安全性保證 | turn off the election restriction and lose a committed entry; Figure 8 | **available** |
-# | 08-paxos | Paxos 算法 | prepare / promise / accept; duelling proposers; Multi-Paxos | available |
-# | [09-atomic-commit](09-atomic-commit.ipynb) | 原子提交: 2PC · 3PC | crash the coordinator between the phases; 3PC under a partition; sagas | available |
-# | [10-spanner-truetime](10-spanner-truetime.ipynb) | 案例 3: Spanner | TrueTime intervals and commit wait; slide ε; the anomaly without the wait | available |
-# | [11-etcd-and-locks](11-etcd-and-locks.ipynb) | 案例 1: Chubby · 案例 2: etcd | put / get / watch / leases on our store and on a real etcd | available |
-# | 12-exercise-consistency-choice | 練習 1: 分析一致性需求 | pick a consistency model, then test your choice | available |
-# | [13-exercise-distributed-lock](13-exercise-distributed-lock.ipynb) | 練習 2: 設計分散式鎖 | build a lock with leases and fencing tokens; the GC-pause story | available |
-# | 14-summary | 總結 · 選擇指南 | the selection guide, linked to the notebooks | planned |
+# The table is built from the lab's notebook map, `consensus_lab.nb.NOTEBOOKS`, the same
+# list the tests check every notebook's "Previous" and "Next" links against:
+
+# %%
+from IPython.display import Markdown
+from consensus_lab.nb import NOTEBOOKS, PLANNED, notebook_index
+
+Markdown(f"{len(NOTEBOOKS)} notebooks are available (this one included) and "
+         f"{len(PLANNED)} is planned.\n\n" + notebook_index("00-start-here"))
 
 # %% [markdown]
 # ## A first simulation (seed 1)
@@ -218,4 +208,7 @@ glossary_table()
 # - A **seed** fixes a run; `trace.digest()` proves two runs are the same.
 # - Exercises live in `exercises/`; `consensus-lab check NAME` or `check("NAME")` grades them.
 #
-# Next: **[03-causality](03-causality.ipynb)** — why "8849 m" must not arrive before "How high is Everest?".
+# Next: **[01 · consistency models](01-consistency-models.ipynb)** — one workload on stores of
+# four strengths, and how to check a history for linearizability. (Or jump to
+# [03 · causality](03-causality.ipynb): why "8849 m" must not arrive before "How high is
+# Everest?".)

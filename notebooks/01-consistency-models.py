@@ -32,7 +32,8 @@
 # - **sequential consistency** (順序一致性) and the **session guarantees** such as
 #   Read-Your-Writes, each with a small example.
 #
-# Next: [02 · CAP](02-cap.ipynb) — what a network partition forces a store to give up.
+# Previous: [00 · start here](00-start-here.ipynb). Next: [02 · CAP](02-cap.ipynb) — what a
+# network partition forces a store to give up.
 
 # %%
 from dataclasses import replace

@@ -32,7 +32,7 @@
 #    side against stale reads — and why even R + W > N is not linearizability;
 # 4. how to break both kinds of store yourself with the `CapExplorer` widget.
 #
-# Before: [01 · consistency models](01-consistency-models.ipynb) (linearizability and the
+# Previous: [01 · consistency models](01-consistency-models.ipynb) (linearizability and the
 # checker). Next: [03 · causality](03-causality.ipynb).
 
 # %%

@@ -19,6 +19,8 @@
 # causality with **Lamport** and **vector clocks**, ask whether two events are
 # **causally related or concurrent**, and watch **causal delivery** hold Bob's answer back at
 # Charlie until the question arrives. (New to the lab? Start with [00-start-here](00-start-here.ipynb).)
+#
+# Previous: [02 · CAP](02-cap.ipynb). Next: [04 · consensus and FLP](04-consensus-and-flp.ipynb).
 
 # %%
 from functools import partial

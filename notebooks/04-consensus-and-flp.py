@@ -30,7 +30,7 @@
 # 5. see how real systems live with FLP: timeouts, Raft's random election timeouts, leaders
 #    and leases.
 #
-# Before this: [03 · causality](03-causality.ipynb). Next:
+# Previous: [03 · causality](03-causality.ipynb). Next:
 # [05 · Raft leader election](05-raft-election.ipynb).
 
 # %%

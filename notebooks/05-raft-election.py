@@ -22,7 +22,8 @@
 # style: crash, pause, partition, force a time-out, drop a vote.
 #
 # It follows the chapter's section *1. Leader 選舉* and §5.1–5.2 of the Raft paper
-# (Figures 2 and 4). Next: [06 · log replication](06-raft-replication.ipynb).
+# (Figures 2 and 4). Previous: [04 · consensus and FLP](04-consensus-and-flp.ipynb). Next:
+# [06 · log replication](06-raft-replication.ipynb).
 
 # %%
 import pandas as pd

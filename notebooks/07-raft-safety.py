@@ -397,5 +397,5 @@ check("raft_commit_rule")
 #   Completeness and State Machine Safety both failed. With the rule on, nothing committed
 #   was lost, and in (e) n5 could not win.
 #
-# Next: the chapter moves on to Paxos (notebook 08) — the same problems, solved
-# with proposal numbers instead of terms.
+# Next: [08 · Paxos](08-paxos.ipynb) — the chapter moves on to Paxos: the same problems,
+# solved with proposal numbers instead of terms.

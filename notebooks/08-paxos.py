@@ -29,8 +29,8 @@
 # 6. make the chapter's **Paxos vs Raft** table concrete: messages per committed command,
 #    measured on the same workload.
 #
-# Before this: [04 · consensus and FLP](04-consensus-and-flp.ipynb) (the duel of two
-# proposers) and [07 · Raft safety](07-raft-safety.ipynb).
+# Previous: [07 · Raft safety](07-raft-safety.ipynb). This notebook also builds on
+# [04 · consensus and FLP](04-consensus-and-flp.ipynb) (the duel of two proposers).
 
 # %%
 import pandas as pd

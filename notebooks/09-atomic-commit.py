@@ -27,7 +27,7 @@
 # 6. run a **saga** with compensations and see what other readers see half-way;
 # 7. break any of them yourself in an **explorer widget**.
 #
-# Before this: [08 · Paxos](08-paxos.ipynb) (used in part 5) and
+# Previous: [08 · Paxos](08-paxos.ipynb) (used in part 5). This notebook also builds on
 # [04 · consensus and FLP](04-consensus-and-flp.ipynb) (why a timeout cannot tell a crash
 # from a slow network).
 

@@ -28,8 +28,10 @@
 # 5. set the chapter's **Chubby** figures beside what the lab's Multi-Paxos and Raft give;
 # 6. write the two rules yourself (exercise `commit_wait`).
 #
-# Before this: [08 · Paxos](08-paxos.ipynb) (Spanner's shards are Paxos groups) and
-# [01 · consistency models](01-consistency-models.ipynb) (linearizability, real-time order).
+# Previous: [09 · atomic commit](09-atomic-commit.ipynb) (Spanner runs two-phase commit over
+# Paxos groups). This notebook also builds on [08 · Paxos](08-paxos.ipynb) (Spanner's shards
+# are Paxos groups) and [01 · consistency models](01-consistency-models.ipynb)
+# (linearizability, real-time order).
 
 # %%
 import pandas as pd
@@ -230,5 +232,7 @@ check("commit_wait")
 # * Spanner hides the wait behind Paxos replication (§4.2.1) and keeps ε small with GPS and
 #   atomic clocks; Chubby's figures show what a Paxos-replicated service costs in practice.
 #
-# Next: [09 · atomic commit](09-atomic-commit.ipynb) — how a transaction spanning several
-# shards commits all or nothing (Spanner runs two-phase commit over Paxos groups).
+# Next: [11 · etcd and Chubby](11-etcd-and-locks.ipynb) — the chapter's other two systems
+# built on consensus, and the lease and lock calls they offer. (Back to
+# [09 · atomic commit](09-atomic-commit.ipynb) for how a transaction spanning several shards
+# commits all or nothing.)

@@ -28,6 +28,9 @@
 # cut off from the majority answers (CP, from [02 · CAP](02-cap.ipynb)), how Chubby maps
 # onto the lab's Multi-Paxos ([08](08-paxos.ipynb)), and a first look at the lock that
 # [13 · exercise](13-exercise-distributed-lock.ipynb) asks you to build.
+#
+# Previous: [10 · Spanner and TrueTime](10-spanner-truetime.ipynb). Next:
+# [12 · exercise: pick the consistency model](12-exercise-consistency-choice.ipynb).
 
 # %%
 import pandas as pd
@@ -254,5 +257,6 @@ two.release();
 # - CP: a member cut off from the majority refuses writes and linearizable reads.
 # - Chubby is the same pattern on Multi-Paxos, with sequencers as fencing tokens.
 #
-# Next: [13 · exercise: a distributed lock](13-exercise-distributed-lock.ipynb) — the pause
+# Next: [12 · exercise: pick the consistency model](12-exercise-consistency-choice.ipynb),
+# then [13 · exercise: a distributed lock](13-exercise-distributed-lock.ipynb) — the pause
 # story, and the lock you write.

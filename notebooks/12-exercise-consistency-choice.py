@@ -24,7 +24,8 @@
 # strengths costs, a cell to try a choice, the grader, and then every scenario against
 # every strength in one table, with the run behind each verdict.
 #
-# Before this: [02 · CAP](02-cap.ipynb) (a partition forces a choice),
+# Previous: [11 · etcd and Chubby](11-etcd-and-locks.ipynb). This exercise builds on
+# [02 · CAP](02-cap.ipynb) (a partition forces a choice),
 # [03 · causality](03-causality.ipynb) (vector clocks, causal delivery) and
 # [01 · consistency models](01-consistency-models.ipynb) (the spectrum and the checkers).
 

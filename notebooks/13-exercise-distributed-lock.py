@@ -27,7 +27,9 @@
 # slide the pause and the lease yourself; and then write the four functions
 # (exercise `fencing_lock`), checked on both backends.
 #
-# Before this: [11 · etcd and Chubby](11-etcd-and-locks.ipynb) (put, txn, leases, revisions).
+# Previous: [12 · exercise: pick the consistency model](12-exercise-consistency-choice.ipynb).
+# This exercise builds on [11 · etcd and Chubby](11-etcd-and-locks.ipynb) (put, txn, leases,
+# revisions).
 
 # %%
 import pandas as pd

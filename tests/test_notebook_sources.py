@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from build_notebooks import NOTEBOOKS, names, stale
+from build_notebooks import NOTEBOOKS, names, read_source, stale
 
 from consensus_lab import nb as nbmap
 
@@ -29,7 +29,7 @@ NOTEBOOK_LINK = re.compile(r"\[([^\]]*)\](?:\(|:\s*)([0-9][0-9]-[^)\s#]*\.ipynb)
 
 def _markdown(name: str) -> list[str]:
     """The markdown cells of a notebook, as its source has them."""
-    book = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    book = read_source(NOTEBOOKS / f"{name}.py")
     return [cell.source for cell in book.cells if cell.cell_type == "markdown"]
 
 
