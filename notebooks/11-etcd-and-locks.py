@@ -46,20 +46,12 @@ from consensus_lab.nb import show
 # %% [markdown]
 # ## Vocabulary (詞彙)
 #
-# | English | 繁體中文 | in etcd |
-# |---|---|---|
-# | revision | 修訂版本 | the store's logical clock: +1 for every change, never reused |
-# | create / mod revision, version | 建立/修改版本、版本號 | per key: created, changed, puts |
-# | transaction (txn) | 交易 | if every compare holds then these ops else those, atomically |
-# | lease, TTL | 租約、存活時間 | keys attached to a lease are deleted when it expires |
-# | keep-alive | 續約 | renew a lease for another TTL |
-# | watch | 監看 | a stream of changes to a key or prefix, in revision order |
-# | linearizable read | 線性一致讀取 | goes through the leader and a quorum: never stale |
-# | serializable read | 可序列化讀取 | answered by the member you ask: may be stale |
+# The terms this notebook teaches, from the lab's glossary (the lease is the one a lock
+# hangs on; notebook 13 adds the lock's own terms):
 
 # %%
-terms = glossary_table(("etcd",))
-terms
+terms = glossary_table("etcd")
+terms[terms.notebook == "11-etcd-and-locks"]
 
 # %% [markdown]
 # ## Two backends, one interface

@@ -46,17 +46,13 @@ from consensus_lab.widgets.lock import lock_story_explorer
 # %% [markdown]
 # ## Vocabulary (詞彙)
 #
-# | English | 繁體中文 | here |
-# |---|---|---|
-# | distributed lock | 分散式鎖 | a key in etcd: whoever created it holds the lock |
-# | lease, TTL | 租約、存活時間 | the lock key is attached to it; no keep-alive → key deleted |
-# | keep-alive | 續約 | the holder renews its lease every TTL/3 or so |
-# | GC pause | 垃圾回收暫停 | the process stops completely — every thread — for a while |
-# | fencing token | 令牌 (fencing token) | grows with every new holder: the key's revision |
-# | stale token | 過期令牌 | a token lower than one the storage already accepted |
+# The lock's terms from the lab's glossary, and the two etcd terms from notebook 11 it
+# is built on:
 
 # %%
-glossary_table(("etcd",))
+terms = glossary_table("etcd")
+terms[(terms.notebook == "13-exercise-distributed-lock")
+      | terms.index.isin(["lease", "keep-alive"])]
 
 # %% [markdown]
 # ## The recipe, in four rules
