@@ -114,7 +114,7 @@ show(CausalNode.write, CausalNode._apply)
 # clocks are never quite in sync); only a store that stamps writes with its clock notices.
 
 # %%
-SPECTRUM_SEED = DEFAULT_SEED   # 46: a seed on which every store shows its typical anomaly
+SPECTRUM_SEED = DEFAULT_SEED   # a seed on which every store shows its typical anomaly
 spectrum_workload(SPECTRUM_SEED)["c1"]
 
 # %%
@@ -122,13 +122,19 @@ spectrum_results = spectrum_runs(SPECTRUM_SEED)      # one run per store, strong
 spectrum = spectrum_table(spectrum_results)
 spectrum.T
 
+# %%
+from IPython.display import Markdown
+
+Markdown("Mean latency (ticks), read / write: " + "; ".join(
+    f"**{store}** {row.read_mean:.0f} / {row.write_mean:.0f}" for store, row in spectrum.iterrows()))
+
 # %% [markdown]
 # How to read it (one column per store):
 #
 # - **Latency** (ticks from call to answer, mean and 95th percentile): the linearizable
-#   store pays two round trips to a majority for *every* operation (about 110 ticks); the
-#   sequential store pays only for writes (≈ 49: a trip to n1 and back — c1, next to the
-#   sequencer, is fast); causal and eventual answer everything locally (≈ 4).
+#   store pays two round trips to a majority for *every* operation; the sequential store
+#   pays only for writes (a trip to n1 and back — c1, next to the sequencer, is fast);
+#   causal and eventual answer everything locally (the means are just below the table).
 # - **Models** (`yes` = the checker accepts the history): read it as a staircase. Each store
 #   keeps its own promise and every weaker one, and breaks the next stronger one.
 # - **Anomalies**: `stale_reads` — reads that missed a write which had finished before they
@@ -143,9 +149,10 @@ spectrum_figure = plot_spectrum(spectrum)
 # %% [markdown]
 # ### Sequential, not linearizable: a stale read
 #
-# The sequential store answered one read stale: c2 read `x` at its replica `n2` and got
-# `'c2:2'` at t=335, although c3's write of `'c3:4'` had finished at t=325 — n3 had applied
-# it, n2 had not yet. The linearizability checker's culprit, in red:
+# The sequential store answered a read stale (the table's `stale_reads`): a client read `x`
+# at its own replica after another client's write had finished at *its* replica — which had
+# applied the write, while the reader's replica had not yet. The linearizability checker's
+# explanation names both operations and their times; the culprit is in red:
 
 # %%
 seq_run = spectrum_results[1]
@@ -154,8 +161,8 @@ print(seq_verdict.explanation)
 history_timeline(seq_run.history, seq_verdict, caption=False)
 
 # %% [markdown]
-# Yet one order of all 24 operations keeps every client's program order and explains every
-# read: put c2's read *before* c3's write. Nobody can tell the store was behind — unless
+# Yet one order of all the operations keeps every client's program order and explains every
+# read: put the stale read *before* the write it missed. Nobody can tell the store was behind — unless
 # clients compare notes by another channel (a phone call, another service), which is exactly
 # what linearizability protects against.
 
@@ -175,8 +182,8 @@ causal_run = spectrum_results[2]
 
 # %% [markdown]
 # Last-write-wins makes the replicas *end* with the same value; what breaks sequential
-# consistency is what the clients saw. The first five operations (called before t=28)
-# already have no single order: c1 wrote `y` and then read `x` as never written, while c3
+# consistency is what the clients saw. The first few operations (those called before t=28,
+# the cut-off in the cell below) already have no single order: c1 wrote `y` and then read `x` as never written, while c3
 # wrote `x` and then read `y` as never written — each replica answered before the other's
 # write arrived (the pattern of Dekker's mutual-exclusion algorithm). In any one order, one
 # of the two writes comes first, and the other client would have seen it:
@@ -194,8 +201,8 @@ history_timeline(causal_start, causal_verdict, caption=False)
 #
 # The eventual store stamps each write with its replica's clock, and the highest stamp
 # wins. c2 read `y = 'c1:1'`, then wrote `y = 'c2:3'` — a write made *after seeing*
-# `'c1:1'`. But n1 had stamped `'c1:1'` at t=4 with its fast clock — stamp 104 — and n2
-# stamped c2's write at t=77 with stamp 77. The higher stamp won, and c2's next read brought
+# `'c1:1'`. But n1 had stamped `'c1:1'` with its fast clock, 100 ticks ahead, and n2
+# stamped c2's later write with its own clock — a lower stamp. The higher stamp won, and c2's next read brought
 # the old value back: its own write vanished (DDIA ch. 8 tells the same story about
 # last-write-wins and clock skew). The causal checker finds the pattern; the culprit is in
 # red:
@@ -220,15 +227,28 @@ history_timeline(eventual_run.history, eventual_verdict, caption=False)
 # satisfies the model:
 
 # %%
-spectrum_table(range(20)).T
+SEEDS = range(20)
+seed_runs = spectrum_runs(SEEDS)
+spectrum_table(seed_runs).T
+
+# %%
+def seeds_with(store, anomaly):
+    """On how many seeds ``store``'s run had at least one ``anomaly``."""
+    return sum(1 for run in seed_runs if run.store == store and getattr(run.anomalies(), anomaly))
+
+
+Markdown(f"Of the {len(SEEDS)} seeds: the sequential store read stale on "
+         f"{seeds_with('sequential', 'stale_reads')}; acknowledged writes were lost on "
+         f"{seeds_with('eventual', 'lost_writes')} by the eventual store and on "
+         f"{seeds_with('causal', 'lost_writes')} by the causal store.")
 
 # %% [markdown]
-# Every store keeps its own promise, and every weaker one, on all twenty seeds (20/20); the
-# anomalies depend on timing. The sequential store is stale on most seeds, the causal store
-# breaks sequential consistency on a few, and the eventual store breaks causality rarely —
-# it takes a client that overwrites a value stamped by the fast clock and then reads it
-# again — but loses acknowledged writes on 17 of the 20 seeds. The causal store loses a few
-# writes too: among *concurrent* writes last-write-wins keeps the higher stamp, and n1's fast
+# Every store keeps its own promise, and every weaker one, on every seed (the `k/n` cells
+# say so); the anomalies depend on timing. The sequential store is often stale, the causal
+# store breaks sequential consistency on a few seeds, and the eventual store breaks
+# causality rarely — it takes a client that overwrites a value stamped by the fast clock and
+# then reads it again — but it loses acknowledged writes on most seeds (the counts above).
+# The causal store loses some writes too: among *concurrent* writes last-write-wins keeps the higher stamp, and n1's fast
 # clock stamps high, so a concurrent write made later in real time can lose. Causality
 # allows that (neither write saw the other); linearizability would not.
 #

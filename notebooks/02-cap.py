@@ -168,13 +168,14 @@ for record in raft.result.sim.trace.filter(kind="note"):
         print(record)
 
 # %% [markdown]
-# Same picture, one difference worth noticing. With seed 0 the leader at the moment of the
-# cut was **n2**, on the minority side. It kept believing it led, and accepted proposals
-# that could never commit, so side A's clients timed out (`timed out` = `info`: outcome
-# unknown). Side B first had to notice the silence and elect **n3** (term 2, at t = 688):
-# for those ~190 ms even the majority side was unavailable, which is why its availability
-# is a little below 100 %. Raft is CP, and availability on the majority side is not free
-# either.
+# Same picture, one difference worth noticing. With this seed the leader at the moment of
+# the cut (t = 500) was on the minority side — the notes above say who led which term and
+# from when. It kept believing it led, and accepted proposals that could never commit, so
+# side A's clients timed out (`timed out` = `info`: outcome unknown). Side B first had to
+# notice the silence and elect a leader of its own (the last note): from the cut until then
+# even the majority side was unavailable, which is why its availability in the table is a
+# little short of every request. Raft is CP, and availability on the majority side is not
+# free either.
 
 # %% [markdown]
 # ## AP under a partition: everyone answers, like Cassandra
@@ -306,7 +307,7 @@ explorer
 # %% [markdown]
 # ## A stale read, up close
 #
-# The histories above have hundreds of operations. A smaller AP run — three nodes, one key,
+# The histories above are long. A smaller AP run — three nodes, one key,
 # a partition from t = 100 to t = 300 — is short enough to draw. Each client is a lane, each
 # operation a bar from its call to its return; the checker outlines in red the smallest set
 # of operations it found that no order can explain, and says why underneath:

@@ -198,10 +198,11 @@ for record in held_back_notes(causal):
     print(record)
 
 # %% [markdown]
-# At t=15 Charlie received the answer stamped [Alice:1 Bob:1 Charlie:0] while his own vector
-# was [Alice:0 Bob:0 Charlie:1]. Rule 1 holds for Bob (1 = 0 + 1), but rule 2 fails for Alice
-# (1 > 0): Bob had delivered Alice's message #1 before answering, and Charlie has not.
-# The pure function says so:
+# The note above is the moment Charlie received the answer: its stamp counts Alice's question
+# and Bob's answer, while Charlie's own vector counts only his weather remark. Rule 1 holds
+# for Bob (the answer is Bob's next message), but rule 2 fails for Alice: Bob had delivered
+# Alice's message #1 before answering, and Charlie has not. The pure function, given the two
+# vectors of that note, says so:
 
 # %%
 blocking_reason("Bob", {"Alice": 1, "Bob": 1, "Charlie": 0},
@@ -308,6 +309,15 @@ sweep
 # %%
 sweep.drop(columns="events").sum()   # True counts as 1
 
+# %%
+from IPython.display import Markdown
+
+quiet = sweep.index[sweep["held back"] == 0].tolist()
+lucky = sweep.index[sweep["naive: order held"]].tolist()
+Markdown(f"Seeds on which the causal run held nothing back: {quiet}. Seeds on which naive "
+         f"delivery kept causal order anyway: {lucky} — "
+         + ("the same seeds." if quiet == lucky else "not the same seeds."))
+
 # %% [markdown]
 # ## What to notice
 #
@@ -319,9 +329,9 @@ sweep.drop(columns="events").sum()   # True counts as 1
 # - **Causal delivery** needs no global clock and no coordinator: each node checks two rules
 #   against its own vector and holds back what arrives too early. Reordering is repaired by
 #   the hold-back buffer; a duplicate is recognised and dropped (rule 1 would never accept it).
-# - Causal delivery only steps in when the network actually reorders: in the sweep, the two
-#   seeds whose causal run held nothing back (8 and 18) are exactly those where the naive run
-#   kept causal order by luck.
+# - Causal delivery only steps in when the network actually reorders: in the sweep, the
+#   seeds whose causal run held nothing back are those where the naive run kept causal order
+#   by luck (the two lists under the sweep).
 # - The price: a message waits for its causes. If a cause is lost (its sender crashed before
 #   sending it to you), what depends on it waits forever — causal delivery still needs
 #   reliable delivery underneath.
@@ -370,7 +380,7 @@ except Exception as exc:
 #   and V(a) ≠ V(b); concurrent ⇔ neither is ≤ the other.
 # - Causal delivery: deliver a message from j stamped V when V[j] = local[j] + 1 and
 #   V[k] ≤ local[k] for every other k; otherwise hold it back. On the Everest run, Charlie
-#   holds "8849 m" from t=15 to t=45, until the question arrives.
+#   holds "8849 m" back until the question arrives.
 # - 20 seeded runs with reordering and duplicates kept causal order; naive delivery broke it
 #   in most of them.
 #

@@ -104,6 +104,7 @@ def draw(sim):                      # the space-time diagram, with short Paxos l
 # %%
 sim = paxos_sim(3, 1, 1, network=NET)
 sim.run(until=decided)
+smooth_decision = sim.now           # when the run without trouble decided
 notes(sim)
 
 # %%
@@ -113,8 +114,8 @@ draw(sim)
 # One lane per node, time flowing right, one arrow per message. Each dot is an event,
 # labelled with the node's state after it: a proposer's phase and ballot, an acceptor's
 # promise (`prom 1.p1`) or accepted proposal (`acc 1.p1:v-p1`), what the learner learned.
-# Two round trips — `Prepare`/`Promise`, then `Accept`/`Accepted` — and at t=40 the learner
-# has heard from a majority. Now let things go wrong.
+# Two round trips — `Prepare`/`Promise`, then `Accept`/`Accepted` — of 10 ms per message,
+# and the learner has heard from a majority (the last note above). Now let things go wrong.
 
 # %% [markdown]
 # ## Why agreement is hard (為什麼困難?)
@@ -140,11 +141,16 @@ notes(sim)
 # %%
 draw(sim)
 
+# %%
+from IPython.display import Markdown
+
+Markdown(f"Chosen at t={sim.now}, against t={smooth_decision} when nothing was lost.")
+
 # %% [markdown]
 # The red crosses are the lost messages. p1 cannot know what happened: were they lost? Is
 # a1 slow, or crashed? All it can do is **wait and try again** — its retry timeout (100 ms)
-# fired, it prepared a higher ballot, `2.p1`, and that one got through: chosen at t=140
-# instead of t=40.
+# fired, it prepared a higher ballot, `2.p1`, and that one got through, one timeout later
+# than the run without losses (just above).
 #
 # ### 2. A delayed message (訊息延遲)
 #
@@ -168,7 +174,7 @@ decided(sim), p1.ballots_tried, p1.ballot
 # and started the next. The late `Promise(1.p1 …)` is for a ballot p1 no longer runs, so it
 # is ignored: ballot numbers are how a node recognises an old message. A timeout shorter
 # than the real delay makes p1 abandon every attempt just before it would succeed — by
-# t=1000 it had tried eleven ballots and decided nothing. With a patient timeout (400 ms) the very
+# t=1000 it had tried the number of ballots shown above and decided nothing. With a patient timeout (400 ms) the very
 # same network decides in one ballot:
 
 # %%
@@ -221,7 +227,7 @@ draw(sim)
 print(*[r for r in sim.trace if r.node == "p1" and 100 <= r.time <= 125], sep="\n")
 
 # %% [markdown]
-# While p1 slept, p2 had `v-p2` chosen (t=40). At t=100 p1 woke up and found three
+# While p1 slept, p2 had `v-p2` chosen (the notes above). At t=100 p1 woke up and found three
 # `Promise(1.p1)` waiting — by its own account it held a majority, so it sent
 # `Accept(1.p1 v-p1)` at once. Its view of the world was 100 ms old: every acceptor had
 # since promised `1.p2`, so all three answered `Nack`. p1 tried ballot `2.p1`, whose
@@ -245,8 +251,8 @@ prepares.groupby("node")["peer"].agg(" then ".join).rename("Prepare arrived from
 learned(sim)
 
 # %% [markdown]
-# a1 heard p2 first; a2 and a3 heard p1 first. "First come, first served" would have a1
-# choose `v-p2` and a2, a3 choose `v-p1`. Timestamps cannot settle it either: every node
+# The acceptors do not agree on who came first (the table above). "First come, first
+# served" would have them choose different values. Timestamps cannot settle it either: every node
 # has its own clock, and clocks are skewed. Give three nodes wildly wrong clocks — a1 5
 # seconds ahead, a2 0.8 s behind, p1 250 ms ahead:
 
@@ -340,7 +346,8 @@ draw(buggy.sim)
 #   finishes:
 
 # %%
-print(sum(p.ballots_tried for p in proposers_of(blocked)), "ballots tried by t=1000")
+blocked_ballots = sum(p.ballots_tried for p in proposers_of(blocked))
+print(blocked_ballots, "ballots tried by t=1000")
 blocked.restart("a2")
 blocked.run(until=decided)
 check_termination(blocked)
@@ -410,7 +417,7 @@ ax.legend();
 # Without backoff the ballot round climbs by one every 3 ms — a new `Prepare` each time
 # the other proposer's arrives — and after 1000 ms nothing is decided: a **livelock**
 # (活鎖). Every node is busy, every message is delivered, and no progress is made.
-# Randomized backoff ended it at t=31 after 4 ballots.
+# Randomized backoff ended it: the second line printed above, and the star in the chart.
 #
 # ## Step the duel yourself: the player (seed 0, no backoff)
 #
@@ -446,7 +453,8 @@ player
 ballots_readout(player.sim)
 
 # %% [markdown]
-# In 12 ms of simulated time the proposers reached round 5 and chose nothing. For
+# In that short stretch of simulated time (the readout's time and round) the proposers
+# climbed round after round and chose nothing. For
 # comparison, the same duel **with** randomized backoff (≤ 20 ms, doubling after each
 # `Nack` in a row) — step it and watch one proposer go quiet long enough for the other's
 # `Accept` to land:
@@ -492,18 +500,33 @@ ax.set_title("Duelling proposers under the adversary, 40 seeds per setting")
 ax.set_ylim(-0.03, 1.03)
 ax.legend(loc="lower right", fontsize=9);
 
+# %%
+def setting(backoff, doublings):
+    if not backoff:
+        return "no backoff"
+    return f"≤ {backoff} ms" + (", doubling" if doublings else ", fixed")
+
+
+def every_seed_by(rows):
+    done = rows[rows.p_decided == 1].horizon
+    return f"T = {done.min()} ms" if len(done) else f"not within {max(HORIZONS)} ms"
+
+
+Markdown("Every seed decided by — " + "; ".join(
+    f"**{setting(backoff, doublings)}**: {every_seed_by(rows)}"
+    for (backoff, doublings), rows in sweep.groupby(["backoff_max", "doublings"])))
+
 # %% [markdown]
 # What the chart shows (seeds 0–39):
 #
-# - **No backoff**: 0 at every T — the livelock.
-# - **≤ 4 ms, fixed**: 0 as well. The longest wait, 3 + 4 = 7 ms, is shorter than the
+# - **No backoff**: nothing decided at any T — the livelock.
+# - **≤ 4 ms, fixed**: nothing decided either. The longest wait, 3 + 4 = 7 ms, is shorter than the
 #   10 ms an `Accept` takes, so the next `Prepare` always overtakes it: randomness that
 #   cannot outlast a message delay does not help.
 # - **≤ 4 ms, doubling**: the range grows after each `Nack` until one wait exceeds the
-#   delay — every seed decided by T=80.
+#   delay — every seed decides in the end (the line above says by when).
 # - **≤ 8 ms** and **≤ 20 ms**: a single wait can already outlast the message; the wider
-#   the range, the sooner the proposers fall out of step (≤ 20 ms: most runs decide within
-#   20–30 ms).
+#   the range, the sooner the proposers fall out of step.
 #
 # Randomization does not contradict FLP: the protocol is no longer deterministic, and it
 # terminates *with probability 1*, not in every run — an unlucky sequence of coin flips
@@ -553,13 +576,22 @@ ax.legend(loc="lower right", fontsize=9);
 # - Consensus: nodes agree on one value despite lost and delayed messages, crashes, pauses
 #   and the lack of a global clock. Agreement and validity are safety; termination is
 #   liveness.
-# - On our runs: correct Paxos passed all three; the `ignores-accepted` variant chose
-#   `v-p1` and `v-p2` on its scripted schedule; with a crashed majority the proposers tried
-#   22 ballots in 1000 ms and chose nothing, then finished at t=1027 once an acceptor came
-#   back.
 # - FLP (1985): no deterministic protocol guarantees termination in an asynchronous system
-#   with one crash fault. The duel without backoff reached round 334 in 1000 ms with
-#   nothing chosen; with random backoff ≤ 20 ms it decided at t=31.
+#   with one crash fault.
+#
+# On our runs:
+
+# %%
+Markdown(f"""
+- Correct Paxos passed all three properties; the `ignores-accepted` variant chose `v-p1`
+  and `v-p2` on its scripted schedule; with a crashed majority the proposers tried
+  {blocked_ballots} ballots in 1000 ms and chose nothing, then finished at t={blocked.now}
+  once an acceptor came back.
+- The duel without backoff reached round {stuck.highest_round} in {stuck.horizon} ms with
+  nothing chosen; with random backoff ≤ {calm.backoff_max} ms it decided at t={calm.decided_at}.
+""")
+
+# %% [markdown]
 # - Over 40 seeds, backoff that can outlast a message delay decides with probability → 1;
 #   a backoff too small to do so (≤ 4 ms, fixed) never does.
 #

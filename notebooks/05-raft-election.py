@@ -133,11 +133,12 @@ for record in sim.trace.filter(kind="note"):
 print(sim.trace.tail(22))
 
 # %% [markdown]
-# n2's timer fired first, at t=166: it became a candidate of term 1, voted for itself and
-# sent `Vote?(t=1 last=0/0)` (term 1, its last log entry: term 0 at index 0 — an empty log)
-# to the four others. Each had not voted in term 1, so each answered `Vote(t=1 yes)`; the
-# second *yes* to arrive (t=178) gave n2 three votes out of five, and it at once sent
-# heartbeats (`App(… n=0 …)`: no entries). The last two votes arrived after it had won.
+# The leader printed above is the node whose timer fired first: it became a candidate of
+# term 1, voted for itself and sent `Vote?(t=1 last=0/0)` (term 1, its last log entry:
+# term 0 at index 0 — an empty log) to the four others. Each had not voted in term 1, so
+# each answered `Vote(t=1 yes)`; the second *yes* to arrive gave it three votes out of five,
+# and it at once sent heartbeats (`App(… n=0 …)`: no entries). The votes that arrived
+# later came after it had won. The trace above has the times.
 #
 # The **term timeline** draws the same run: one lane per node, the bar's colour is the term
 # (grey = term 0) and its height the role — thin for a follower, middle for a candidate,
@@ -150,12 +151,13 @@ term_timeline(sim)
 raft_table(sim)
 
 # %% [markdown]
-# Every follower now has `voted_for = n2` in term 1 and knows its leader (`leader_id`).
+# Every follower now has voted for the leader in term 1 (`voted_for`) and knows it
+# (`leader_id`).
 # `match` and `next` are the leader's bookkeeping for each follower, used in notebook 06.
 #
 # ## Experiment 2 — crash the leader (seed 1, continued)
 #
-# At t=400 we crash n2. The followers stop receiving heartbeats; the first whose timer
+# At t=400 we crash the leader. The followers stop receiving heartbeats; the first whose timer
 # expires starts term 2.
 
 # %%
@@ -172,11 +174,12 @@ for record in sim.trace.filter(kind="note"):
 term_timeline(sim)
 
 # %% [markdown]
-# Two followers became candidates of term 2: n4 at t=598 and n5 at t=605, before n4's
-# request reached it. Each voted for itself, so n5 refused n4 — yet n4 still collected
-# three votes (its own, n1's and n3's) and won. A split vote needs the votes to be spread
-# so that *nobody* reaches a majority; experiment 5 makes that happen on purpose.
-# The crashed n2 is a dotted lane: it keeps only what it persisted (term 1, its vote).
+# The notes show two followers becoming candidates of term 2, the second before the
+# first one's request reached it. Each voted for itself, so the second refused the first —
+# yet the first still collected three votes (its own and two others') and won. A split vote
+# needs the votes to be spread so that *nobody* reaches a majority; experiment 5 makes that
+# happen on purpose. The crashed old leader is a dotted lane: it keeps only what it
+# persisted (term 1, its vote).
 #
 # ## Experiment 3 — partition the leader away (seed 4)
 #
@@ -197,7 +200,7 @@ sim.run(until=1500)
 raft_table(sim)
 
 # %% [markdown]
-# **Two nodes believe they lead**, n2 in term 1 and n3 in term 2. That does not break
+# **Two nodes believe they lead**, one in term 1 and one in term 2. That does not break
 # *election safety* — at most one leader *per term* — and the old leader cannot do harm:
 # its buddy still follows it (its heartbeats arrive), but to commit anything it needs three
 # of five servers. `X=stale` sits in two logs, not committed (pale, hatched, dashed);
@@ -208,8 +211,8 @@ raft_logs(sim)
 
 # %% [markdown]
 # Heal the partition. The old leader keeps thinking it leads *until it hears a higher
-# term*: the first heartbeat from n3 (term 2) turns it into a follower. n3's
-# AppendEntries then find a conflict at index 1 (term 1 there, term 2 at the leader): the
+# term*: the first heartbeat from the new leader (term 2) turns it into a follower. The
+# new leader's AppendEntries then find a conflict at index 1 (term 1 there, term 2 at the leader): the
 # follower deletes its entry and takes the leader's (notebook 06 has the rules).
 
 # %%
@@ -260,9 +263,10 @@ term_timeline(sim)
 
 # %% [markdown]
 # The loner's high term reached the leader in the answer to a heartbeat (an
-# `AppendEntriesReply` of term 7): the healthy leader **stepped down**, and elections
-# followed. When n1 asked for votes in term 8 everyone refused: its log lacks the committed
-# write (the election restriction, notebook 07). n2 won term 9. The loner cannot win, but
+# `AppendEntriesReply` carrying that term): the healthy leader **stepped down**, and
+# elections followed. When the loner asked for votes everyone refused: its log lacks the
+# committed write (the election restriction, notebook 07). Another node won the next term
+# (the table and the timeline above). The loner cannot win, but
 # its return cost the cluster an election and a leaderless moment. Real systems add a
 # *Pre-Vote* round (§9.6 of Ongaro's thesis; etcd's `PreVote` option): a candidate first
 # asks whether it *could* win, without raising anyone's term. Our `RaftNode` has no
@@ -299,12 +303,21 @@ ax = counts[list(ranges)].sort_index().plot.bar(figsize=(9, 3.2), width=0.8, rot
 ax.set_xlabel("term of the first leader (= election rounds)")
 ax.set_ylabel("runs (of 50)");
 
+# %%
+from IPython.display import Markdown
+
+wide, narrow = summary.loc["150–300 ms (default)"], summary.loc["150–155 ms (narrow)"]
+Markdown(f"150–300 ms: {wide.first_round_wins:.0f} of {wide.runs:.0f} runs elected a leader in term 1, "
+         f"at t = {wide.mean_elected_at_ms:.0f} ms on average. 150–155 ms: the first leader "
+         f"came in term {narrow.mean_rounds:.1f} on average ({narrow.max_rounds:.0f} at worst), "
+         f"at t = {narrow.mean_elected_at_ms:.0f} ms on average, with "
+         f"{narrow.mean_vote_messages / wide.mean_vote_messages:.0f} times the vote messages.")
+
 # %% [markdown]
-# With the default range every run (50 of 50) elected a leader in term 1; a second
-# candidate sometimes starts, as in experiment 2, but it did not split the vote. With
-# 150–155 ms the five timeouts fall within 5 ms of each other — less than one message
-# delay — so the votes split round after round: the first leader came in term 6 on average
-# (14 at worst), after about 900 ms instead of under 200 ms, for about twenty times the
+# With the default range a leader comes in term 1 (the line above says in how many runs);
+# a second candidate sometimes starts, as in experiment 2, but it does not split the vote.
+# With 150–155 ms the five timeouts fall within 5 ms of each other — less than one message
+# delay — so the votes split round after round: more rounds, a later leader and many more
 # messages. Nothing in a new round ends the split by itself; only the randomness does.
 #
 # ## Experiment 6 — what an election costs (3 to 9 nodes, seeds 0–9)
@@ -325,7 +338,7 @@ table.assign(**{"2(n-1)": [2 * (n - 1) for n in table.index]})
 # every event (a violation would turn the status line red). Under the cluster diagram is
 # the live term timeline. Things to try:
 #
-# - **step ▶** until someone leads (about 17 steps); watch `Vote?` and `Vote` in flight.
+# - **step ▶** until someone leads; watch `Vote?` and `Vote` in flight.
 # - **Crash the leader**: choose it in **node**, press **crash**, then **play**: who wins
 #   term 2? **restart** it: it comes back as a follower of its old term and adopts the new
 #   one at the first heartbeat.
@@ -344,7 +357,8 @@ player = raft_player(5, seed=1, terms=True, logs=False)
 player
 
 # %% [markdown]
-# The same from Python: go to step 30 (n2 leads term 1), then force n4's election timeout.
+# The same from Python: go to step 30 (a leader of term 1 is elected by then), then force
+# n4's election timeout.
 # Scroll up: the player shows the same state.
 
 # %%
@@ -354,7 +368,7 @@ player.step(20)
 raft_table(player.sim)[["role", "term", "voted_for", "leader_id"]]
 
 # %% [markdown]
-# n4 started term 2; its `Vote?(t=2 …)` made n2 adopt term 2 and step down; with empty
+# n4 started term 2; its `Vote?(t=2 …)` made the old leader adopt term 2 and step down; with empty
 # logs everyone could vote for n4, and it won. A forced time-out is an election like any
 # other.
 #
@@ -392,11 +406,20 @@ check("raft_request_vote")
 # - A follower that hears no heartbeat for its random election timeout (150–300 ms) starts
 #   a new term and asks for votes; a majority makes it the leader. Each server votes once
 #   per term, only for a log at least as up to date as its own.
-# - Seed 1: n2 won term 1 at t=178 with 8 vote messages; after its crash n4 won term 2.
-#   Seed 4: a partitioned old leader kept leading a minority until it heard term 2, and its
+
+# %%
+seed1 = first_election(1)
+Markdown(f"""
+- Seed 1: {seed1.leader} won term {seed1.term} at t={seed1.elected_at} with
+  {seed1.vote_messages} vote messages; after its crash {second.node_id} won term
+  {second.current_term}.
+- Over 50 seeds, 150–300 ms timeouts elected a leader in the first round in
+  {wide.first_round_wins:.0f} runs; 150–155 ms needed {narrow.mean_rounds:.1f} rounds on average.
+""")
+
+# %% [markdown]
+# - Seed 4: a partitioned old leader kept leading a minority until it heard term 2, and its
 #   client's write was lost (`info`).
-# - Over 50 seeds, 150–300 ms timeouts elected a leader in the first round almost always;
-#   150–155 ms needed about 6 rounds on average.
 #
 # Next: [06 · log replication](06-raft-replication.ipynb) — what the leader does with
 # client commands.

@@ -165,7 +165,7 @@ raft_logs(sim)
 
 # %% [markdown]
 # Every state machine now holds `X=5`. Notice the order: the client got its answer
-# (t=269) *before* the followers applied the entry (t=288 and t=293). That is fine: the
+# (step 4) *before* the followers applied the entry (the records of step 5). That is fine: the
 # entry was already safe on a majority, and a follower never applies what is not committed.
 #
 # ### The same, one click per event: the player (3 nodes, seed 2)
@@ -205,8 +205,8 @@ sim.run(until=sim.now + 100)
 raft_logs(sim)
 
 # %% [markdown]
-# All five logs are equal: entries 1–3 of term 1, 4–6 of term 2, 7–9 of term 3, all
-# committed, though the leader is now in term 4. (Within a term the writes are in the order
+# All five logs are equal: each leader's writes carry its term, all are committed, and the
+# leader is now in a later term still. (Within a term the writes are in the order
 # they *reached the leader*, not the order the cell sent them: each request has its own
 # network delay.) Terms only grow along a log: that is why a
 # single *(index, term)* pair identifies a whole log prefix (Log Matching).
@@ -273,9 +273,9 @@ pd.DataFrame([{"fast_backup": c.fast_backup, "entries behind": c.behind,
                "caught up after (ms)": c.took_ms} for c in runs]).set_index("fast_backup")
 
 # %% [markdown]
-# With the hint: one rejection, then one AppendEntries carrying all 50 entries. Without it:
-# one rejection per missing entry (plus a few heartbeats that repeat the pending probe),
-# and more than half a second for the follower to catch up. In a real cluster a follower
+# With the hint: a single rejection, then one AppendEntries carrying all the missing
+# entries. Without it: one rejection per missing entry (plus a few heartbeats that repeat
+# the pending probe), and many times longer for the follower to catch up (last column). In a real cluster a follower
 # that was down for an hour is behind by millions of entries — which is also why it would
 # rather receive a snapshot.
 #
@@ -298,7 +298,7 @@ sim.run(until=sim.now + 300)
 raft_logs(sim)
 
 # %% [markdown]
-# The leader's log now starts with a grey *snapshot ≤ 21* cell: entries 1–21 are gone,
+# The leader's log now starts with a grey *snapshot ≤ N* cell: entries 1 to N are gone,
 # folded into the key-value state. The crashed follower needs entry 1 — which no longer
 # exists. So the leader sends its snapshot instead (`Snap`, InstallSnapshot), then the
 # entries after it:
@@ -386,13 +386,22 @@ check("raft_append_entries")
 # %% [markdown]
 # ## Summary
 #
-# - `SET X=5` (seed 2): the leader appended at t=252, both followers stored the entry, the
-#   first acknowledgement committed and applied it at t=259, the client heard `ok` at t=269,
-#   and the followers applied it at the next heartbeat.
+# - `SET X=5` (seed 2): the leader appended the entry, both followers stored it, the first
+#   acknowledgement committed and applied it, the client heard `ok`, and the followers
+#   applied it at the next heartbeat — in that order (the records of steps 1 to 5).
 # - Logs are coloured by term; entries are pale and hatched until their server knows they
 #   are committed; the bar marks the commit index.
-# - A restarted follower 5 entries behind caught up in one round trip; 50 entries behind
-#   took 1 rejection with the fast-backup hint and about 60 without it.
+# - A restarted follower a few entries behind caught up in one round trip.
+
+# %%
+from IPython.display import Markdown
+
+fast, slow = runs
+Markdown(f"- {fast.behind} entries behind took {fast.rejections} rejection(s) with the "
+         f"fast-backup hint and {slow.rejections} without it ({fast.took_ms} ms against "
+         f"{slow.took_ms} ms).")
+
+# %% [markdown]
 # - A follower behind the leader's snapshot receives the snapshot (InstallSnapshot).
 # - Histories: `ok`, `fail` ("not leader"), and `info` — unknown, and here the write did
 #   happen.

@@ -105,9 +105,9 @@ for seed in range(100):
 print(found)
 
 # %% [markdown]
-# The very first seed breaks it. Read the trace from the bottom: at t=359 the lagger n3
-# times out and asks for votes in term 2 with an **empty log** (`last=0/0`). At t=363 n1 —
-# whose log holds the three committed writes (`log=1 1 1 c=3`) — votes **yes**, because
+# The search stops at the first seed that breaks it (printed above). Read the trace from
+# the bottom: the lagger n3 times out and asks for votes in term 2 with an **empty log**
+# (`last=0/0`). Then n1 — whose log holds the three committed writes (`log=1 1 1 c=3`) — votes **yes**, because
 # with the restriction off only the term and its one vote per term count. The crashed
 # leader cannot vote, so n3 has 2 of 3 votes and becomes leader of term 2 without the
 # committed entries: *Leader Completeness* fails at once. Had the run gone on, n3's
@@ -129,7 +129,7 @@ sweep[~sweep["restriction off"]]   # the seeds that were lucky without the restr
 # %% [markdown]
 # Without the restriction most seeds lose the writes; the lucky ones are those where the
 # up-to-date follower timed out first and won (it was in the majority that stored the
-# entries). With the restriction, none of the 30 does: n1 answers `Vote(t=2 no)` to the
+# entries). With the restriction, no seed does (the sums above): n1 answers `Vote(t=2 no)` to the
 # empty log, and wins an election of its own a little later. Seed 0 with the restriction on:
 
 # %%
@@ -320,7 +320,8 @@ print(found.summary())
 print(found.violation)
 
 # %% [markdown]
-# Seven moves: n2 times out *before* the command exists, n3 takes `x=1` and then votes
+# The shortest counterexample (its moves are listed above): n2 times out *before* the
+# command exists, n3 takes `x=1` and then votes
 # for n2 anyway (no election restriction), and n3's acknowledgement lets n1 commit.
 # n2 becomes leader without a committed entry. The same run drawn:
 
@@ -341,8 +342,8 @@ print(figure_8_found.violation)
 
 # %% [markdown]
 # With the paper's rules, the same two starts show no violation as deep as these
-# counterexamples go (the full search of the Figure 8 start, about 93,000 states, takes
-# a minute and a half: `consensus-lab explore raft`):
+# counterexamples go (the full search of the Figure 8 start is too long for a notebook
+# cell; `consensus-lab explore raft` runs it and prints how many states it visited):
 
 # %%
 from consensus_lab.explore import explore
@@ -389,9 +390,17 @@ check("raft_commit_rule")
 #
 # - The five safety properties are checked after every simulated event; a violation stops
 #   the run with its seed, trace and recorded inputs, and replays in the player.
-# - Without the election restriction, the schedule "cut a follower off, commit, crash the
-#   leader, heal" lost committed writes on 25 of 30 seeds (seed 0 first); with it, on
-#   none.
+
+# %%
+from IPython.display import Markdown
+
+lost = sweep.sum()
+Markdown(f"""- Without the election restriction, the schedule "cut a follower off, commit, crash
+  the leader, heal" lost committed writes on {lost['restriction off']} of {len(sweep)} seeds
+  (seed {sweep.index[sweep['restriction off']][0]} first); with it, on
+  {lost['restriction on'] or 'none'}.""")
+
+# %% [markdown]
 # - Figure 8: with the commit rule off, n1 committed an entry of term 2 in term 4 by
 #   counting replicas; n5 then won term 5 legitimately and overwrote it — Leader
 #   Completeness and State Machine Safety both failed. With the rule on, nothing committed
