@@ -122,10 +122,22 @@ sequence_diagram(ok.sim.trace)
 print(ok.outcomes, "decided by t =", ok.decided_at)
 run_table(ok)
 
+# %%
+from IPython.display import Markdown
+
+
+def span(ms):
+    """ "9–13" for {"p1": 9, "p2": 13, "p3": 11}: the range of a run's per-participant figures."""
+    low, high = min(ms.values()), max(ms.values())
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
+Markdown(f"Locks held {span(ok.locks_held)} ms; in doubt {span(ok.in_doubt)} ms.")
+
 # %% [markdown]
 # **What to notice.** Two round trips: `Prepare` out, votes back, `Commit` out. Each
-# participant holds its lock for the whole of both (about 20 ms here) and is in doubt from its
-# Yes until its `Commit` arrives (9–13 ms). That is the normal cost of 2PC — the chapter's
+# participant holds its lock for the whole of both and is in doubt from its Yes until its
+# `Commit` arrives (the figures above). That is the normal cost of 2PC — the chapter's
 # "two rounds of network communication".
 #
 # ### One No aborts everyone
@@ -161,9 +173,12 @@ sequence_diagram(crash.sim.trace)
 # %%
 run_table(crash)
 
+# %%
+Markdown(f"In doubt {span(crash.in_doubt)} ms and holding the lock {span(crash.locks_held)} ms, "
+         f"instead of {span(ok.in_doubt)} and {span(ok.locks_held)} without the crash.")
+
 # %% [markdown]
-# In doubt about 510 ms and holding the lock about 520 ms, instead of about 10 and 20: the
-# whole outage. Any other transaction that needs those rows waits as long. **Blocked** is
+# The participants were in doubt, holding their locks, for the whole outage. Any other transaction that needs those rows waits as long. **Blocked** is
 # a stricter measure — in doubt while *nothing alive* could decide (no coordinator up that
 # knows the outcome, no decision on its way). The explorer's model steps the same run and
 # adds that up:
@@ -173,8 +188,11 @@ blocked = run_commit(CommitSettings(fault="crash", target="c1", at_step=3, down_
 print(blocked.verdict())
 pd.DataFrame(blocked.rows()).set_index("node")
 
+# %%
+Markdown(f"Blocked up to {max(blocked.blocked.values())} ms; `c1` was down 500 ms.")
+
 # %% [markdown]
-# Blocked for exactly the 500 ms `c1` was down: nothing the participants can do shortens
+# Blocked for as long as `c1` was down: nothing the participants can do shortens
 # it. Make the outage longer and the blocking grows with it. If `c1` never comes back
 # (`down_for=0`), they wait for ever, each holding its lock — in doubt, in orange:
 
@@ -225,8 +243,8 @@ print(p1_crash.outcomes)
 run_table(p1_crash)
 
 # %% [markdown]
-# The others committed in about 20 ms; `p1` learns "commit" after it restarts and commits
-# too — in doubt for the 300 ms it was down. Without the prepared record it would have
+# The others commit as quickly as without the crash; `p1` learns "commit" after it
+# restarts and commits too — in doubt for about as long as it was down (the table). Without the prepared record it would have
 # forgotten its Yes and aborted: the `forgetful-participant` variant, which the model checker
 # (`consensus-lab explore 2pc --variant forgetful-participant`) catches breaking atomicity.
 
@@ -260,8 +278,8 @@ print(t3.outcomes, "decided by t =", t3.decided_at, "| violation:", t3.violation
 sequence_diagram(t3.sim.trace)
 
 # %% [markdown]
-# Everyone commits about 240 ms in, with `c1` still down: in doubt for a timeout and a
-# round, not for the whole outage. (Under the model checker, `consensus-lab explore 3pc
+# Everyone commits (the `decided by` time above) with `c1` still down: in doubt for a
+# timeout and a round, not for the whole outage. (Under the model checker, `consensus-lab explore 3pc
 # --variant correct` tries every order of messages, with one crash of any node, in the model
 # 3PC was designed for — a synchronous network and a failure detector that is never wrong —
 # and finds no violation; it takes a few seconds, so it is left to the terminal.)
@@ -301,10 +319,10 @@ print(search.violation)
 sequence_diagram(search.violation.sim.trace)
 
 # %% [markdown]
-# Eight moves: both vote Yes, then `c1`'s timer fires before any PreCommit arrives (as if
+# The moves, as listed above: both vote Yes, then `c1`'s timer fires before any PreCommit arrives (as if
 # the Acks were lost), so `c1` commits and tells `p1`; `p2`, hearing nothing, becomes a
 # backup, finds itself alone and uncertain, and aborts. The same search finds 2PC blocking
-# in two moves (`get_spec("2pc", "coordinator-crash")`, below). A command line does both:
+# in even fewer moves (`get_spec("2pc", "coordinator-crash")`, below). A command line does both:
 # `consensus-lab explore 3pc --variant partition`.
 
 # %% [markdown]
@@ -325,9 +343,14 @@ print(paxos.outcomes, "decided by t =", paxos.decided_at)
 sequence_diagram(paxos.sim.trace)
 
 # %% [markdown]
-# `c2`'s `decide` timer fires (120 ms), it proposes commit with `c3`, a majority accepts,
-# and the decision goes out: in doubt about 160 ms — one timeout and a Paxos round — however
-# long `c1` stays down. Measured for three outage lengths:
+# `c2`'s `decide` timer fires (after 120 ms), it proposes commit with `c3`, a majority
+# accepts, and the decision goes out:
+
+# %%
+Markdown(f"In doubt {span(paxos.in_doubt)} ms: one timeout and a Paxos round.")
+
+# %% [markdown]
+# That holds however long `c1` stays down. Measured for three outage lengths:
 
 # %%
 rows = []
@@ -342,7 +365,7 @@ pd.DataFrame(rows).pivot(index="c1 down (ms)", columns="protocol", values="max i
 # Plain 2PC's in-doubt time follows the outage; the replicated coordinator's does not.
 # (A short outage can beat the 120 ms timeout; then plain 2PC recovers first.) It is also
 # atomic in every schedule the model checker tries — from the moment plain 2PC blocks, with
-# `c1` able to restart — while plain 2PC's blocking is found in two moves:
+# `c1` able to restart — while plain 2PC's blocking is found at once:
 
 # %%
 for protocol, variant in (("2pc", "coordinator-crash"), ("2pc-replicated", "correct")):
@@ -386,9 +409,9 @@ pd.DataFrame(trip.table()).set_index("t")
 
 # %% [markdown]
 # The end is atomic in its own way (everything done, or everything done undone), but the
-# middle is **not isolated**: from t = 10 to t = 53 a reader could see a flight reserved for
-# a trip that never happens, and at t = 42 a flight still held while the hotel was already
-# released. 2PC would have hidden all of it behind locks. A saga trades isolation for never
+# middle is **not isolated**: for most of the rows above a reader could see a flight
+# reserved for a trip that never happens, and, near the end, a flight still held while the
+# hotel was already released. 2PC would have hidden all of it behind locks. A saga trades isolation for never
 # blocking; the application must tolerate these intermediate states (or show them as
 # "pending").
 
@@ -452,14 +475,14 @@ check("two_phase_commit")
 # * **2PC**: Prepare → votes → Commit/Abort, two round trips; unanimity to commit, one No
 #   aborts. Its roles are small transition tables, drawn above from the code that runs.
 # * A participant that voted Yes is **in doubt** and keeps its locks. If the coordinator
-#   crashes then, it is **blocked** for the whole outage (measured: 500 ms down → blocked
-#   500 ms, in doubt ≈ 510 ms).
+#   crashes then, it is **blocked** for the whole outage (measured above: the coordinator
+#   down 500 ms, the participants blocked as long).
 # * **Write-ahead logs** make recovery possible: the coordinator's commit record is the
 #   commit point; with none, **presumed abort** — abort is safe because nobody was told
 #   commit. A participant's prepared record keeps its promise across a crash.
 # * **3PC** finishes without the coordinator when nodes only crash and timeouts are
 #   accurate; under a **partition** one side commits while the other aborts — a scenario
-#   shows it, and the model checker finds it in eight moves.
+#   shows it, and the model checker finds it in a handful of moves.
 # * **2PC over consensus** (Paxos Commit, Spanner) moves the decision to a majority: in doubt
 #   for a timeout and a Paxos round, however long one coordinator is down.
 # * A **saga** never blocks and never holds locks across services, but readers see its

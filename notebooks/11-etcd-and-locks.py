@@ -181,7 +181,7 @@ pd.DataFrame(rows).set_index("backend")
 
 # %% [markdown]
 # The real figure also includes our polling of the members' status endpoints (every 50 ms).
-# During those fractions of a second no write can commit: that is the price of consensus
+# For as long as a failover lasts (the table above) no write can commit: that is the price of consensus
 # the chapter talks about — unavailability during a failover, never a lost acknowledged write.
 #
 # ## Chubby and the lab's Multi-Paxos (案例 1: Chubby)

@@ -89,13 +89,26 @@ print(story)
 # %%
 story_timeline(story);
 
+# %%
+from IPython.display import Markdown
+
+
+def lock_taken(story, actor):
+    """The moment ``actor`` acquired the lock in ``story`` (its token and time)."""
+    return next(m for m in story.moments if m.actor == actor and m.kind == "acquire" and m.token)
+
+
+c1_lock, c2_lock = lock_taken(story, "c1"), lock_taken(story, "c2")
+Markdown(f"c1 took the lock with token **{c1_lock.token}**; c2 took it at t = {c2_lock.at:g} s "
+         f"with token **{c2_lock.token}**.")
+
 # %% [markdown]
-# Read the timeline left to right. c1 holds the lock with **token 2** and writes. It freezes
+# Read the timeline left to right. c1 holds the lock with its token and writes. It freezes
 # (grey). Its lease runs out about 2 s later and the leader revokes it; c2's next attempt
-# succeeds with **token 4** (revision 3 was the revoke deleting c1's key), and c2 writes.
-# From that moment c1 only *believes* it holds the lock (red dashes) — it cannot know, it is
-# frozen. At t ≈ 5 s it wakes and does what it was about to do: write, with token 2. The
-# storage has already accepted token 4, so it **rejects** the write. Only then does c1's
+# succeeds with a larger token (the revision after the revoke that deleted c1's key), and
+# c2 writes. From that moment c1 only *believes* it holds the lock (red dashes) — it cannot
+# know, it is frozen. At t ≈ 5 s it wakes and does what it was about to do: write, with
+# its old token. The storage has already accepted c2's, so it **rejects** the write. Only then does c1's
 # keep-alive find its lease gone, and its release finds the key is not its own any more.
 #
 # ## The same story without fencing
@@ -165,8 +178,8 @@ if real_stories:
 # The times are wall-clock now, so they wobble from run to run (c1's first step waits for
 # its process to start and connect); the second story's tokens are larger because the
 # cluster kept the first one's history; the outcomes are the same. etcd expires a lease a
-# little after its TTL (the leader checks every half second), which is why c2 gets in about
-# 2.5 s after the pause began.
+# little after its TTL (the leader checks every half second), which is why c2 gets in a
+# little more than a TTL after the pause began.
 #
 # ## Your turn: write the four functions
 #
@@ -218,8 +231,8 @@ except NotImplementedError:
 #
 # - Lock = a transaction "create the key if absent" on a lease; value = client id; token =
 #   revision; keep-alive while holding; release only your own.
-# - The pause story: c1 (token 2) paused 5 s past its 2 s lease, c2 took the lock (token 4)
-#   and wrote; c1's late write was **rejected** with fencing, and **silently overwrote** c2's
+# - The pause story: c1 paused 5 s, past its 2 s lease; c2 took the lock with a larger
+#   token and wrote; c1's late write was **rejected** with fencing, and **silently overwrote** c2's
 #   data without it.
 # - Chubby calls the token a *sequencer*; etcd's lock API returns the key whose revision is
 #   the token.
