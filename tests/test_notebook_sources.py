@@ -123,3 +123,35 @@ def test_links_to_notebooks_target_existing_files_with_matching_numbers(name: st
             number = re.match(r"\W*([0-9][0-9])\b", label)
             assert number is None or target.startswith(number.group(1)), (
                 f"{name}: link [{label}] goes to {target}")
+
+
+def _widget_notebook(ids: list[str]) -> nbformat.NotebookNode:
+    """A notebook showing one box (ids[0]) holding a button (ids[1]), plus a loose layout."""
+    box, button, layout = ids
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("box", id="box")])
+    book.cells[0].outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/plain": "<Box at 0x7f00aa>",
+                              "application/vnd.jupyter.widget-view+json": {"model_id": box}})]
+    book.cells[0].outputs += [nbformat.v4.new_output("stream", name="stdout", text=t)
+                              for t in ("a\n", "b\n")]
+    book.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {
+        layout: {"model_name": "LayoutModel", "state": {}},
+        button: {"model_name": "ButtonModel", "state": {"layout": f"IPY_MODEL_{layout}"}},
+        box: {"model_name": "BoxModel", "state": {"children": [f"IPY_MODEL_{button}"]}},
+    }, "version_major": 2, "version_minor": 0}}
+    return book
+
+
+def test_rebuilt_outputs_do_not_depend_on_the_kernels_random_ids() -> None:
+    """Widget ids are renumbered in reading order; streams merged; addresses masked."""
+    from build_notebooks import stable_widget_ids, tidy_outputs
+
+    first = stable_widget_ids(tidy_outputs(_widget_notebook(["aa11", "bb22", "cc33"])), "x")
+    second = stable_widget_ids(tidy_outputs(_widget_notebook(["ff99", "0e00", "7d77"])), "x")
+    assert nbformat.writes(first) == nbformat.writes(second)
+    outputs = first.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["display_data", "stream"]
+    assert outputs[1].text == "a\nb\n" and outputs[0].data["text/plain"] == "<Box at 0x…>"
+    state = first.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    box_id = outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
+    assert list(state)[0] == box_id and state[box_id]["model_name"] == "BoxModel"

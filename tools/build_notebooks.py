@@ -11,27 +11,36 @@ that text file is what contributors edit and review. Building one notebook
 1. reads the source (cells, tags, the kernelspec in its header),
 2. executes it top to bottom in a fresh ``python3`` kernel (this interpreter's, so
    the venv's, importing this checkout's consensus_lab) with notebooks/ as the
-   working directory and 120 s per cell,
-   storing the widget state so committed widgets render,
+   working directory and 120 s per cell, storing the widget state so committed
+   widgets render,
 3. writes ``NN-name.ipynb`` with those outputs -- unless a cell not tagged
-   ``raises-exception`` produced an error: then nothing is written, the errors are
-   printed and the exit status is 1.
+   ``raises-exception`` produced an error, a cell timed out or the kernel died:
+   then nothing is written, the problem is printed, the other notebooks are still
+   built and the exit status is 1.
 
-Cell ids are derived from each cell's text, so rebuilding an
-unchanged source gives the same cells; only outputs that depend on the run
-(widget model ids) change. tests/test_notebook_sources.py uses :func:`stale`
-to fail when a source and its notebook disagree; tests/test_notebooks.py uses
-:func:`execute` and :func:`error_outputs`.
+NAME may be a notebook's full name or its number ("05"); several may be given.
+Cell ids are derived from each cell's text, so rebuilding an unchanged source
+gives the same cells; widget model ids are renumbered in reading order
+(:func:`stable_widget_ids`) and outputs tidied (:func:`tidy_outputs`), so a
+rebuild only changes outputs that really differ (the wall-clock times of the
+real etcd runs, say).
+tests/test_notebook_sources.py uses :func:`stale` to fail when a source and its
+notebook disagree; tests/test_notebooks.py uses :func:`execute` and
+:func:`error_outputs`.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import re
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import jupytext
 import nbformat
@@ -42,6 +51,8 @@ NOTEBOOKS = REPO / "notebooks"
 CELL_TIMEOUT_S = 120
 KERNEL_NAME = "python3"
 SOURCE_FORMAT = "py:percent"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: kept in the .ipynb so JupyterLab (with jupytext) saves edits to the source too
 PAIRING = {"formats": "ipynb,py:percent",
            "notebook_metadata_filter": "-jupytext.text_representation"}
@@ -147,20 +158,123 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+def stable_widget_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """Replace the kernel's random widget model ids by ids derived from ``name`` and order.
+
+    A widget's id is a fresh UUID in every kernel, so without this every rebuild
+    would rewrite the whole stored widget state. Models are numbered in the order a
+    reader meets them: the widget views in cell order, then, depth first, the models
+    each one refers to (``IPY_MODEL_<id>``, attributes in sorted order); models no
+    view reaches come last, ordered by their content (ids left out). In place; returns ``nb``.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if not state:
+        return nb
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        if model_id in order or model_id not in state:
+            return
+        order.append(model_id)
+        text = json.dumps(state[model_id].get("state", {}), sort_keys=True)
+        for ref in re.findall(r"IPY_MODEL_([0-9a-f]+)", text):
+            visit(ref)
+
+    shape: dict[str, str] = {}
+
+    def canonical(model_id: str, seen: frozenset[str] = frozenset()) -> str:
+        """The model's state with every reference replaced by the referred model's shape."""
+        if model_id not in shape:
+            if model_id in seen or model_id not in state:
+                return "<ref>"
+            text = json.dumps(state[model_id], sort_keys=True)
+            shape[model_id] = re.sub(r"IPY_MODEL_([0-9a-f]+)",
+                                     lambda m: canonical(m.group(1), seen | {model_id}), text)
+        return shape[model_id]
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view:
+                visit(view["model_id"])
+    referenced = {ref for m in state
+                  for ref in re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(state[m]))}
+    for roots in ([m for m in state if m not in referenced], list(state)):
+        for model_id in sorted(set(roots) - set(order), key=canonical):
+            visit(model_id)
+    new = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"consensus-lab/{name}/{n}").hex
+           for n, old in enumerate(order)}
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith("IPY_MODEL_") and value[10:] in new:
+                return "IPY_MODEL_" + new[value[10:]]
+            return new.get(value, value)
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        return value
+
+    nb.metadata["widgets"][WIDGET_STATE]["state"] = {
+        new[m]: rename(state[m]) for m in order}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view:
+                view["model_id"] = new.get(view["model_id"], view["model_id"])
+    return nb
+
+
+#: "<graphviz.graphs.Digraph at 0x7fc66f7ed510>": a memory address, new in every kernel
+ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+
+
+def tidy_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Make the outputs of the same run the same text: merge streams, drop addresses.
+
+    The kernel flushes a long print in chunks at moments that vary from run to
+    run, so consecutive stdout (or stderr) outputs of a cell are joined into one,
+    as a reader sees them. An object shown as a picture keeps a plain-text
+    fallback with its memory address; the address becomes ``0x…``. In place;
+    returns ``nb``.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged: list[Any] = []
+        for output in cell.outputs:
+            last = merged[-1] if merged else None
+            if (output.output_type == "stream" and last is not None
+                    and last.output_type == "stream" and last.name == output.name):
+                last.text += output.text
+                continue
+            data = output.get("data", {})
+            if len(data) > 1 and isinstance(data.get("text/plain"), str):
+                data["text/plain"] = ADDRESS.sub(" at 0x…>", data["text/plain"])
+            merged.append(output)
+        cell.outputs = merged
+    return nb
+
+
 def build(source: Path) -> list[str]:
     """Write, execute and save the notebook of ``source``; return its errors (then not saved)."""
     nb = execute(read_source(source), source.resolve().parent)
     errors = error_outputs(nb)
     if not errors:
-        nbformat.write(nb, notebook_of(source))
+        nbformat.write(stable_widget_ids(tidy_outputs(nb), source.stem), notebook_of(source))
     return errors
 
 
 def _resolve(arg: str) -> Path:
-    """A source path from "05-raft-election", "notebooks/05-raft-election.ipynb" or ".py"."""
+    """A source path from "05-raft-election", "05", "notebooks/05-raft-election.ipynb" or ".py"."""
     path = Path(arg)
     stem = path.name.removesuffix(".ipynb").removesuffix(".py")
     folder = path.parent if path.parent != Path(".") else NOTEBOOKS
+    if not (folder / f"{stem}.py").exists():
+        matches = [n for n in names(folder) if n.startswith(f"{stem}-")]
+        if len(matches) == 1:
+            stem = matches[0]
     return folder / f"{stem}.py"
 
 
@@ -185,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             continue
         started = time.monotonic()
-        errors = build(source)
+        try:
+            errors = build(source)
+        except Exception as exc:  # a cell timeout or a dead kernel: report, go on
+            errors = [f"{type(exc).__name__}: {exc}".splitlines()[0]]
         took = time.monotonic() - started
         if errors:
             status = 1
