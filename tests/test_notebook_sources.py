@@ -101,7 +101,7 @@ def test_start_here_index_shows_every_notebook() -> None:
 def test_previous_and_next_links_point_at_the_neighbours(name: str) -> None:
     """Every "Previous:" / "Next:" link goes to the notebook before / after in the map."""
     before, after = nbmap.neighbours(name)
-    found = {"next": [], "previous": []}
+    found: dict[str, list[str]] = {"next": [], "previous": []}
     for text in _markdown(name):
         for label, _text, target in NAV_LINK.findall(text):
             found[label.lower()].append(target.split("#")[0])
