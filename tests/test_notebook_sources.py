@@ -134,6 +134,8 @@ def _widget_notebook(ids: list[str]) -> nbformat.NotebookNode:
                               "application/vnd.jupyter.widget-view+json": {"model_id": box}})]
     book.cells[0].outputs += [nbformat.v4.new_output("stream", name="stdout", text=t)
                               for t in ("a\n", "b\n")]
+    book.cells[0].outputs.append(nbformat.v4.new_output("display_data", data={
+        "text/html": f'<style>#T_{box}_row0 {{}}</style><table id="T_{box}">'}))
     book.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {
         layout: {"model_name": "LayoutModel", "state": {}},
         button: {"model_name": "ButtonModel", "state": {"layout": f"IPY_MODEL_{layout}"}},
@@ -143,14 +145,15 @@ def _widget_notebook(ids: list[str]) -> nbformat.NotebookNode:
 
 
 def test_rebuilt_outputs_do_not_depend_on_the_kernels_random_ids() -> None:
-    """Widget ids are renumbered in reading order; streams merged; addresses masked."""
+    """Widget ids renumbered in reading order; streams merged; addresses, table ids masked."""
     from build_notebooks import stable_widget_ids, tidy_outputs
 
-    first = stable_widget_ids(tidy_outputs(_widget_notebook(["aa11", "bb22", "cc33"])), "x")
-    second = stable_widget_ids(tidy_outputs(_widget_notebook(["ff99", "0e00", "7d77"])), "x")
+    first = stable_widget_ids(tidy_outputs(_widget_notebook(["aa111", "bb222", "cc333"])), "x")
+    second = stable_widget_ids(tidy_outputs(_widget_notebook(["ff999", "0e000", "7d777"])), "x")
     assert nbformat.writes(first) == nbformat.writes(second)
     outputs = first.cells[0].outputs
-    assert [o.output_type for o in outputs] == ["display_data", "stream"]
+    assert [o.output_type for o in outputs] == ["display_data", "stream", "display_data"]
+    assert 'id="T_00001"' in outputs[2].data["text/html"]
     assert outputs[1].text == "a\nb\n" and outputs[0].data["text/plain"] == "<Box at 0x…>"
     state = first.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
     box_id = outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]

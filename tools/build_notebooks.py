@@ -228,6 +228,15 @@ def stable_widget_ids(nb: nbformat.NotebookNode, name: str) -> nbformat.Notebook
 
 #: "<graphviz.graphs.Digraph at 0x7fc66f7ed510>": a memory address, new in every kernel
 ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+#: a pandas Styler table's random id, "T_5b4b5" in its HTML and CSS
+STYLER_ID = re.compile(r"\bT_([0-9a-f]{5})(?=[_\"])")
+
+
+def _number_tables(html: str, tables: dict[str, int]) -> str:
+    """``html`` with each Styler id replaced by its number in ``tables`` (new ids added)."""
+    for table_id in STYLER_ID.findall(html):
+        tables.setdefault(table_id, len(tables) + 1)
+    return STYLER_ID.sub(lambda m: f"T_{tables[m.group(1)]:05d}", html)
 
 
 def tidy_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -236,9 +245,11 @@ def tidy_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     The kernel flushes a long print in chunks at moments that vary from run to
     run, so consecutive stdout (or stderr) outputs of a cell are joined into one,
     as a reader sees them. An object shown as a picture keeps a plain-text
-    fallback with its memory address; the address becomes ``0x…``. In place;
-    returns ``nb``.
+    fallback with its memory address; the address becomes ``0x…``. A styled
+    pandas table gets a random id; tables are numbered instead (``T_00001`` …,
+    distinct within the notebook so each keeps its own CSS). In place; returns ``nb``.
     """
+    tables: dict[str, int] = {}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -252,6 +263,9 @@ def tidy_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             data = output.get("data", {})
             if len(data) > 1 and isinstance(data.get("text/plain"), str):
                 data["text/plain"] = ADDRESS.sub(" at 0x…>", data["text/plain"])
+            html = data.get("text/html")
+            if isinstance(html, str) and STYLER_ID.search(html):
+                data["text/html"] = _number_tables(html, tables)
             merged.append(output)
         cell.outputs = merged
     return nb
