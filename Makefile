@@ -28,7 +28,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 export PIP_NO_INPUT := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help lab test test-slow lint bench install-sys sys-graphviz sys-etcd venv clean-venv
+.PHONY: help lab test test-slow lint bench notebooks install-sys sys-graphviz sys-etcd venv clean-venv
 
 help:
 	@echo "make lab          start JupyterLab on the notebooks (sets everything up first)"
@@ -58,6 +58,12 @@ lint: $(STAMP_DEV)
 
 bench: $(STAMP_RUNTIME)
 	$(BIN)/consensus-lab bench sim
+
+# notebooks/NN-name.py (jupytext py:percent) is the source of notebooks/NN-name.ipynb:
+# write each notebook from its source, run it top to bottom in a fresh kernel and
+# save it with its outputs (not saved when a cell fails). NB= picks one notebook.
+notebooks: $(STAMP_DEV)
+	$(BIN)/python tools/build_notebooks.py $(NB)
 
 # `dot` is optional: without it the diagrams fall back to graphviz-pure (a pip wheel).
 sys-graphviz:

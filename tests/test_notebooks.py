@@ -1,7 +1,9 @@
-"""Notebooks run top to bottom without errors and are committed with clean-run outputs.
+"""Notebooks run top to bottom from their sources and are committed with clean-run outputs.
 
-Execution uses tools/run_notebooks.py (fresh `python3` kernel from the venv,
-cwd = notebooks/, 120 s per cell) and never writes the notebook back.
+Execution uses tools/build_notebooks.py (fresh `python3` kernel from the venv,
+cwd = notebooks/, 120 s per cell) on the cells of notebooks/NN-name.py, and
+never writes anything back. tests/test_notebook_sources.py checks that each
+.ipynb has the cells of its source.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from run_notebooks import NOTEBOOKS, error_outputs, execute_notebook
+from build_notebooks import NOTEBOOKS, error_outputs, execute, fix_command, read_source, source_of
 
 pytestmark = pytest.mark.notebook
 
@@ -26,8 +28,8 @@ def _notebook_params() -> list:
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("path", _notebook_params())
 def test_notebook_runs_without_errors(path: Path) -> None:
-    """Every code cell runs; no error output outside cells tagged `raises-exception`."""
-    errors = error_outputs(execute_notebook(path))
+    """Every code cell of the source runs; no error output outside `raises-exception` cells."""
+    errors = error_outputs(execute(read_source(source_of(path))))
     assert not errors, f"{path.name} raised:\n" + "\n".join(errors)
 
 
@@ -42,5 +44,5 @@ def test_notebook_committed_with_outputs(path: Path) -> None:
     ]
     assert counts == list(range(1, len(counts) + 1)), (
         f"{path.name} is not saved from a clean top-to-bottom run (execution counts {counts}); "
-        f"run `.venv/bin/python tools/run_notebooks.py notebooks/{path.name}` and commit it"
+        f"run `{fix_command(path.stem)}` and commit it"
     )
