@@ -210,7 +210,7 @@ def run_checks(name: str, answers: str = "exercises", *, timeout_s: float = DEFA
 def check(name: str | None = None, answers: str = "exercises", *,
           timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
     """Grade in a notebook: an ``ipywidgets.HTML`` showing the report for one or all exercises."""
-    import ipywidgets  # type: ignore[import-untyped]
+    import ipywidgets
 
     names = [name] if name is not None else [ex.name for ex in list_exercises()]
     results = [r for n in names for r in run_checks(n, answers, timeout_s=timeout_s)]

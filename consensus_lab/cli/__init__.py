@@ -62,7 +62,7 @@ COMMANDS: dict[str, tuple[str, str, str, str]] = {
 
 
 def _load(module: str, function: str) -> Main:
-    return getattr(importlib.import_module(f"{__name__}.{module}"), function)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), function)
 
 
 def _dispatch(kind: str, table: dict[str, tuple[str, str]]) -> Callable[[argparse.Namespace], int]:
@@ -79,7 +79,7 @@ def _command(module: str, function: str) -> Callable[[argparse.Namespace], int]:
     return lambda args: _load(module, function)(args.rest)
 
 
-def _named_group(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+def _named_group(sub: argparse._SubParsersAction,
                  kind: str, table: dict[str, tuple[str, str]], help_text: str) -> None:
     names = ", ".join(table)
     parser = sub.add_parser(kind, help=f"{help_text} ({names})",
