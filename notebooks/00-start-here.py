@@ -51,14 +51,14 @@ Markdown(f"{len(NOTEBOOKS)} notebooks are available (this one included) and "
 #
 # Three nodes gossip a rumour: every 10 ticks each node bumps its rumour version and sends it
 # to two random peers; a node that hears a higher version adopts it. The node is a class in
-# the library (`consensus_lab.bench.Gossiper`); here is its real code.
+# the library (`consensus_lab.sim.bench.Gossiper`); here is its real code.
 
 # %%
 import pandas as pd
 pd.set_option("display.max_colwidth", None)   # show long table cells in full
 
 # %%
-from consensus_lab.bench import Gossiper
+from consensus_lab.sim.bench import Gossiper
 from consensus_lab.nb import show
 from consensus_lab.sim import Network, Simulation
 from consensus_lab.viz import cluster_diagram, nodes_table
@@ -172,7 +172,8 @@ again.trace.digest() == original.trace.digest()
 # The exercises so far:
 
 # %%
-from consensus_lab.exercises import check, list_main, load_answers
+from consensus_lab.cli.check import list_main
+from consensus_lab.exercises import check, load_answers
 list_main([]);
 
 # %% [markdown]
