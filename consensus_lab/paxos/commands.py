@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from ..raft.kv import Command
+from ..kv import Command
 from ..sim import ConfigError, Network, Simulation
 from .cluster import learned, paxos_sim
 from .config import VARIANTS

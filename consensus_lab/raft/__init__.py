@@ -5,6 +5,7 @@ paper's messages, the five safety properties as simulator invariants, and
 helpers to build and drive a cluster (:mod:`.cluster`).
 """
 
+from ..kv import Command, KVStore
 from .cluster import (
     DEFAULT_NETWORK,
     check_one_leader,
@@ -18,7 +19,6 @@ from .cluster import (
     terms_agree,
 )
 from .invariants import RaftInvariants
-from .kv import Command, KVStore
 from .log import CompactedError, RaftLog
 from .messages import (
     AppendEntries,

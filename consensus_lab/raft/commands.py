@@ -9,9 +9,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from ..kv import Command
 from ..sim import InvariantViolation, Network, Simulation, SimulationError
 from .cluster import check_one_leader, leaders, one, raft_cluster
-from .kv import Command
 from .node import RaftConfig
 from .stress import StressResult, storm
 

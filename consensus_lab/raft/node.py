@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..kv import Command, KVStore
 from ..sim import ClientRequest, ConfigError, Context, Node
-from .kv import Command, KVStore
 from .log import RaftLog
 from .messages import (
     AppendEntries,
