@@ -19,8 +19,12 @@ leader's commit index.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ..kv import KVStore
+from ..sim import ClientRequest, Context
+from .config import RaftConfig
+from .log import RaftLog
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -28,13 +32,49 @@ from .messages import (
     InstallSnapshotReply,
 )
 
-if TYPE_CHECKING:
-    from ..sim import Context
-    from .node import RaftNode
+
+class RaftNode(Protocol):
+    """What replication reads and writes on the node (:class:`.node.RaftNode` has it all).
+
+    Spelled out here so that this module need not import :mod:`.node`, which
+    builds on it: the fields of Figure 2 it uses, and the node's methods it calls.
+    """
+
+    node_id: str
+    peers: tuple[str, ...]
+    config: RaftConfig
+    current_term: int
+    log: RaftLog
+    snapshot_data: Any
+    commit_index: int
+    last_applied: int
+    leader_id: str | None
+    store: KVStore
+    applied: list[tuple[int, int, Any]]
+    pending: dict[int, tuple[ClientRequest, int]]
+    next_index: dict[str, int]
+    match_index: dict[str, int]
+    probing: set[str]
+
+    def quorum(self) -> int: ...
+    def reset_election_timer(self, ctx: Context) -> None: ...
+    def persist_log(self, ctx: Context) -> None: ...
+    def persist_log_if_dirty(self, ctx: Context) -> None: ...
+    # ReplicationMixin's own methods, called on ``self``:
+    def send_append(self, ctx: Context, peer: str) -> None: ...
+    def backed_up_index(self, src: str, msg: AppendEntriesReply) -> int: ...
+    def advance_commit(self, ctx: Context) -> None: ...
+    def consistency_check(self, prev: int, prev_term: int) -> AppendEntriesReply | None: ...
+    def merge_entries(self, prev: int, entries: tuple[Any, ...]) -> bool: ...
+    def apply_committed(self, ctx: Context) -> None: ...
+    def drop_pending_from(self, index: int) -> None: ...
+    def maybe_snapshot(self, ctx: Context) -> None: ...
 
 
 class ReplicationMixin:
     """AppendEntries / InstallSnapshot on both sides, commit and apply."""
+
+    leader_id: str | None  # assigned below; declared so it is not taken to be ``str``
 
     # ------------------------------------------------------------ leader
     def broadcast_append(self: RaftNode, ctx: Context) -> None:
