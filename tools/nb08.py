@@ -252,7 +252,8 @@ delivered before anything else happens (it changes only its proposer, so this lo
 state of the acceptors, where "chosen" is decided):
 """),
     ("code", r"""
-from consensus_lab.paxos.lessons import check_command, model_check, one_ballot_each
+from consensus_lab.explore.paxos import check_command, model_check
+from consensus_lab.paxos.lessons import one_ballot_each
 show(one_ballot_each)
 """),
     ("code", r"""
@@ -407,7 +408,7 @@ answer) or in a **burst** (all at once), and counts every message sent until the
 answer, heartbeats included.
 """),
     ("code", r"""
-from consensus_lab.paxos.compare import compare_with_raft
+from consensus_lab.viz.experiments import compare_with_raft
 bill = compare_with_raft(100, seed=0)
 bill.pivot(index="workload", columns="protocol", values="per_command").round(2)
 """),

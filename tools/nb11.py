@@ -226,7 +226,7 @@ The chapter's figures next to what the lab's own 5-node Multi-Paxos and Raft mea
 latency model (messages 1–10 ms; no disks, so writes are pure round trips):
 """),
     ("code", r"""
-from consensus_lab.spanner.chubby import chubby_table
+from consensus_lab.viz.experiments import chubby_table
 chubby_table(seed=0).set_index("system")
 """),
     ("md", r"""
