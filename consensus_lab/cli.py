@@ -129,7 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Print benchmark figures."""
     from . import bench
-    from .consistency.bench import main as bench_lincheck
+    from .consistency.commands import main as bench_lincheck
     from .etcd.commands import bench_main as bench_jepsen
     from .explore.commands import bench_main as bench_explore
     from .paxos.commands import bench_main as bench_paxos
@@ -150,7 +150,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_lincheck(args: argparse.Namespace) -> int:
     """Check a history file for linearizability (exit 0 ok, 1 not, 3 unknown, 2 bad input)."""
-    from .consistency.bench import lincheck_main
+    from .consistency.commands import lincheck_main
 
     return lincheck_main(args.rest)
 

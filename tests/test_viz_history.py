@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from consensus_lab.consistency import History, check
-from consensus_lab.consistency.bench import lincheck_main
+from consensus_lab.consistency.commands import lincheck_main
 from consensus_lab.consistency.formats import dump_jsonl
 from consensus_lab.viz import history_timeline, op_label, write_timeline_html
 

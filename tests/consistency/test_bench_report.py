@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consensus_lab.consistency.bench import bench_lincheck, main
+from consensus_lab.consistency.bench import bench_lincheck
+from consensus_lab.consistency.commands import main
 
 LOG = ("INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\t1\n"
        "INFO  jepsen.util - 1\t:invoke\t:read\tnil\nINFO  jepsen.util - 1\t:ok\t:read\tnil\n")

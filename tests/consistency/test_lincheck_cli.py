@@ -7,7 +7,7 @@ import json
 import pytest
 
 from consensus_lab.consistency import History
-from consensus_lab.consistency.bench import lincheck_main, main
+from consensus_lab.consistency.commands import lincheck_main, main
 from consensus_lab.consistency.formats import dump_csv, dump_jsonl
 
 GOOD = [("c1", "write", 1, 0, 10), ("c2", "read", 1, 1, 3), ("c3", "read", 1, 4, 5)]
