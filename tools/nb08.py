@@ -254,6 +254,7 @@ state of the acceptors, where "chosen" is decided):
     ("code", r"""
 from consensus_lab.explore.paxos import check_command, model_check
 from consensus_lab.paxos.lessons import one_ballot_each
+from consensus_lab.viz import schedule_spacetime
 show(one_ballot_each)
 """),
     ("code", r"""
@@ -274,7 +275,7 @@ move and drawn:
 print(found["forgetful-acceptor"].violation)
 """),
     ("code", r"""
-found["forgetful-acceptor"].violation.spacetime(label=paxos_label)
+schedule_spacetime(found["forgetful-acceptor"].violation, label=paxos_label)
 """),
     ("md", r"""
 Read it against the rule: both proposers finish phase 1 with a1 and a2 (p2's ballot `1.p2`
@@ -285,7 +286,7 @@ schedule. (A *correct* a1 would have refused `Accept(1.p1)` after promising `1.p
 """),
     ("code", r"""
 print(found["ignores-accepted"].violation)
-found["ignores-accepted"].violation.spacetime(label=paxos_label)
+schedule_spacetime(found["ignores-accepted"].violation, label=paxos_label)
 """),
     ("md", r"""
 Here move 10 is the key: a2's `Promise` to p2 reports `acc=1.p1:v-p1`, and p2 ignores it.

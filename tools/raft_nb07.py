@@ -30,7 +30,7 @@ from consensus_lab.raft import (RaftConfig, RaftInvariants, RaftNode, RequestVot
 from consensus_lab.raft.replication import ReplicationMixin
 from consensus_lab.raft.scenarios import Figure8, lose_committed_entry, search_seeds
 from consensus_lab.sim import InvariantViolation
-from consensus_lab.viz import raft_logs, raft_table
+from consensus_lab.viz import raft_logs, raft_table, schedule_spacetime
 from consensus_lab.widgets import raft_player
 """),
     ("md", r"""
@@ -317,7 +317,7 @@ for n2 anyway (no election restriction), and n3's acknowledgement lets n1 commit
 n2 becomes leader without a committed entry. The same run drawn:
 """),
     ("code", r"""
-found.violation.spacetime()
+schedule_spacetime(found.violation)
 """),
     ("md", r"""
 Figure 8 needs more: a command in term 1 that reaches nobody, a second leader with a

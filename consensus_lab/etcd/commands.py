@@ -13,8 +13,10 @@ import statistics
 import sys
 from typing import Any
 
+from ..viz.history import write_jepsen_timeline
 from .errors import EtcdClientNotInstalled, EtcdNotInstalled, InvalidRequest
-from .jepsen import BACKENDS, NEMESES, READS, JepsenConfig, JepsenResult, run
+from .jepsen import BACKENDS, NEMESES, READS, JepsenConfig, JepsenResult
+from .simjepsen import run
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +51,9 @@ def jepsen_main(argv: list[str]) -> int:
         config = JepsenConfig(backend=args.backend, clients=args.clients, seconds=args.seconds,
                               nemesis=args.nemesis, seed=args.seed, reads=args.reads,
                               timeout=args.timeout)
-        result = run(config, html=args.html)
+        result = run(config)
+        if args.html:
+            write_jepsen_timeline(result, args.html)
     except (InvalidRequest, EtcdNotInstalled, EtcdClientNotInstalled, ValueError) as error:
         print(f"consensus-lab jepsen: {error}", file=sys.stderr)
         return 2

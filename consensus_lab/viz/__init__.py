@@ -6,7 +6,8 @@ coloured by term, term timeline, state table) are in :mod:`.raft`.
 """
 
 from .cluster import cluster_diagram
-from .history import history_timeline, op_label, write_timeline_html
+from .experiments import chubby_table, compare_with_raft
+from .history import history_timeline, op_label, write_jepsen_timeline, write_timeline_html
 from .raft import (
     TERM_COLORS,
     raft_logs,
@@ -17,7 +18,7 @@ from .raft import (
     term_timeline,
 )
 from .render import GraphvizUnavailable, HtmlView, SvgDiagram, ensure_backend, to_svg
-from .spacetime import default_label, spacetime_diagram
+from .spacetime import default_label, schedule_spacetime, spacetime_diagram
 from .tables import nodes_table, pending_table, trace_table
 
 ensure_backend()
@@ -25,7 +26,9 @@ ensure_backend()
 __all__ = [
     "GraphvizUnavailable", "HtmlView", "SvgDiagram", "TERM_COLORS", "cluster_diagram",
     "default_label", "ensure_backend", "history_timeline", "nodes_table", "op_label",
-    "pending_table", "raft_logs", "raft_node_lines", "raft_table", "role_diagram",
+    "pending_table", "raft_logs",
+    "schedule_spacetime", "chubby_table", "compare_with_raft", "raft_node_lines",
+    "raft_table", "role_diagram",
     "spacetime_diagram", "term_color", "term_timeline", "to_svg", "trace_table",
-    "write_timeline_html",
+    "write_jepsen_timeline", "write_timeline_html",
 ]
