@@ -6,7 +6,14 @@ coloured by term, term timeline, state table) are in :mod:`.raft`.
 """
 
 from .cluster import cluster_diagram
-from .experiments import chubby_table, compare_with_raft
+from .experiments import (
+    cap_table,
+    chubby_table,
+    compare_with_raft,
+    plot_cap,
+    plot_spectrum,
+    spectrum_table,
+)
 from .history import history_timeline, op_label, write_jepsen_timeline, write_timeline_html
 from .raft import (
     TERM_COLORS,
@@ -27,7 +34,8 @@ __all__ = [
     "GraphvizUnavailable", "HtmlView", "SvgDiagram", "TERM_COLORS", "cluster_diagram",
     "default_label", "ensure_backend", "history_timeline", "nodes_table", "op_label",
     "pending_table", "raft_logs",
-    "schedule_spacetime", "chubby_table", "compare_with_raft", "raft_node_lines",
+    "schedule_spacetime", "chubby_table", "compare_with_raft", "cap_table", "plot_cap",
+    "plot_spectrum", "spectrum_table", "raft_node_lines",
     "raft_table", "role_diagram",
     "spacetime_diagram", "term_color", "term_timeline", "to_svg", "trace_table",
     "write_jepsen_timeline", "write_timeline_html",

@@ -8,12 +8,16 @@ arguments the notebooks have always called.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..compare.chubby import chubby_comparison
 from ..compare.paxos_raft import comparison_rows
+from ..stores.experiment import ExperimentResult, cap_rows
+from ..stores.spectrum import DEFAULT_SEED, Runs, spectrum_rows
 
 
 def compare_with_raft(commands: int = 100, seed: int = 0, **options: Any) -> pd.DataFrame:
@@ -26,3 +30,63 @@ def compare_with_raft(commands: int = 100, seed: int = 0, **options: Any) -> pd.
 def chubby_table(seed: int = 0, **options: Any) -> pd.DataFrame:
     """:func:`~consensus_lab.compare.chubby.chubby_comparison` as a DataFrame."""
     return pd.DataFrame(chubby_comparison(seed, **options))
+
+
+def cap_table(results: Sequence[ExperimentResult]) -> pd.DataFrame:
+    """The partition experiments, one row per store and side (:func:`~consensus_lab.
+    stores.experiment.cap_rows` as a DataFrame)."""
+    return pd.DataFrame(cap_rows(results))
+
+
+def plot_cap(results: Sequence[ExperimentResult], ax: Any = None) -> Any:
+    """Bars of availability during the partition and anomaly counts per store and side."""
+    table = cap_table(results)
+    if ax is None:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    else:
+        fig, ax2 = ax.figure, ax.twinx()
+    labels = [f"{s}\n{side}" for s, side in zip(table["store"], table["side"], strict=True)]
+    xs = range(len(labels))
+    ax.bar(xs, table["availability_in_partition"], color="tab:green")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("answered ok during partition")
+    ax.set_xticks(list(xs), labels)
+    width = 0.4
+    ax2.bar([x - width / 2 for x in xs], table["stale_reads"], width, label="stale reads",
+            color="tab:orange")
+    ax2.bar([x + width / 2 for x in xs], table["lost_writes"], width, label="lost writes",
+            color="tab:red")
+    ax2.set_ylabel("count")
+    ax2.set_xticks(list(xs), labels)
+    ax2.legend()
+    fig.tight_layout()
+    return fig
+
+
+def spectrum_table(runs: Runs = DEFAULT_SEED, *, sequential_limit: int = 24,
+                   **options: Any) -> pd.DataFrame:
+    """The consistency spectrum, one row per store (index ``store``), strongest first:
+    :func:`~consensus_lab.stores.spectrum.spectrum_rows` as a DataFrame."""
+    rows = spectrum_rows(runs, sequential_limit=sequential_limit, **options)
+    return pd.DataFrame(rows).set_index("store")
+
+
+def plot_spectrum(table: Any, ax: Any = None) -> Any:
+    """Bars of mean read / write latency per store, p95 as whiskers, strongest on the left."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+    else:
+        fig = ax.figure
+    xs = list(range(len(table.index)))
+    width = 0.38
+    for shift, f, color in ((-width / 2, "read", "tab:blue"), (width / 2, "write", "tab:orange")):
+        means, p95 = table[f"{f}_mean"], table[f"{f}_p95"]
+        ax.bar([x + shift for x in xs], means, width, color=color, label=f"{f} (mean)")
+        ax.errorbar([x + shift for x in xs], means, yerr=[[0] * len(xs), list(p95 - means)],
+                    fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.set_xticks(xs, [f"{s}" for s in table.index])
+    ax.set_ylabel("latency (ticks; whisker = p95)")
+    ax.set_xlabel("stronger  ←  consistency  →  weaker")
+    ax.legend()
+    fig.tight_layout()
+    return fig
