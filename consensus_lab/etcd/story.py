@@ -195,12 +195,9 @@ class Story:
                 f"{self.ttl} s lease, yet c2 could not take the lock during the pause — the "
                 "lock key outlived the lease (is it attached to it?)")
 
-    def to_dataframe(self) -> Any:
-        """The moments as a table (pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame([{"t (s)": m.at, "client": m.actor, "what": m.text}
-                             for m in self.moments])
+    def rows(self) -> list[dict[str, Any]]:
+        """The moments as rows (``consensus_lab.viz.to_dataframe(story)`` for a table)."""
+        return [{"t (s)": m.at, "client": m.actor, "what": m.text} for m in self.moments]
 
     def __str__(self) -> str:
         return "\n".join([*map(str, self.moments), self.verdict()])

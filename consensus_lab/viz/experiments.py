@@ -8,14 +8,18 @@ arguments the notebooks have always called.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..clocks.events import CausalEvent, event_rows
 from ..compare.chubby import chubby_comparison
 from ..compare.paxos_raft import comparison_rows
+from ..paxos.properties import properties_rows
+from ..paxos.scenarios import backoff_rows
+from ..sim import Simulation
 from ..stores.experiment import ExperimentResult, cap_rows
 from ..stores.spectrum import DEFAULT_SEED, Runs, spectrum_rows
 
@@ -90,3 +94,20 @@ def plot_spectrum(table: Any, ax: Any = None) -> Any:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def backoff_experiment(seeds: Iterable[int] = range(50), **options: Any) -> pd.DataFrame:
+    """The FLP duel's P(decided within T) per backoff and horizon, as a DataFrame:
+    :func:`consensus_lab.paxos.scenarios.backoff_rows` as a DataFrame."""
+    return pd.DataFrame(backoff_rows(seeds, **options))
+
+
+def properties_table(runs: Mapping[str, Simulation]) -> pd.DataFrame:
+    """Agreement, validity and termination per named run (index ``run``):
+    :func:`~consensus_lab.paxos.properties.properties_rows` as a DataFrame."""
+    return pd.DataFrame(properties_rows(runs)).set_index("run")
+
+
+def events_table(events: Sequence[CausalEvent]) -> pd.DataFrame:
+    """The causal events of a run, indexed by id, with their vector clocks."""
+    return pd.DataFrame(event_rows(events)).set_index("id")
