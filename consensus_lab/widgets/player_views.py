@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..sim import Simulation
 from ..viz import (
@@ -24,13 +24,35 @@ from ..viz import (
     to_svg,
 )
 
-if TYPE_CHECKING:
-    from .player import SimulationPlayer
-
 RED = "#c62828"
 TABLE_CSS = ("<style>.cl-tables table{border-collapse:collapse;font-size:12px;margin:4px 0}"
              ".cl-tables th,.cl-tables td{border:1px solid #ddd;padding:1px 6px;"
              "text-align:left}</style>")
+
+
+class SimulationPlayer(Protocol):
+    """What the drawing reads on the player (:class:`.player.SimulationPlayer` has it
+    all), spelled out so that this module need not import :mod:`.player`, which
+    builds on it."""
+
+    sim: Simulation
+    w: dict[str, Any]
+    views: Any
+    extra_views: dict[str, Callable[[Simulation], Any]]
+    timeline: Any
+    position: Any
+    violation: Any
+    error: Any
+    notice: Any
+    trace_lines: int
+    cluster_lines: Any
+    spacetime_last: Any
+    spacetime_label: Any
+    _svg_cache: Any
+
+    def _show_cluster(self) -> None: ...
+    def _cluster_html(self) -> str: ...
+    def _extra_html(self, name: str, fn: Callable[[Simulation], Any]) -> str: ...
 
 
 class PlayerViews:
