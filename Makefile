@@ -32,9 +32,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help:
 	@echo "make lab          start JupyterLab on the notebooks (sets everything up first)"
-	@echo "make test         lint, types (mypy) + the whole test suite except slow stress runs"
+	@echo "make test         lint, layers, types (mypy), notebook parity + the fast test suite"
 	@echo "make test-slow    only the slow stress runs and seed sweeps"
-	@echo "make lint         ruff check"
+	@echo "make lint         ruff check and the layer contract (lint-imports)"
 	@echo "make bench        print the simulator benchmark figures"
 	@echo "make install-sys  apt-get the system packages the tests use (root, Debian)"
 	@echo "make venv         create .venv only"
@@ -46,6 +46,7 @@ lab: sys-graphviz sys-etcd $(STAMP_RUNTIME) $(LAB_OVERRIDES) $(KERNEL_SPEC)
 
 test: install-sys $(STAMP_DEV) $(LAB_OVERRIDES)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -55,6 +56,7 @@ test-slow: install-sys $(STAMP_DEV) $(LAB_OVERRIDES)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP_RUNTIME)
 	$(BIN)/consensus-lab bench sim

@@ -87,8 +87,8 @@ glossary_table("consistency").query("notebook == '01-consistency-models'")
 from consensus_lab.consistency import check, check_sequential
 from consensus_lab.consistency.causal import check_causal
 from consensus_lab.nb import show
-from consensus_lab.stores import (CausalNode, SequentialNode, plot_spectrum, spectrum_runs,
-                                  spectrum_table, spectrum_workload)
+from consensus_lab.stores import CausalNode, SequentialNode, spectrum_runs, spectrum_workload
+from consensus_lab.viz.experiments import plot_spectrum, spectrum_table
 from consensus_lab.stores.spectrum import DEFAULT_SEED
 from consensus_lab.viz import history_timeline
 

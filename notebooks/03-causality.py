@@ -36,9 +36,10 @@ pd.set_option("display.max_colwidth", None)   # show long table cells in full
 from consensus_lab.clocks import (
     ANSWER, EVEREST_NETWORK, EVEREST_NODES, CausalBroadcastNode, LamportClock,
     NaiveBroadcastNode, VectorClock, blocking_reason, can_deliver, causal_events,
-    causal_order_invariant, delivered_texts, delivery_label, event_labels, events_table,
+    causal_order_invariant, delivered_texts, delivery_label, event_labels,
     everest, everest_nodes, held_back_notes, random_broadcasts, relation, submit_everest,
     vector_text)
+from consensus_lab.viz.experiments import events_table
 
 # %% [markdown]
 # ## Vocabulary (詞彙)

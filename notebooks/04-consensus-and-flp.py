@@ -42,12 +42,11 @@ pd.set_option("display.max_colwidth", None)   # show long table cells in full
 from consensus_lab.nb import show
 from consensus_lab.paxos import (PREPARING, Proposer, config_for, decided, learned,
                                  paxos_sim, proposers_of)
-from consensus_lab.paxos.properties import (check_agreement, check_termination,
-                                            properties_table)
-from consensus_lab.paxos.scenarios import (adversary_pick, backoff_experiment, duel,
-                                           ignored_accepted_value)
+from consensus_lab.paxos.properties import check_agreement, check_termination
+from consensus_lab.paxos.scenarios import adversary_pick, duel, ignored_accepted_value
+from consensus_lab.viz.experiments import backoff_experiment, properties_table
 from consensus_lab.sim import Network
-from consensus_lab.viz import spacetime_diagram
+from consensus_lab.viz import spacetime_diagram, to_dataframe
 from consensus_lab.widgets.paxos import ballots_readout, duel_player, paxos_label
 
 # %% [markdown]
@@ -243,7 +242,7 @@ print(*[r for r in sim.trace if r.node == "p1" and 100 <= r.time <= 125], sep="\
 # %%
 sim = paxos_sim(3, 2, 1, seed=1)
 sim.run(until=decided)
-trace = sim.trace.to_dataframe()
+trace = to_dataframe(sim.trace)
 prepares = trace[(trace.kind == "deliver") & (trace.message_type == "Prepare")]
 prepares.groupby("node")["peer"].agg(" then ".join).rename("Prepare arrived from")
 

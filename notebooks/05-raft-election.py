@@ -36,7 +36,7 @@ from consensus_lab.nb import show
 from consensus_lab.raft import CANDIDATE, RaftConfig, RaftNode, check_one_leader, raft_cluster
 from consensus_lab.raft.node import TRANSITIONS
 from consensus_lab.raft.scenarios import first_election, submit_to_leader
-from consensus_lab.viz import raft_logs, raft_table, role_diagram, term_timeline
+from consensus_lab.viz import raft_logs, raft_table, role_diagram, term_timeline, to_dataframe
 from consensus_lab.widgets import raft_player
 
 # %% [markdown]
@@ -232,7 +232,7 @@ term_timeline(sim)
 # shows one that took effect although the client heard nothing). `c2` got `ok`.
 
 # %%
-sim.history.to_dataframe()
+to_dataframe(sim.history)
 
 # %% [markdown]
 # ## Experiment 4 — a follower alone cannot win (seed 4)

@@ -36,7 +36,7 @@ from consensus_lab.raft import (AppendEntriesReply, RaftConfig, RaftNode, check_
 from consensus_lab.raft.replication import ReplicationMixin
 from consensus_lab.raft.scenarios import (catch_up, leader_id, raft, run_until,
                                           settle_leader, submit_to_leader)
-from consensus_lab.viz import raft_logs, raft_table
+from consensus_lab.viz import raft_logs, raft_table, to_dataframe
 from consensus_lab.widgets import raft_player
 
 # %% [markdown]
@@ -343,7 +343,7 @@ sim.crash(leader)
 new = check_one_leader(sim).node_id
 sim.submit(new, "put", key="Y", value=4, client="c4", timeout=500)
 sim.run(until=sim.now + 600)
-sim.history.to_dataframe()
+to_dataframe(sim.history)
 
 # %%
 raft_logs(sim)

@@ -38,7 +38,7 @@ from consensus_lab.raft import (RaftConfig, RaftInvariants, RaftNode, RequestVot
 from consensus_lab.raft.replication import ReplicationMixin
 from consensus_lab.raft.scenarios import Figure8, lose_committed_entry, search_seeds
 from consensus_lab.sim import InvariantViolation
-from consensus_lab.viz import raft_logs, raft_table
+from consensus_lab.viz import raft_logs, raft_table, schedule_spacetime
 from consensus_lab.widgets import raft_player
 
 # %% [markdown]
@@ -326,7 +326,7 @@ print(found.violation)
 # n2 becomes leader without a committed entry. The same run drawn:
 
 # %%
-found.violation.spacetime()
+schedule_spacetime(found.violation)
 
 # %% [markdown]
 # Figure 8 needs more: a command in term 1 that reaches nobody, a second leader with a

@@ -224,7 +224,9 @@ ignored_accepted_value("correct").chosen
 # state of the acceptors, where "chosen" is decided):
 
 # %%
-from consensus_lab.paxos.lessons import check_command, model_check, one_ballot_each
+from consensus_lab.explore.paxos import check_command, model_check
+from consensus_lab.paxos.lessons import one_ballot_each
+from consensus_lab.viz import schedule_spacetime
 show(one_ballot_each)
 
 # %%
@@ -245,7 +247,7 @@ figures(found)
 print(found["forgetful-acceptor"].violation)
 
 # %%
-found["forgetful-acceptor"].violation.spacetime(label=paxos_label)
+schedule_spacetime(found["forgetful-acceptor"].violation, label=paxos_label)
 
 # %% [markdown]
 # Read it against the rule: both proposers finish phase 1 with a1 and a2 (p2's ballot `1.p2`
@@ -256,7 +258,7 @@ found["forgetful-acceptor"].violation.spacetime(label=paxos_label)
 
 # %%
 print(found["ignores-accepted"].violation)
-found["ignores-accepted"].violation.spacetime(label=paxos_label)
+schedule_spacetime(found["ignores-accepted"].violation, label=paxos_label)
 
 # %% [markdown]
 # The key move: a2's `Promise` to p2 reports `acc=1.p1:v-p1`, and p2 ignores it.
@@ -374,7 +376,7 @@ pd.DataFrame(CHAPTER_TABLE).set_index("property")
 # answer, heartbeats included.
 
 # %%
-from consensus_lab.paxos.compare import compare_with_raft
+from consensus_lab.viz.experiments import compare_with_raft
 bill = compare_with_raft(100, seed=0)
 bill.pivot(index="workload", columns="protocol", values="per_command").round(2)
 

@@ -42,7 +42,7 @@ from consensus_lab.spanner import (SpannerConfig, SpannerNode, TrueTime, TTInter
                                    check_external_consistency, commit_timestamp,
                                    commit_wait_over, committed_transactions, find_anomaly,
                                    latency_vs_epsilon, scripted_anomaly)
-from consensus_lab.spanner.chubby import chubby_comparison
+from consensus_lab.compare.chubby import chubby_comparison
 from consensus_lab.viz.truetime import commit_timeline, latency_chart
 
 # %% [markdown]

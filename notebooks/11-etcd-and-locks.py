@@ -205,7 +205,7 @@ pd.DataFrame(rows).set_index("backend")
 # latency model (messages 1–10 ms; no disks, so writes are pure round trips):
 
 # %%
-from consensus_lab.spanner.chubby import chubby_table
+from consensus_lab.viz.experiments import chubby_table
 chubby_table(seed=0).set_index("system")
 
 # %% [markdown]

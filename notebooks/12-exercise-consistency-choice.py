@@ -186,7 +186,8 @@ run = run_scenario("A", "eventual", seed=1)
 print(len(run.violations), "violations; the first three:", *run.violations[:3], sep="\n  ")
 
 # %%
-author = run.history.to_dataframe().query("process == 'c4'").head(8)
+from consensus_lab.viz import to_dataframe
+author = to_dataframe(run.history).query("process == 'c4'").head(8)
 author.assign(node=[run.served_by[i] for i in author["id"]])
 
 # %% [markdown]

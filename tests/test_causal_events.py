@@ -19,7 +19,6 @@ from consensus_lab.clocks import (
     compare_entries,
     delivery_label,
     event_labels,
-    events_table,
     everest,
     everest_nodes,
     explain_relation,
@@ -31,6 +30,7 @@ from consensus_lab.clocks import (
 )
 from consensus_lab.clocks.scenarios import EVEREST_NETWORK, EVEREST_NODES, _before
 from consensus_lab.sim import Simulation
+from consensus_lab.viz.experiments import events_table
 
 
 @pytest.fixture(scope="module")

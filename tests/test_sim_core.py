@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from consensus_lab.sim import ClientRequest, ConfigError, Network, Simulation
+from consensus_lab.viz import to_dataframe
 from tests.simnodes import Gossip, Ping, Recorder
 
 
@@ -171,7 +172,7 @@ def test_trace_filter_dataframe_and_jsonl(tmp_path) -> None:  # type: ignore[no-
     sends = sim.trace.filter(kind="send")
     assert len(sends) == 2 and all(r.kind == "send" for r in sends)
     assert len(sim.trace.filter(node="n3")) == 3  # start, send to n3, deliver at n3
-    df = sim.trace.to_dataframe()
+    df = to_dataframe(sim.trace)
     assert list(df["kind"]).count("deliver") == 2
     path = tmp_path / "t.jsonl"
     sim.trace.to_jsonl(path)
@@ -184,7 +185,7 @@ def test_history_to_dataframe() -> None:
     sim = make()
     sim.submit("n1", "save", value=9)
     sim.stabilize()
-    df = sim.history.to_dataframe()
+    df = to_dataframe(sim.history)
     assert list(df["type"]) == ["invoke", "ok"]
 
 

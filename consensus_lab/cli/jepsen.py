@@ -14,7 +14,9 @@ from typing import Any
 
 from ..etcd.bench import sweep
 from ..etcd.errors import EtcdClientNotInstalled, EtcdNotInstalled, InvalidRequest
-from ..etcd.jepsen import BACKENDS, NEMESES, READS, JepsenConfig, JepsenResult, run
+from ..etcd.jepsen import BACKENDS, NEMESES, READS, JepsenConfig, JepsenResult
+from ..etcd.simjepsen import run
+from ..viz.history import write_jepsen_timeline
 from .args import (
     SEED,
     count,
@@ -78,7 +80,9 @@ def jepsen_main(argv: list[str]) -> int:
     try:
         if args.cp:
             return _cp(args)
-        result = run(config, html=str(args.html) if args.html else None)
+        result = run(config)
+        if args.html:
+            write_jepsen_timeline(result, str(args.html))
     except (InvalidRequest, EtcdNotInstalled, EtcdClientNotInstalled, ValueError) as error:
         print(f"consensus-lab jepsen: {error}", file=sys.stderr)
         return 2

@@ -33,7 +33,7 @@ from consensus_lab.clocks.events import (
     compare_entries,
     delivery_label,
     event_labels,
-    events_table,
+    event_rows,
     explain_relation,
     find_event,
     relation,
@@ -65,7 +65,7 @@ __all__ = [
     "NaiveBroadcastNode", "QUESTION", "RANDOM_NETWORK", "Stamp", "VectorClock", "WEATHER",
     "all_broadcasts", "all_delivered", "blocking_reason", "can_deliver", "causal_events",
     "causal_order_invariant", "compare_entries", "deliver_on_receipt", "delivered_texts",
-    "delivery_label", "event_labels", "events_table", "everest", "everest_nodes",
+    "delivery_label", "event_labels", "event_rows", "everest", "everest_nodes",
     "explain_relation", "find_event", "format_stamp", "held_back_notes", "is_stale",
     "random_broadcasts", "relation", "submit_everest", "vector_text",
 ]

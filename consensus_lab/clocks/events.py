@@ -194,13 +194,11 @@ def vector_text(stamp: Stamp | Mapping[str, int]) -> str:
     return "[" + ",".join(str(counter) for _node, counter in pairs) + "]"
 
 
-def events_table(events: Sequence[CausalEvent]) -> Any:
-    """A pandas DataFrame, one row per event, indexed by id (pandas imported here)."""
-    import pandas as pd
-
-    rows = [{"id": e.id, "node": e.node, "time": e.time, "what": e.what,
+def event_rows(events: Sequence[CausalEvent]) -> list[dict[str, Any]]:
+    """One row per event (:func:`consensus_lab.viz.events_table` makes them a
+    DataFrame indexed by id)."""
+    return [{"id": e.id, "node": e.node, "time": e.time, "what": e.what,
              "vector clock": format_stamp(e.vc)} for e in events]
-    return pd.DataFrame(rows).set_index("id")
 
 
 def event_labels(events: Iterable[CausalEvent]) -> Any:

@@ -6,7 +6,7 @@ functions) ← ``check`` (Wing & Gong / Lowe search, per key) → ``Result``
 ``naive_check`` is the chapter's toy checker, kept to show why it is wrong.
 ``check_sequential`` (small histories) and the ``sessions`` checkers (Terry et
 al.'s four session guarantees) cover weaker models.
-Standard library only; pandas is imported inside ``to_dataframe``.
+Standard library only; ``consensus_lab.viz.to_dataframe`` makes a history a DataFrame.
 """
 
 from .formats import HistoryFormatError, load

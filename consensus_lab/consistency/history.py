@@ -147,16 +147,18 @@ class History:
         """A copy whose op ids are 0..n-1 in list order."""
         return History([replace(op, id=i) for i, op in enumerate(self.ops)])
 
-    def to_dataframe(self) -> Any:
-        """A pandas DataFrame, one row per op (pandas imported here)."""
-        import pandas as pd
+    #: The keys of :meth:`rows`, in order.
+    columns = COLUMNS
 
-        return pd.DataFrame([{c: getattr(op, c) for c in COLUMNS} for op in self.ops],
-                            columns=list(COLUMNS))
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per op (``consensus_lab.viz.to_dataframe(history)`` for a DataFrame)."""
+        return [{c: getattr(op, c) for c in COLUMNS} for op in self.ops]
 
     @classmethod
     def from_dataframe(cls, frame: Any) -> History:
-        """The inverse of :meth:`to_dataframe` (missing columns take defaults)."""
+        """The inverse of ``viz.to_dataframe(history)``: a History from a
+        DataFrame (anything with ``columns`` and ``to_dict("records")``;
+        missing columns take defaults)."""
         missing = {"process", "f", "call"} - set(frame.columns)
         if missing:
             raise ValueError(f"dataframe needs columns process, f, call; missing {sorted(missing)}")

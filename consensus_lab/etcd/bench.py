@@ -11,7 +11,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from .jepsen import JepsenConfig, run
+from .jepsen import JepsenConfig
+from .simjepsen import run
 
 
 def _stats(values: list[float]) -> dict[str, float | int | None]:

@@ -24,8 +24,8 @@ from functools import partial
 from typing import Any, cast
 
 from ..raft.cluster import connected, leaders
+from ..raft.config import RaftConfig
 from ..raft.invariants import RaftInvariants
-from ..raft.node import RaftConfig
 from ..sim import ConfigError, Network, Simulation
 from .api import (
     DeleteResult,

@@ -127,7 +127,7 @@ class _Child:
 
     def __init__(self, args: argparse.Namespace) -> None:
         from .real import RealClient
-        from .story import load_rules
+        from .ruleset import load_rules
 
         self.rules = load_rules(args.rules)
         self.client = RealClient(args.endpoints.split(","), timeout=2.0)

@@ -34,11 +34,13 @@ than the old leader leads (and, as clients see it, to the first acknowledged
 write called after the fault). The second is often about one client
 timeout: requests in flight to the failed leader are lost, so each client
 waits out its timeout before it tries another member. The timeline
-(``html=``) draws the faults in a ``nemesis`` lane under the clients.
+(:func:`consensus_lab.viz.write_jepsen_timeline`) draws the faults in a
+``nemesis`` lane under the clients.
 
 Two backends:
 
-* **embedded** (:func:`run_embedded`): simulated clients in the simulator,
+* **embedded** (:func:`.simjepsen.run_embedded`; :func:`.simjepsen.run` picks
+  the backend): simulated clients in the simulator,
   driving an :class:`~.embedded.EmbeddedCluster`; times are simulated
   seconds, and the same seed gives the same history, byte for byte;
 * **etcd** (:func:`run_real`): real threads against a real cluster from
@@ -54,7 +56,6 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,21 +332,13 @@ def _older(before: Op | None, w: Op) -> bool:
 
 
 def finish(config: JepsenConfig, history: History, faults: list[Fault],
-           html: str | Path | None = None, check_timeout: float = 120.0) -> JepsenResult:
-    """Check ``history``, count lost writes, and write the timeline if asked."""
+           check_timeout: float = 120.0) -> JepsenResult:
+    """Check ``history`` and count lost writes."""
     started = time.monotonic()
     verdict = check(history, "cas-register", timeout=check_timeout)
     elapsed = time.monotonic() - started
-    result = JepsenResult(config, history, verdict, lost_writes(history), faults,
-                          check_seconds=elapsed)
-    if html is not None:
-        from ..viz import write_timeline_html
-
-        title = (f"jepsen {config.backend}, nemesis {config.nemesis}, reads {config.reads}, "
-                 f"seed {config.seed}")
-        result.timeline = write_timeline_html(with_nemesis(history, faults), verdict, html,
-                                              title=title, width=1400)
-    return result
+    return JepsenResult(config, history, verdict, lost_writes(history), faults,
+                        check_seconds=elapsed)
 
 
 def with_nemesis(history: History, faults: list[Fault]) -> History:
@@ -441,20 +434,6 @@ def note_first_writes(history: History, faults: list[Fault]) -> None:
         fault.first_write = min(after) - fault.at if after else None
 
 
-# ------------------------------------------------------------------ embedded runner
-
-
-def run_embedded(config: JepsenConfig, html: str | Path | None = None) -> JepsenResult:
-    """A run on the embedded cluster (simulated clients; the seed fixes everything)."""
-    if config.backend != "embedded":
-        raise InvalidRequest(f"run_embedded needs backend 'embedded', got {config.backend!r}")
-    from .simjepsen import SimRunner
-
-    cfg = config.resolved()
-    history, faults = SimRunner(cfg).run()
-    return finish(cfg, history, faults, html)
-
-
 # ------------------------------------------------------------------ real runner
 
 
@@ -528,8 +507,7 @@ def _client_thread(cluster: Any, workload: Workload, recorder: _Recorder, index:
         client.close()
 
 
-def run_real(config: JepsenConfig, html: str | Path | None = None,
-             cluster: Any = None) -> JepsenResult:
+def run_real(config: JepsenConfig, cluster: Any = None) -> JepsenResult:
     """A run against real etcd: a fresh :func:`local_cluster` unless ``cluster`` is given.
 
     The nemesis runs in this thread; the cluster is healed (every member
@@ -540,14 +518,14 @@ def run_real(config: JepsenConfig, html: str | Path | None = None,
         raise InvalidRequest(f"run_real needs backend 'etcd', got {config.backend!r}")
     cfg = config.resolved()
     if cluster is not None:
-        return _run_real_on(cfg, cluster, html)
+        return _run_real_on(cfg, cluster)
     from .local import local_cluster
 
     with local_cluster(cfg.members) as own:
-        return _run_real_on(cfg, own, html)
+        return _run_real_on(cfg, own)
 
 
-def _run_real_on(cfg: JepsenConfig, cluster: Any, html: str | Path | None) -> JepsenResult:
+def _run_real_on(cfg: JepsenConfig, cluster: Any) -> JepsenResult:
     prefix = f"/jepsen/{cfg.seed}-{time.monotonic_ns()}/"
     workload = Workload(cfg)
     cluster.wait_for_leader(timeout=10.0)
@@ -568,7 +546,7 @@ def _run_real_on(cfg: JepsenConfig, cluster: Any, html: str | Path | None) -> Je
         _heal_real(cluster)
     _final_reads(cluster, recorder, prefix, workload.keys, cfg.timeout)  # type: ignore[arg-type]
     note_first_writes(recorder.history, faults)
-    return finish(cfg, recorder.history, faults, html)
+    return finish(cfg, recorder.history, faults)
 
 
 def _sleep_until(recorder: _Recorder, t: float) -> None:
@@ -622,16 +600,6 @@ def _final_reads(cluster: Any, recorder: _Recorder, prefix: str, keys: tuple[str
         client.close()
 
 
-# ------------------------------------------------------------------ entry point
-
-
-def run(config: JepsenConfig, html: str | Path | None = None) -> JepsenResult:
-    """Run on the configured backend."""
-    runner: Callable[..., JepsenResult] = run_embedded if config.backend == "embedded" \
-        else run_real
-    return runner(config, html)
-
-
 __all__ = ["BACKENDS", "KEYS", "NEMESES", "PARTITION_REFUSED", "Fault", "JepsenConfig",
            "JepsenResult", "Workload", "defaults", "fault_times", "finish", "lost_writes",
-           "real_call", "run", "run_embedded", "run_real"]
+           "real_call", "run_real"]

@@ -30,7 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..raft.node import LEADER, RaftConfig, RaftNode
+from ..raft.config import RaftConfig
+from ..raft.node import LEADER, RaftNode
 from ..sim import ClientRequest, ConfigError, Context
 from .mvcc import Command, Failure, MVCCStore
 from .ops import LeaseRevokeRequest

@@ -20,13 +20,25 @@ that is up and leads.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..consistency import History, Op
 from ..raft.node import LEADER, RaftNode
 from .embedded import EmbeddedCluster
-from .jepsen import Fault, JepsenConfig, Workload, fault_times, note_first_writes, process_name
+from .errors import InvalidRequest
+from .jepsen import (
+    Fault,
+    JepsenConfig,
+    JepsenResult,
+    Workload,
+    fault_times,
+    finish,
+    note_first_writes,
+    process_name,
+    run_real,
+)
 from .node import TICKS_PER_SECOND
 from .ops import Compare, Get, Put, as_txn
 
@@ -272,4 +284,27 @@ class SimRunner:
                                 key=key, status=row.type)
 
 
-__all__ = ["SimRunner"]
+__all__ = ["SimRunner", "run", "run_embedded"]
+
+
+# ------------------------------------------------------------------ embedded runner
+
+
+def run_embedded(config: JepsenConfig) -> JepsenResult:
+    """A run on the embedded cluster (simulated clients; the seed fixes everything)."""
+    if config.backend != "embedded":
+        raise InvalidRequest(f"run_embedded needs backend 'embedded', got {config.backend!r}")
+    cfg = config.resolved()
+    history, faults = SimRunner(cfg).run()
+    return finish(cfg, history, faults)
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def run(config: JepsenConfig) -> JepsenResult:
+    """Run on the configured backend: here for ``embedded``, :func:`.jepsen.run_real`
+    for ``etcd`` (draw it with :func:`consensus_lab.viz.write_jepsen_timeline`)."""
+    runner: Callable[..., JepsenResult] = run_embedded if config.backend == "embedded" \
+        else run_real
+    return runner(config)

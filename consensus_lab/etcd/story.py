@@ -22,56 +22,25 @@ How c1 is paused depends on the backend, and the story says which:
 
 The four rules come from a *rules module* (:mod:`.rules`, or a learner's
 ``exercises/fencing_lock.py``): ``acquire``, ``release``, ``keep_alive``
-and ``accept_write`` (see :func:`load_rules`).
+and ``accept_write`` (see :func:`.ruleset.load_rules`).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
-from . import rules as reference_rules
 from .api import EtcdClient
 from .errors import EtcdError, InvalidRequest
 from .lock import FencedStorage, StaleToken, StorageWrite
-
-RULE_NAMES = ("acquire", "release", "keep_alive", "accept_write")
-_module_numbers = itertools.count(1)
+from .ruleset import RULE_NAMES, load_rules, rules_path
 
 
 class StoryError(EtcdError):
     """The story could not be played (e.g. c1 could not take a free lock)."""
-
-
-def load_rules(rules: ModuleType | str | Path | None = None) -> ModuleType:
-    """The rules module: the library's (None), a module, or a ``.py`` file loaded by path."""
-    if rules is None:
-        return reference_rules
-    if isinstance(rules, str | Path):
-        path = Path(rules)
-        if not path.is_file() or path.suffix != ".py":
-            raise InvalidRequest(f"rules must be a module or a path to a .py file, got {rules!r}")
-        spec = importlib.util.spec_from_file_location(f"_lock_rules_{next(_module_numbers)}",
-                                                      path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        rules = module
-    missing = [name for name in RULE_NAMES if not callable(getattr(rules, name, None))]
-    if missing:
-        raise InvalidRequest(f"rules module {getattr(rules, '__name__', rules)!r} lacks "
-                             f"{', '.join(missing)}; it needs {', '.join(RULE_NAMES)}")
-    return rules
-
-
-def rules_path(rules: ModuleType) -> str | None:
-    """Where a holder process can load ``rules`` from (None: the library's own)."""
-    return None if rules is reference_rules else getattr(rules, "__file__", None)
 
 
 class RuleStorage(FencedStorage):
@@ -226,12 +195,9 @@ class Story:
                 f"{self.ttl} s lease, yet c2 could not take the lock during the pause — the "
                 "lock key outlived the lease (is it attached to it?)")
 
-    def to_dataframe(self) -> Any:
-        """The moments as a table (pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame([{"t (s)": m.at, "client": m.actor, "what": m.text}
-                             for m in self.moments])
+    def rows(self) -> list[dict[str, Any]]:
+        """The moments as rows (``consensus_lab.viz.to_dataframe(story)`` for a table)."""
+        return [{"t (s)": m.at, "client": m.actor, "what": m.text} for m in self.moments]
 
     def __str__(self) -> str:
         return "\n".join([*map(str, self.moments), self.verdict()])

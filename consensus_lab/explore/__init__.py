@@ -34,8 +34,8 @@ API at a glance::
     cx.sim                     # the replayed, traced run (setup() + the moves)
     cx.check()                 # replay; the InvariantViolation raised
     print(cx); print(cx.trace_text())
-    cx.spacetime()             # SvgDiagram of the moves
-    cx.player()                # SimulationPlayer standing at the violation
+    viz.schedule_spacetime(cx)      # SvgDiagram of the moves (consensus_lab.viz)
+    widgets.schedule_player(cx)     # SimulationPlayer at the violation (consensus_lab.widgets)
 
     get_spec("raft", "figure-8").run()      # a registered variant with its bounds
 

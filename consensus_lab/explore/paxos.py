@@ -33,7 +33,8 @@ receive would multiply the states; ``paxos_setup(learners=1)`` adds one
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
 from ..paxos import (
@@ -51,11 +52,14 @@ from ..paxos import (
     config_for,
     paxos_ids,
 )
-from ..paxos.config import ACCEPTOR, PROPOSER, role_of
+from ..paxos.config import ACCEPTOR, PROPOSER, check_variant, role_of
+from ..paxos.lessons import CHECKER_CRASHES, checker_setup, one_ballot_each, proposer_crashed
 from ..paxos.messages import Accepted, Nack, Promise
 from ..sim import Network, Node, PendingEvent, Simulation
+from .search import explore
 
-__all__ = ["NETWORK", "VARIANTS", "acceptor_ids", "chosen", "dead", "one_ballot", "paxos_setup"]
+__all__ = ["NETWORK", "VARIANTS", "acceptor_ids", "check_command", "chosen", "dead",
+           "model_check", "one_ballot", "paxos_setup"]
 
 #: Any message may be delivered next; the search ignores time, so one tick each.
 NETWORK = Network(latency=(1, 1))
@@ -164,3 +168,40 @@ def _stale_for(proposer: Proposer, msg: Any) -> bool:
     if isinstance(msg, Nack):
         return proposer.phase not in (PREPARING, ACCEPTING)
     return proposer.phase == DONE
+
+
+# ------------------------------------------------- notebook 08's search
+def model_check(variant: str = "correct", *, acceptors: int = 3, proposers: int = 2,
+                crash_budget: int | None = None, **bounds: Any) -> Any:
+    """``explore`` single-decree Paxos (``variant``) under the bounds of notebook 08.
+
+    Those bounds are :mod:`consensus_lab.paxos.lessons`' ``checker_setup``,
+    ``one_ballot_each`` and ``proposer_crashed``. ``crash_budget`` defaults
+    to its ``CHECKER_CRASHES`` (the amnesiac acceptor needs one crash and
+    restart); ``bounds`` go to ``explore`` (``time_limit``, ``max_states``,
+    ``strategy``…). Returns its
+    ``ExploreResult``; the invariants are agreement and validity, installed
+    by :func:`~consensus_lab.paxos.paxos_sim`.
+
+    This is the notebook's search, sized by ``acceptors`` and ``proposers``.
+    ``consensus-lab explore paxos`` runs the registry's search
+    (:func:`paxos_setup` here) instead, on three acceptors and two
+    proposers with acceptor symmetry. Both find the same bugs with shortest
+    counterexamples under their own rules of what a move is. So the lengths
+    differ: here the proposers have already sent their Prepares (no start
+    moves), and each answer is delivered at once (a move). There, each
+    proposer's start is a move, and answers that can no longer matter are
+    dead (never delivered). Two values chosen take 15 moves here and 14
+    there.
+    """
+    crashes = CHECKER_CRASHES[check_variant(variant)] if crash_budget is None else crash_budget
+    setup: Callable[[], Simulation] = partial(checker_setup, variant, acceptors, proposers)
+    return explore(setup, allow=one_ballot_each, prune=proposer_crashed,
+                   crash_budget=crashes, **bounds)
+
+
+def check_command(variant: str = "correct", acceptors: int = 3) -> str:
+    """A shell command that runs :func:`model_check` and prints its summary."""
+    code = (f"from consensus_lab.explore.paxos import model_check; "
+            f"print(model_check({variant!r}, acceptors={acceptors}).summary())")
+    return f'.venv/bin/python -c "{code}"'

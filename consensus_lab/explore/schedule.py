@@ -10,21 +10,22 @@ recording alone, and the simulation player can step through it.
 
 A :class:`Counterexample` is a schedule that ends in a broken invariant;
 with breadth-first search it is one of the shortest (in moves).
+
+Pictures of a schedule sit above the checker:
+:func:`consensus_lab.viz.schedule_spacetime` draws its moves and
+:func:`consensus_lab.widgets.schedule_player` opens a player standing at
+its last move.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..sim import Network, ReplayDivergence, Simulation
 from ..sim.simulation import Invariant
 from .actions import Action
-
-if TYPE_CHECKING:
-    from ..viz import SvgDiagram
-    from ..widgets import SimulationPlayer
 
 Setup = Callable[[], Simulation]
 
@@ -103,39 +104,7 @@ class Schedule:
         start = 0 if prefix else self.origin.prefix_records
         return "\n".join(str(r) for r in self.sim.trace.records[start:])
 
-    def spacetime(self, **options: Any) -> SvgDiagram:
-        """A space-time diagram of the moves (events before them are left out)."""
-        from ..viz import spacetime_diagram
-        from ..viz.spacetime import EVENT_KINDS
-
-        records = list(self.sim.trace)
-        lanes = set(self.sim.node_ids)
-        shown = [r for r in records[self.origin.prefix_records:]
-                 if r.kind in EVENT_KINDS and (r.node in lanes or r.kind == "nemesis")]
-        options.setdefault("nodes", list(self.sim.node_ids))
-        options.setdefault("last", max(len(shown), 1))
-        return spacetime_diagram(records, **options)
-
-    def player(self, **options: Any) -> SimulationPlayer:
-        """A :class:`~consensus_lab.widgets.SimulationPlayer` standing at the last move.
-
-        The player rebuilds the run from the factory: its setup installs the
-        invariants (taken from a fresh ``setup()``) and redoes the setup's
-        recorded inputs; then the moves are loaded as recorded inputs. Go
-        back, step, or fork from there like in any run. ``options`` go to
-        the player (``views``, ``extra_views``, ...).
-        """
-        from ..widgets import SimulationPlayer
-
-        moves = self.sim.choices["inputs"][len(self.origin.prefix_inputs):]
-        sim = self.sim
-        player = SimulationPlayer(sim.factory, sim.node_ids, seed=sim.seed,
-                                  network=self.origin.network, setup=self._player_setup,
-                                  **options)
-        player.load(moves)
-        return player
-
-    def _player_setup(self, sim: Simulation) -> None:
+    def player_setup(self, sim: Simulation) -> None:
         """Install the invariants of a fresh setup, then redo the setup's inputs."""
         template = self.origin.rebuild()
         for name, check in template.invariants:

@@ -6,7 +6,7 @@ role: acceptors ``a1…`` (:class:`Acceptor`), proposers ``p1…``
 :func:`paxos_sim` builds a cluster; :data:`VARIANTS` names the correct
 protocol and the buggy ones; :func:`agreement`, :func:`validity` and
 :func:`decided` are the consensus properties; :func:`duel` and
-:func:`backoff_experiment` make the FLP result visible.
+:func:`backoff_rows` make the FLP result visible.
 
 Multi-Paxos lives in :mod:`consensus_lab.paxos.multi` (servers that each
 run a Replica, a Leader with its Scouts and Commanders, and an Acceptor).
@@ -41,14 +41,14 @@ from .messages import Accept, Accepted, Nack, Prepare, Promise, Query
 from .multi import MultiPaxosConfig, MultiPaxosServer, multipaxos_sim
 from .multi.scenarios import messages_per_command
 from .proposer import ACCEPTING, DONE, IDLE, PREPARING, TRANSITIONS, WAITING, Proposer
-from .scenarios import DuelResult, backoff_experiment, duel
+from .scenarios import DuelResult, backoff_rows, duel
 
 __all__ = [
     "ACCEPTING", "Accept", "Accepted", "Acceptor", "Ballot", "ChosenRecord", "DEFAULT_BACKOFF",
     "DEFAULT_NETWORK", "DONE", "DuelResult", "IDLE", "Learner", "MultiPaxosConfig",
     "MultiPaxosServer", "Nack", "PREPARING", "PaxosConfig", "PaxosFactory", "PaxosInvariants",
     "Prepare", "Promise", "Proposer", "Query", "TRANSITIONS", "VARIANTS", "WAITING",
-    "acceptors_of", "agreement", "backoff_experiment", "chosen_record", "chosen_values",
+    "acceptors_of", "agreement", "backoff_rows", "chosen_record", "chosen_values",
     "config_for", "decided", "duel", "highest_round", "install_invariants", "learned",
     "learners_of", "majority", "messages_per_command", "multipaxos_sim", "paxos_ids",
     "paxos_sim", "proposers_of", "role_of", "validity",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ..raft.kv import Command
+from ..kv import Command
 from ..sim import Network
 from .multi.cluster import multipaxos_sim, servers, wait_for_leader
 from .multi.server import MultiPaxosConfig

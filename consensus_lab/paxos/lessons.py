@@ -7,8 +7,11 @@ on is tested (``tests/paxos/test_lessons.py``).
 * :func:`step_phase` steps a player (or a bare simulation) through one
   message type of single-decree Paxos — all the ``Prepare``s, then all the
   ``Promise``s… — so a learner can look at the acceptors between phases.
-* :func:`checker_setup`, :func:`one_ballot_each` and :func:`model_check`
-  put single-decree Paxos under :func:`consensus_lab.explore.explore`.
+* :func:`checker_setup`, :func:`one_ballot_each` and :func:`proposer_crashed`
+  are the setup, bounds and pruning that
+  :func:`consensus_lab.explore.paxos.model_check` puts single-decree Paxos
+  under :func:`consensus_lab.explore.explore` with (the checker sits above
+  the protocols, so the call that runs it lives there).
   The bounds (see :func:`one_ballot_each`) are what make an exhaustive
   search of 3 acceptors and 2 proposers fit in seconds; ``complete: true``
   is a claim about exactly those bounds.
@@ -24,8 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
-from functools import partial
 from typing import Any, Protocol
 
 from ..consistency import History
@@ -131,42 +132,6 @@ def proposer_crashed(sim: Simulation) -> bool:
     """A ``prune`` for the search: do not go on from states where a proposer crashed
     (the crash budget is for acceptors; a crashed proposer only stops proposing)."""
     return any(sim.nodes.get(i) is None for i in sim.node_ids if role_of(i) == PROPOSER)
-
-
-def model_check(variant: str = "correct", *, acceptors: int = 3, proposers: int = 2,
-                crash_budget: int | None = None, **bounds: Any) -> Any:
-    """``explore`` single-decree Paxos (``variant``) under :func:`one_ballot_each`.
-
-    ``crash_budget`` defaults to :data:`CHECKER_CRASHES` (the amnesiac
-    acceptor needs one crash and restart); ``bounds`` go to ``explore``
-    (``time_limit``, ``max_states``, ``strategy``…). Returns its
-    ``ExploreResult``; the invariants are agreement and validity, installed
-    by :func:`~consensus_lab.paxos.paxos_sim`.
-
-    This is the notebook's search, sized by ``acceptors`` and ``proposers``.
-    ``consensus-lab explore paxos`` runs the registry's search
-    (:mod:`consensus_lab.explore.paxos`) instead, on three acceptors and two
-    proposers with acceptor symmetry. Both find the same bugs with shortest
-    counterexamples under their own rules of what a move is. So the lengths
-    differ: here the proposers have already sent their Prepares (no start
-    moves), and each answer is delivered at once (a move). There, each
-    proposer's start is a move, and answers that can no longer matter are
-    dead (never delivered). Two values chosen take 15 moves here and 14
-    there.
-    """
-    from ..explore import explore  # the checker sits above the protocols
-
-    crashes = CHECKER_CRASHES[check_variant(variant)] if crash_budget is None else crash_budget
-    setup: Callable[[], Simulation] = partial(checker_setup, variant, acceptors, proposers)
-    return explore(setup, allow=one_ballot_each, prune=proposer_crashed,
-                   crash_budget=crashes, **bounds)
-
-
-def check_command(variant: str = "correct", acceptors: int = 3) -> str:
-    """A shell command that runs :func:`model_check` and prints its summary."""
-    code = (f"from consensus_lab.paxos.lessons import model_check; "
-            f"print(model_check({variant!r}, acceptors={acceptors}).summary())")
-    return f'.venv/bin/python -c "{code}"'
 
 
 # ---------------------------------------------------------------- Multi-Paxos

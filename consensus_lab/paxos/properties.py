@@ -124,10 +124,9 @@ def consensus_properties(sim: Simulation) -> tuple[Verdict, Verdict, Verdict]:
     return check_agreement(sim), check_validity(sim), check_termination(sim)
 
 
-def properties_table(runs: Mapping[str, Simulation]) -> Any:
-    """A pandas DataFrame: one row per named run, a ✓/✗ column and a reason per property."""
-    import pandas as pd
-
+def properties_rows(runs: Mapping[str, Simulation]) -> list[dict[str, Any]]:
+    """One row per named run, a ✓/✗ column and a reason per property
+    (:func:`consensus_lab.viz.properties_table` makes them a DataFrame)."""
     if not runs:
         raise ValueError("properties_table needs at least one run, got an empty mapping")
     rows = []
@@ -137,7 +136,7 @@ def properties_table(runs: Mapping[str, Simulation]) -> Any:
             row[verdict.name] = "✓" if verdict.holds else "✗"
             row[f"{verdict.name}: why"] = verdict.why
         rows.append(row)
-    return pd.DataFrame(rows).set_index("run")
+    return rows
 
 
 def _names(items: Any) -> str:

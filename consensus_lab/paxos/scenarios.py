@@ -4,7 +4,7 @@
   (every message is delivered, within the latency bound). Without backoff
   they preempt each other for ever: no value is chosen within any horizon
   and the ballot rounds keep growing. With randomized backoff one of them
-  gets through. :func:`backoff_experiment` measures P(decided within T).
+  gets through. :func:`backoff_rows` measures P(decided within T).
 * :func:`ignored_accepted_value`, :func:`forgotten_promise` and
   :func:`amnesia` — the classic schedules, written with ``sim.pending()``
   / ``sim.fire()``, in which the ``ignores-accepted``, ``forgetful-acceptor``
@@ -121,22 +121,22 @@ def duel_sim(seed: int = 0, backoff: bool | int = False, *, doublings: int = 4,
     return paxos_sim(3, 2, 1, seed=seed, network=DUEL_NETWORK, config=config, trace=trace)
 
 
-def backoff_experiment(seeds: Iterable[int] = range(50),
+def backoff_rows(seeds: Iterable[int] = range(50),
                        horizons: Sequence[int] = (25, 50, 100, 200, 500),
                        backoffs: Sequence[bool | int] = (False, 4, 8, 20, 80),
-                       doublings: Sequence[int] = (0, 4)) -> Any:
+                       doublings: Sequence[int] = (0, 4)) -> list[dict[str, Any]]:
     """P(decided within T) under the duel's adversary, per backoff setting and horizon T.
 
     One duel per (backoff, doublings, seed), run to the largest horizon;
-    returns a pandas DataFrame with one row per (backoff, doublings,
+    returns one row (a dict) per (backoff, doublings,
     horizon): ``runs``, ``decided`` (count), ``p_decided``, and the mean
     ballots and decision time of the runs that decided. (Without backoff
     the duel is deterministic: every seed runs the same schedule.)
+    :func:`consensus_lab.viz.backoff_experiment` makes the rows a DataFrame.
     """
     seeds, horizons = list(seeds), sorted(horizons)
     if not seeds or not horizons:
         raise SimulationError("backoff_experiment needs at least one seed and one horizon")
-    import pandas as pd
 
     rows = []
     for backoff in backoffs:
@@ -144,7 +144,7 @@ def backoff_experiment(seeds: Iterable[int] = range(50),
             runs = [duel(seed, backoff, horizons[-1], doublings=doubling, trace=False)
                     for seed in seeds]
             rows.extend(_rows(runs, backoff, doubling, horizons))
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _rows(runs: list[DuelResult], backoff: bool | int, doublings: int,

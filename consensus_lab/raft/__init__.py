@@ -5,6 +5,7 @@ paper's messages, the five safety properties as simulator invariants, and
 helpers to build and drive a cluster (:mod:`.cluster`).
 """
 
+from ..kv import Command, KVStore
 from .cluster import (
     DEFAULT_NETWORK,
     check_one_leader,
@@ -17,8 +18,8 @@ from .cluster import (
     submit,
     terms_agree,
 )
+from .config import RaftConfig
 from .invariants import RaftInvariants
-from .kv import Command, KVStore
 from .log import CompactedError, RaftLog
 from .messages import (
     AppendEntries,
@@ -29,7 +30,7 @@ from .messages import (
     RequestVote,
     RequestVoteReply,
 )
-from .node import CANDIDATE, FOLLOWER, LEADER, RaftConfig, RaftNode
+from .node import CANDIDATE, FOLLOWER, LEADER, RaftNode
 
 __all__ = [
     "AppendEntries", "AppendEntriesReply", "CANDIDATE", "Command", "CompactedError",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 
+from ..kv import Command
 from ..sim import Network
 from .cluster import check_one_leader, leaders, raft_cluster, raft_nodes
-from .kv import Command
-from .node import RaftConfig
+from .config import RaftConfig
 
 MAX_COMMANDS = 1_000_000
 MAX_BATCH = 10_000

@@ -14,8 +14,9 @@ from functools import partial
 from typing import Any
 
 from ..sim import Network, Simulation, SimulationError
+from .config import RaftConfig
 from .invariants import RaftInvariants
-from .node import LEADER, RaftConfig, RaftNode
+from .node import LEADER, RaftNode
 
 #: The chapter's network: a few ms per message, no faults unless asked for.
 DEFAULT_NETWORK = Network(latency=(2, 10))

@@ -21,18 +21,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..kv import KVStore
+from ..sim import ClientRequest, Context
+from .config import RaftConfig
+from .log import RaftLog
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
     InstallSnapshot,
     InstallSnapshotReply,
 )
-
-if TYPE_CHECKING:
-    from ..sim import ClientRequest, Context
-    from .kv import KVStore
-    from .log import RaftLog
-    from .node import RaftConfig
 
 
 class ReplicationMixin:

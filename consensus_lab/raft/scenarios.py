@@ -27,9 +27,10 @@ from typing import Any
 
 from ..sim import InvariantViolation, Network, Simulation, SimulationError, TraceRecord
 from .cluster import DEFAULT_NETWORK, check_one_leader, leaders, raft_cluster
+from .config import RaftConfig
 from .invariants import RaftInvariants
 from .messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply
-from .node import LEADER, RaftConfig, RaftNode
+from .node import LEADER, RaftNode
 
 PROPERTIES = ("election safety", "leader append-only", "log matching", "leader completeness",
               "state machine safety")

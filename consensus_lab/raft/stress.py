@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..sim import Network, Simulation
 from .cluster import check_one_leader, leaders, one, raft_cluster
-from .node import RaftConfig
+from .config import RaftConfig
 
 STORM_NETWORK = Network(latency=(1, 15), drop=0.05, duplicate=0.02, reorder=0.05,
                         reorder_delay=100)

@@ -89,9 +89,9 @@ class History:
         """Invocations that have no completion yet."""
         return [inv for inv, comp in self.pairs() if comp is None]
 
-    def to_dataframe(self) -> Any:
-        """A pandas DataFrame, one row per operation (pandas imported here)."""
-        import pandas as pd
+    #: The keys of :meth:`rows`, in order.
+    columns = ("index", "process", "type", "f", "key", "value", "time", "request_id")
 
-        cols = ["index", "process", "type", "f", "key", "value", "time", "request_id"]
-        return pd.DataFrame([{c: getattr(op, c) for c in cols} for op in self.ops], columns=cols)
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per operation (``consensus_lab.viz.to_dataframe(history)`` for a DataFrame)."""
+        return [{c: getattr(op, c) for c in self.columns} for op in self.ops]

@@ -139,13 +139,13 @@ class Trace:
             h.update(b"\n")
         return h.hexdigest()
 
-    def to_dataframe(self) -> Any:
-        """A pandas DataFrame, one row per record (pandas imported here)."""
-        import pandas as pd
+    #: The keys of :meth:`rows`, in order.
+    columns = ("step", "time", "kind", "node", "peer", "msg_id", "message", "detail", "state",
+               "message_type")
 
-        columns = ["step", "time", "kind", "node", "peer", "msg_id", "message", "detail", "state"]
-        rows = [{**r.to_json()} for r in self.records]
-        return pd.DataFrame(rows, columns=columns + ["message_type"])
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per record (``consensus_lab.viz.to_dataframe(trace)`` for a DataFrame)."""
+        return [{**r.to_json()} for r in self.records]
 
     def to_jsonl(self, target: str | Path | IO[str]) -> None:
         """Write one JSON object per line to a path or an open text file."""

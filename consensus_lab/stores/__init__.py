@@ -6,13 +6,14 @@
   ``W`` replies from whoever is reachable, last-write-wins or siblings (the
   Cassandra / Riak side).
 * :mod:`.experiment` — partition both and measure availability, stale reads
-  and lost writes (:func:`partition_experiment`, :func:`cap_table`).
+  and lost writes (:func:`partition_experiment`, :func:`cap_rows`; the DataFrame
+  and plot are in ``viz``).
 * :mod:`.sequential` — writes ordered by one sequencer, reads local:
   sequentially consistent, not linearizable (ZooKeeper's shape).
 * :mod:`.causal` — local reads and writes, causal broadcast between
   replicas: causally consistent, not sequential.
 * :mod:`.spectrum` — the same workload on a store of each strength
-  (:func:`spectrum_run`, :func:`spectrum_table`, :func:`plot_spectrum`).
+  (:func:`spectrum_run`, :func:`spectrum_rows`; ``viz.spectrum_table`` and ``viz.plot_spectrum``).
 """
 
 from .analysis import Anomalies, find_anomalies, read_values
@@ -22,29 +23,27 @@ from .experiment import (
     STORES,
     ExperimentResult,
     SideStats,
-    cap_table,
+    cap_rows,
     partition_experiment,
-    plot_cap,
 )
 from .quorum import Query, QueryReply, QuorumNode, Store, StoreAck
 from .sequential import ApplyWrite, OrderWrite, SequentialNode
 from .spectrum import STORES as SPECTRUM_STORES
 from .spectrum import (
     SpectrumResult,
-    plot_spectrum,
+    spectrum_rows,
     spectrum_run,
     spectrum_runs,
-    spectrum_table,
     spectrum_workload,
 )
 from .versions import Sibling, Versioned, Write, join_context, lww_merge, sibling_merge
 
 __all__ = [
     "ApplyWrite", "CausalNode", "CausalWrite", "OrderWrite", "SPECTRUM_STORES", "SequentialNode",
-    "SpectrumResult", "plot_spectrum", "spectrum_run", "spectrum_runs", "spectrum_table",
+    "SpectrumResult", "spectrum_run", "spectrum_runs", "spectrum_rows",
     "spectrum_workload",
     "Anomalies", "DynamoConfig", "DynamoNode", "ExperimentResult", "Get", "GetReply", "Put",
     "PutAck", "Query", "QueryReply", "QuorumNode", "STORES", "SideStats", "Sibling", "Store",
-    "StoreAck", "Sync", "Versioned", "Write", "cap_table", "find_anomalies", "join_context",
-    "lww_merge", "partition_experiment", "plot_cap", "read_values", "sibling_merge",
+    "StoreAck", "Sync", "Versioned", "Write", "cap_rows", "find_anomalies", "join_context",
+    "lww_merge", "partition_experiment", "read_values", "sibling_merge",
 ]

@@ -262,41 +262,11 @@ def _side_stats(side: str, nodes: tuple[str, ...], sim: Simulation, anomalies: A
     )
 
 
-def cap_table(results: Sequence[ExperimentResult]) -> Any:
-    """A pandas DataFrame: one row per store and side (pandas imported here)."""
-    import pandas as pd
-
-    rows = [{"store": res.store, "side": s.side, "nodes": ",".join(s.nodes),
+def cap_rows(results: Sequence[ExperimentResult]) -> list[dict[str, Any]]:
+    """One row per store and side (:func:`consensus_lab.viz.cap_table` makes it a DataFrame)."""
+    return [{"store": res.store, "side": s.side, "nodes": ",".join(s.nodes),
              "requests": s.requests, "ok": s.ok, "fail": s.fail, "info": s.info,
              "availability": round(s.availability, 3),
              "availability_in_partition": round(s.availability_in_partition, 3),
              "stale_reads": s.stale_reads, "lost_writes": s.lost_writes}
             for res in results for s in res.sides.values()]
-    return pd.DataFrame(rows)
-
-
-def plot_cap(results: Sequence[ExperimentResult], ax: Any = None) -> Any:
-    """Bars of availability during the partition and anomaly counts per store and side."""
-    import matplotlib.pyplot as plt
-
-    table = cap_table(results)
-    if ax is None:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    else:
-        fig, ax2 = ax.figure, ax.twinx()
-    labels = [f"{s}\n{side}" for s, side in zip(table["store"], table["side"], strict=True)]
-    xs = range(len(labels))
-    ax.bar(xs, table["availability_in_partition"], color="tab:green")
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("answered ok during partition")
-    ax.set_xticks(list(xs), labels)
-    width = 0.4
-    ax2.bar([x - width / 2 for x in xs], table["stale_reads"], width, label="stale reads",
-            color="tab:orange")
-    ax2.bar([x + width / 2 for x in xs], table["lost_writes"], width, label="lost writes",
-            color="tab:red")
-    ax2.set_ylabel("count")
-    ax2.set_xticks(list(xs), labels)
-    ax2.legend()
-    fig.tight_layout()
-    return fig

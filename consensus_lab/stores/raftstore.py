@@ -8,7 +8,7 @@ what etcd's server does around its Raft core and nothing else:
 * **Forwarding.** A follower that knows the leader forwards the client's
   request to it (:class:`Forward`); the leader proposes it and answers the
   client once the entry is applied (reads go through the log too, so they
-  are linearizable, :mod:`consensus_lab.raft.kv`). A forwarded request that
+  are linearizable, :mod:`consensus_lab.kv`). A forwarded request that
   reaches a node that no longer leads fails at once: it was never proposed.
 * **No leader, no answer.** A node that knows no leader holds the request
   until one is elected (etcd's ``Propose`` blocks while there is no
@@ -25,8 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..raft.kv import Command
-from ..raft.node import LEADER, RaftConfig, RaftNode
+from ..kv import Command
+from ..raft.config import RaftConfig
+from ..raft.node import LEADER, RaftNode
 from ..sim import ClientRequest, ConfigError, Context
 
 #: experiment operation -> Raft KV command op

@@ -371,16 +371,16 @@ def _holds(flags: list[bool | None]) -> str:
 Runs = int | Iterable[int] | Iterable[SpectrumResult] | SpectrumResult
 
 
-def spectrum_table(runs: Runs = DEFAULT_SEED, *, sequential_limit: int = 24, **options: Any) -> Any:
-    """A pandas DataFrame, one row per store, strongest first (pandas imported here).
+def spectrum_rows(runs: Runs = DEFAULT_SEED, *, sequential_limit: int = 24,
+                  **options: Any) -> list[dict[str, Any]]:
+    """One row per store, strongest first (:func:`consensus_lab.viz.spectrum_table`
+    makes it a DataFrame indexed by store).
 
     ``runs``: results of :func:`spectrum_run`, or a seed / seeds to run every
     store with (``options`` go to :func:`spectrum_run`). Latencies pool every
     operation of a store's runs; model columns say "yes"/"no" for one run and
     "k/n" (runs that satisfy the model) for several; anomaly counts are totals.
     """
-    import pandas as pd
-
     if isinstance(runs, SpectrumResult):
         runs = [runs]
     given: list[Any] = list(runs) if not isinstance(runs, int) else [runs]
@@ -410,27 +410,4 @@ def spectrum_table(runs: Runs = DEFAULT_SEED, *, sequential_limit: int = 24, **o
         row["lost_writes"] = sum(len(a.lost_writes) for a in anomalies)
         row["converged"] = _holds([r.converged for r in mine])
         rows.append(row)
-    return pd.DataFrame(rows).set_index("store")
-
-
-def plot_spectrum(table: Any, ax: Any = None) -> Any:
-    """Bars of mean read / write latency per store, p95 as whiskers, strongest on the left."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-    else:
-        fig = ax.figure
-    xs = list(range(len(table.index)))
-    width = 0.38
-    for shift, f, color in ((-width / 2, "read", "tab:blue"), (width / 2, "write", "tab:orange")):
-        means, p95 = table[f"{f}_mean"], table[f"{f}_p95"]
-        ax.bar([x + shift for x in xs], means, width, color=color, label=f"{f} (mean)")
-        ax.errorbar([x + shift for x in xs], means, yerr=[[0] * len(xs), list(p95 - means)],
-                    fmt="none", ecolor="black", capsize=3, lw=1)
-    ax.set_xticks(xs, [f"{s}" for s in table.index])
-    ax.set_ylabel("latency (ticks; whisker = p95)")
-    ax.set_xlabel("stronger  ←  consistency  →  weaker")
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return rows

@@ -39,6 +39,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ..consistency.history import READS, History, Op
+from ..etcd.jepsen import JepsenResult, with_nemesis
 from .render import SvgDiagram
 
 LEFT_PAD, RIGHT_PAD, TOP, ROW_H, BAR_H, FONT, CHAR_W = 16, 40, 44, 50, 16, 10, 6.0
@@ -351,3 +352,14 @@ def write_timeline_html(history: History | list[Op], result: Any, path: str | Pa
     target = Path(path)
     target.write_text(page, encoding="utf-8")
     return target
+
+
+def write_jepsen_timeline(result: JepsenResult, path: str | Path) -> Path:
+    """Write a Jepsen run's timeline page (faults in a ``nemesis`` lane under the
+    clients) to ``path``, note it in ``result.timeline``, and return it."""
+    config = result.config
+    title = (f"jepsen {config.backend}, nemesis {config.nemesis}, reads {config.reads}, "
+             f"seed {config.seed}")
+    result.timeline = write_timeline_html(with_nemesis(result.history, result.faults),
+                                          result.check, path, title=title, width=1400)
+    return result.timeline

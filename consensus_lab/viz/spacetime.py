@@ -34,8 +34,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from ..explore.schedule import Schedule
 from ..sim.trace import TraceRecord
 from .render import SvgDiagram
 
@@ -323,3 +325,17 @@ def spacetime_diagram(
             f'font-family="Menlo, Consolas, DejaVu Sans Mono, monospace">')
     return SvgDiagram(head + '<rect width="100%" height="100%" fill="white"/>'
                       + "".join(c.parts) + "</svg>")
+
+
+def schedule_spacetime(schedule: Schedule, **options: Any) -> SvgDiagram:
+    """A space-time diagram of a model checker's schedule or counterexample:
+    only its moves are drawn (the setup's events before them are left out);
+    ``options`` go to :func:`spacetime_diagram`."""
+    sim = schedule.sim
+    records = list(sim.trace)
+    lanes = set(sim.node_ids)
+    shown = [r for r in records[schedule.origin.prefix_records:]
+             if r.kind in EVENT_KINDS and (r.node in lanes or r.kind == "nemesis")]
+    options.setdefault("nodes", list(sim.node_ids))
+    options.setdefault("last", max(len(shown), 1))
+    return spacetime_diagram(records, **options)

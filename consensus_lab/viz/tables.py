@@ -3,6 +3,8 @@
 * :func:`nodes_table` — one row per node: its status and ``view()``.
 * :func:`pending_table` — every pending event in the order it would fire.
 * :func:`trace_table` — trace records (optionally only the last ones).
+* :func:`to_dataframe` — anything below ``viz`` with ``rows()`` (a trace, a
+  client history, a checker's history, a lock story) as a DataFrame.
 
 Messages are shown by their ``str`` (the compact trace form) so a table
 renders the same way in a notebook, a test and a terminal.
@@ -50,4 +52,15 @@ def trace_table(trace: Trace | Iterable[TraceRecord], last: int | None = None) -
         if last < 0:
             raise ValueError(f"last must be a number of records >= 0 or None, got {last}")
         records = records[len(records) - last:] if last else []
-    return Trace(records).to_dataframe()
+    return to_dataframe(Trace(records))
+
+
+def to_dataframe(table: Any) -> pd.DataFrame:
+    """``table.rows()`` as a DataFrame, with ``table.columns`` (when it has them) in order.
+
+    The core builds rows of plain values and never imports pandas; this is
+    where a :class:`~consensus_lab.sim.Trace`, a simulator or checker
+    ``History``, or an etcd lock ``Story`` becomes a table.
+    """
+    columns = getattr(table, "columns", None)
+    return pd.DataFrame(table.rows(), columns=None if columns is None else list(columns))

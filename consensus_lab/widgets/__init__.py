@@ -17,8 +17,10 @@ from .history_edits import EditError, HistoryEdits
 from .paxos import duel_player, paxos_player
 from .player import SimulationPlayer
 from .raft import client_button, raft_player
+from .schedule import schedule_player
 from .timeline import Timeline
 
 __all__ = ["CapExplorer", "CapModel", "EditError", "HappensBeforeExplorer", "HistoryEditor",
-           "HistoryEdits", "SimulationPlayer", "Timeline", "client_button", "duel_player",
+           "HistoryEdits", "SimulationPlayer", "schedule_player",
+           "Timeline", "client_button", "duel_player",
            "paxos_player", "raft_player"]

@@ -9,10 +9,27 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .cap import CapRun
+
+class CapRun(Protocol):
+    """What the views read on a run (:class:`.cap.CapRun`), spelled out so that
+    this module need not import :mod:`.cap`, which builds on it."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def settings(self) -> Any: ...
+    @property
+    def verdict(self) -> Any: ...
+
+    def explanation(self) -> str: ...
+    def meaning(self) -> str: ...
+    @property
+    def stale_reads(self) -> int: ...
+    @property
+    def lost_writes(self) -> int: ...
+    def rows(self) -> list[dict[str, Any]]: ...
 
 PARTITION_AT, HEAL_AT = 500, 1500  # the explorer's partition window (t)
 

@@ -18,6 +18,7 @@ from consensus_lab.consistency.formats import (
     parse_jsonl,
 )
 from consensus_lab.sim.history import History as SimHistory
+from consensus_lab.viz import to_dataframe
 
 JEPSEN = """\
 INFO  jepsen.util - 0\t:invoke\t:read\tnil
@@ -148,7 +149,7 @@ def test_from_sim_pairs_rows() -> None:
 def test_dataframe_round_trip() -> None:
     pytest.importorskip("pandas")
     h = History.build(ROWS)
-    frame = h.to_dataframe()
+    frame = to_dataframe(h)
     assert list(frame.columns)[:3] == ["id", "process", "f"]
     back = History.from_dataframe(frame)
     assert [(o.process, o.f, o.value, o.output, o.ret, o.status) for o in back] == [

@@ -23,9 +23,10 @@ from consensus_lab.etcd.jepsen import (
     JepsenConfig,
     lost_writes,
     real_call,
-    run,
 )
 from consensus_lab.etcd.local import etcd_available
+from consensus_lab.etcd.simjepsen import run
+from consensus_lab.viz import write_jepsen_timeline
 
 
 def wait_no_processes(text: str, within: float = 5.0) -> list[int]:
@@ -105,7 +106,8 @@ def test_serializable_reads_from_followers_are_caught() -> None:
 
 
 def test_the_timeline_is_written(tmp_path: Path) -> None:
-    result = run(short(nemesis="pause", seed=1), html=tmp_path / "run.html")
+    result = run(short(nemesis="pause", seed=1))
+    write_jepsen_timeline(result, tmp_path / "run.html")
     assert result.timeline == tmp_path / "run.html"
     page = result.timeline.read_text(encoding="utf-8")
     assert "<svg" in page and "verdict-ok" in page and "nemesis pause" in page

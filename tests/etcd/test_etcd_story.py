@@ -15,6 +15,7 @@ import pytest
 from consensus_lab.etcd import InvalidRequest
 from consensus_lab.etcd.local import LocalCluster
 from consensus_lab.etcd.story import embedded_story, load_rules, sigstop_story
+from consensus_lab.viz import to_dataframe
 
 
 @pytest.mark.parametrize(("fencing", "pause", "outcome", "data"), [
@@ -44,7 +45,7 @@ def test_embedded_story_is_deterministic() -> None:
     assert first.moments == again.moments
     assert f"token {first.token('c1')}" in first.verdict()
     assert f"token {first.token('c2')}" in first.verdict()
-    assert list(first.to_dataframe().columns) == ["t (s)", "client", "what"]
+    assert list(to_dataframe(first).columns) == ["t (s)", "client", "what"]
 
 
 def test_story_rejects_bad_settings_and_rules(tmp_path) -> None:  # noqa: ANN001

@@ -20,6 +20,7 @@ from consensus_lab.explore.raft import (
     terms_above,
 )
 from consensus_lab.sim import ConfigError, Simulation
+from consensus_lab.widgets import schedule_player
 
 # ---------------------------------------------------------------- Raft
 # figure-8: x=1 reaches n2 (1), n2's answer lets n1 count it committed (2),
@@ -56,7 +57,7 @@ def test_no_election_restriction_is_found_with_a_shortest_counterexample() -> No
     assert len(cx) == LEADER_SHORTEST
     assert ("call", "n1 submit('x=1')") in cx.actions  # the search chose when to submit
     assert cx.check().name == "leader completeness"  # type: ignore[attr-defined]
-    player = cx.player(views=("spacetime",))
+    player = schedule_player(cx, views=("spacetime",))
     assert player.sim.fingerprint() == cx.sim.fingerprint()
 
 

@@ -15,6 +15,8 @@ from consensus_lab.sim import (
     Node,
     Simulation,
 )
+from consensus_lab.viz import schedule_spacetime
+from consensus_lab.widgets import schedule_player
 from tests.explore.toys import (
     NET,
     ForgetfulDispenser,
@@ -204,7 +206,7 @@ def test_the_counterexample_replays_through_simulation_replay() -> None:
 def test_the_counterexample_is_drawn_and_printed() -> None:
     cx = explore(racy_counter, invariants=[no_lost_update]).violation
     assert cx is not None
-    svg = cx.spacetime().data
+    svg = schedule_spacetime(cx).data
     assert svg.startswith("<svg") and "Write" in svg
     text = str(cx)
     assert "no_lost_update" in text and "6. deliver b->r Write(value=1)" in text
@@ -214,7 +216,7 @@ def test_the_counterexample_is_drawn_and_printed() -> None:
 def test_the_player_steps_through_the_counterexample() -> None:
     cx = explore(racy_counter, invariants=[no_lost_update]).violation
     assert cx is not None
-    player = cx.player(views=("spacetime",))
+    player = schedule_player(cx, views=("spacetime",))
     assert player.position == cx.sim.steps
     assert player.sim.fingerprint() == cx.sim.fingerprint()
     player.back(2)
@@ -266,7 +268,7 @@ def test_the_time_limit_stops_a_big_search() -> None:
 def test_the_player_redoes_a_duplicate_move() -> None:
     cx = explore(one_increment, invariants=[counted_once], dup_budget=1).violation
     assert cx is not None
-    player = cx.player()
+    player = schedule_player(cx)
     assert player.position == cx.sim.steps
     assert player.sim.fingerprint() == cx.sim.fingerprint()
     assert "duplicate" in cx.trace_text()
@@ -295,7 +297,7 @@ def test_a_call_counterexample_names_its_calls_and_replays() -> None:
     assert cx.actions == [("call", "n1 add(1)"), ("call", "n1 add(2)")]
     assert cx.check().name == "under_three"  # type: ignore[attr-defined]
     assert cx.sim.nodes["n1"].total == 3
-    player = cx.player(views=("spacetime",))
+    player = schedule_player(cx, views=("spacetime",))
     assert player.sim.fingerprint() == cx.sim.fingerprint()
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from consensus_lab.paxos import PaxosConfig, config_for, paxos_ids, paxos_sim, role_of
 from consensus_lab.paxos.multi import MultiPaxosConfig, multipaxos_sim
-from consensus_lab.paxos.scenarios import backoff_experiment, duel
+from consensus_lab.paxos.scenarios import backoff_rows as backoff_experiment
+from consensus_lab.paxos.scenarios import duel
 from consensus_lab.paxos.workload import run_workload
 from consensus_lab.sim import ConfigError, SimulationError
 

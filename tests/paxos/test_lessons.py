@@ -10,14 +10,13 @@ from __future__ import annotations
 import pytest
 
 from consensus_lab.consistency import check
+from consensus_lab.explore.paxos import check_command, model_check
 from consensus_lab.paxos import acceptors_of, chosen_values, learned, paxos_sim, proposers_of
 from consensus_lab.paxos.lessons import (
     CHAPTER_TABLE,
-    check_command,
     checker_setup,
     kv_history,
     message_counts,
-    model_check,
     one_ballot_each,
     proposer_crashed,
     slot_table,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from consensus_lab.compare.paxos_raft import raft_messages_per_command
 from consensus_lab.consistency import check
 from consensus_lab.paxos import Ballot
-from consensus_lab.paxos.compare import compare_with_raft, raft_messages_per_command
 from consensus_lab.paxos.multi import (
     NOOP,
     MultiPaxosInvariants,
@@ -29,6 +29,7 @@ from consensus_lab.paxos.multi.scenarios import (
     messages_per_command,
 )
 from consensus_lab.sim import InvariantViolation, Network, Simulation
+from consensus_lab.viz.experiments import compare_with_raft
 from tests.paxos.harness import kv_history
 
 

@@ -22,7 +22,6 @@ from consensus_lab.paxos.properties import (
     consensus_properties,
     decided_at,
     decisions,
-    properties_table,
 )
 from consensus_lab.paxos.scenarios import (
     ScheduleResult,
@@ -30,6 +29,7 @@ from consensus_lab.paxos.scenarios import (
     forgotten_promise,
     ignored_accepted_value,
 )
+from consensus_lab.viz.experiments import properties_table
 
 
 def test_a_correct_run_passes_all_three_and_names_the_value() -> None:

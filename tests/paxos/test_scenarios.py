@@ -31,7 +31,6 @@ from consensus_lab.paxos.scenarios import (
     ScheduleResult,
     adversary_pick,
     amnesia,
-    backoff_experiment,
     deliver,
     duel,
     duel_sim,
@@ -40,6 +39,7 @@ from consensus_lab.paxos.scenarios import (
     ignored_accepted_value,
 )
 from consensus_lab.sim import Network, SimulationError
+from consensus_lab.viz.experiments import backoff_experiment
 
 
 def test_a_normal_run_chooses_one_value_and_every_learner_learns_it() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from consensus_lab.compare.chubby import CHUBBY, chubby_comparison
 from consensus_lab.sim import ConfigError
 from consensus_lab.spanner import (
     EPSILONS,
@@ -16,7 +17,6 @@ from consensus_lab.spanner import (
     spanner_sim,
     workload_run,
 )
-from consensus_lab.spanner.chubby import CHUBBY, chubby_comparison
 
 
 @pytest.mark.parametrize("epsilon", [1, 10, 100])

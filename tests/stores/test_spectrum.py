@@ -22,13 +22,12 @@ from consensus_lab.sim import ConfigError
 from consensus_lab.stores import (
     SPECTRUM_STORES,
     SpectrumResult,
-    plot_spectrum,
     spectrum_run,
     spectrum_runs,
-    spectrum_table,
     spectrum_workload,
 )
 from consensus_lab.stores.spectrum import DEFAULT_SEED, MODELS, TOO_BIG
+from consensus_lab.viz.experiments import plot_spectrum, spectrum_table
 
 SWEEP = range(20)
 SESSION = ("read_your_writes", "monotonic_reads", "monotonic_writes", "writes_follow_reads")

@@ -16,11 +16,10 @@ from consensus_lab.stores import (
     DynamoNode,
     Versioned,
     Write,
-    cap_table,
     find_anomalies,
     partition_experiment,
-    plot_cap,
 )
+from consensus_lab.viz.experiments import cap_table, plot_cap
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...raft.kv import Command
+from ...kv import Command
 from ..ballot import Ballot
 from ..config import majority
 from .messages import Decision, P1a, P1b, P2a, P2b

@@ -7,7 +7,7 @@ and performs decided commands strictly in slot order, advancing
 replica proposed there, its own command goes back to ``requests`` for a
 later slot (PMMC Fig. 1, ``on Decision``).
 
-The state machine is the lab's key-value store (:class:`~consensus_lab.raft.kv.KVStore`,
+The state machine is the lab's key-value store (:class:`~consensus_lab.kv.KVStore`,
 the same one Raft drives), so reads are linearizable and a client's retried
 command takes effect once. The replica that received a client's request
 answers it when it performs the command.
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ...raft.kv import Command, KVStore
+from ...kv import Command, KVStore
 from ...sim import ClientRequest
 from .messages import CatchUp, Decisions, Propose
 from .outbox import Outbox

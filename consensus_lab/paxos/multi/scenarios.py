@@ -1,7 +1,7 @@
 """Scripted Multi-Paxos experiments for the notebooks and their tests.
 
 * :func:`messages_per_command` — the message bill of a client workload
-  through a stable leader (compare :func:`consensus_lab.paxos.compare.compare_with_raft`).
+  through a stable leader (compare :func:`consensus_lab.compare.paxos_raft.compare_with_raft`).
 * :func:`leader_failover` — crash the leader; a new one takes over with a
   higher ballot and the commands go on.
 * :func:`gap_filling` — a leader crashes with a hole in its slots (one

@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ...raft.kv import Command
+from ...kv import Command
 from ...sim import ClientRequest, ConfigError, Context, Node
 from ..ballot import Ballot
 from .acceptor import Acceptor

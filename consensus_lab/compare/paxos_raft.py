@@ -2,7 +2,7 @@
 
 Both clusters run on the same network with the same seed; a leader is
 elected first (not counted), then the same client workload
-(:mod:`.workload`) goes through the leader and every message sent until
+(:mod:`consensus_lab.paxos.workload`) goes through the leader and every message sent until
 the last answer is counted, heartbeats included.
 
 What to expect with one command at a time on ``n`` nodes: Raft sends
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..paxos.multi.scenarios import messages_per_command
+from ..paxos.workload import WORKLOADS, MessageBill, run_workload
 from ..raft.cluster import check_one_leader, raft_cluster
 from ..sim import Network
-from .multi.scenarios import messages_per_command
-from .workload import WORKLOADS, MessageBill, run_workload
 
 #: The network both protocols run on in the comparison.
 COMPARE_NETWORK = Network(latency=(2, 10))
@@ -38,19 +38,19 @@ def raft_messages_per_command(commands: int = 100, *, n: int = 3, seed: int = 0,
     return run_workload(sim, leader, commands, workload, protocol="raft")
 
 
-def compare_with_raft(commands: int = 100, seed: int = 0, *, n: int = 3,
-                      workloads: tuple[str, ...] = WORKLOADS) -> Any:
-    """A pandas DataFrame: one row per (protocol, workload) with messages per command
-    and the messages by type (``msgs:<Type>`` columns, 0 where a type is not used)."""
-    import pandas as pd
+def comparison_rows(commands: int = 100, seed: int = 0, *, n: int = 3,
+                    workloads: tuple[str, ...] = WORKLOADS) -> list[dict[str, Any]]:
+    """One row per (protocol, workload) with messages per command and the messages
+    by type (``msgs:<Type>`` keys, the same in every row, 0 where a type is not used).
 
+    :func:`consensus_lab.viz.compare_with_raft` makes them a DataFrame.
+    """
     rows = []
     for workload in workloads:
         for bill in (messages_per_command(commands, n=n, seed=seed, workload=workload,
                                           network=COMPARE_NETWORK),
                      raft_messages_per_command(commands, n=n, seed=seed, workload=workload)):
             rows.append(bill.row())
-    frame = pd.DataFrame(rows)
-    counts = [c for c in frame.columns if c.startswith("msgs:")]
-    frame[counts] = frame[counts].fillna(0).astype(int)
-    return frame
+    counts = sorted({k for row in rows for k in row if k.startswith("msgs:")})
+    return [{**{k: v for k, v in row.items() if not k.startswith("msgs:")},
+             **{k: row.get(k, 0) for k in counts}} for row in rows]

@@ -24,7 +24,7 @@ from typing import Any
 from ..paxos.multi.cluster import multipaxos_sim, wait_for_leader
 from ..raft.cluster import check_one_leader, raft_cluster
 from ..sim import Network, Simulation
-from .cluster import DEFAULT_NETWORK
+from ..spanner.cluster import DEFAULT_NETWORK
 
 #: The chapter's Chubby figures (published, not measured here).
 CHUBBY = {"system": "Chubby (published)", "replicas": 5, "tolerates": 2, "read_ms": "< 10",
@@ -92,10 +92,3 @@ def chubby_comparison(seed: int = 0, *, count: int = 30, n: int = 5,
 
     return [dict(CHUBBY), _measure("Multi-Paxos", paxos, count, network, n),
             _measure("Raft", raft, count, network, n)]
-
-
-def chubby_table(seed: int = 0, **options: Any) -> Any:
-    """:func:`chubby_comparison` as a pandas DataFrame (pandas imported here)."""
-    import pandas as pd
-
-    return pd.DataFrame(chubby_comparison(seed, **options))

@@ -1,4 +1,8 @@
-"""The replicated key-value state machine that Raft's log drives (§8 of the paper).
+"""The replicated key-value state machine that a consensus log drives.
+
+Neutral ground shared by the protocols: Raft's log (§8 of the Raft paper),
+Multi-Paxos' decided slots and the Raft-backed store in ``stores`` all apply
+these commands; it imports only the standard library and no protocol.
 
 Commands are applied in log order on every node, so every node's store goes
 through the same states. Client sessions make a retried command take effect
