@@ -275,7 +275,7 @@ def check_sweep(module: ModuleType) -> None:
 
 def model_check(answers: str = "exercises") -> ExploreResult:
     """Run the grading's model checker on your acceptor; ``.violation`` is the counterexample
-    (``.violation.trace_text()``, ``.violation.spacetime()``), None when none exists."""
+    (``.violation.trace_text()``, ``viz.schedule_spacetime(.violation)``), None when none exists."""
     return common.search(_rules(common.load_learner(EXERCISE, answers)), common.leftover_setup,
                          ROUNDS)
 

@@ -137,7 +137,7 @@ def check_sweep(module: ModuleType) -> None:
 
 def model_check(answers: str = "exercises") -> ExploreResult:
     """Run the grading's model checker on your ``choose_value``; ``.violation`` is the
-    counterexample (``.violation.trace_text()``, ``.violation.spacetime()``) or None."""
+    counterexample (``.violation.trace_text()``, ``viz.schedule_spacetime(.violation)``) or None."""
     return common.search(_rules(common.load_learner(EXERCISE, answers)), common.contested_setup,
                          ROUNDS)
 
