@@ -70,6 +70,9 @@ STOP_TIMEOUT_S = 15.0
 # CI machines are loaded: a round trip to the kernel can take seconds there, and an
 # `expect` returns as soon as its condition holds, so a long deadline costs nothing.
 EXPECT_TIMEOUT_MS = 60_000
+# How often run_all() looks for running cells (the default, every animation frame,
+# scans every prompt of a long notebook 60 times a second beside the busy kernel).
+RUN_ALL_POLL_MS = 250
 
 
 def free_port() -> int:
@@ -277,6 +280,7 @@ class LabPage:
         self.page.wait_for_function(
             "() => ![...document.querySelectorAll('.jp-InputPrompt')]"
             ".some(p => p.textContent.includes('*'))",
+            polling=RUN_ALL_POLL_MS,  # not every animation frame: the kernel needs the CPU
             timeout=timeout_ms,
         )
         self.wait_kernel_idle(timeout_ms)
