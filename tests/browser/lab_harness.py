@@ -10,8 +10,8 @@ port, without a token, with `window.jupyterapp` exposed to page scripts.
 fixtures in `conftest.py` wrap both; tests normally use the `lab_page`
 fixture, a `LabPage`.
 
-The notebook copy still imports `consensus_lab`: the package is installed
-editable in the venv that runs both pytest and the kernels. Files that a
+The notebook copy still imports `consensus_lab` from this checkout: the
+server's (and so the kernels') PYTHONPATH starts with the repository. Files that a
 notebook reads relative to itself must live inside `notebooks/` to be copied.
 """
 
@@ -158,7 +158,11 @@ class LabServer:
             path.mkdir(parents=True)
         overrides = json.loads(LAB_OVERRIDES.read_text())
         write_user_settings(dirs["JUPYTERLAB_SETTINGS_DIR"], overrides | TEST_SETTINGS)
-        return os.environ | {name: str(path) for name, path in dirs.items()}
+        # Kernels import this checkout's consensus_lab, even when the venv's editable
+        # install points at another clone (a git worktree sharing the venv).
+        pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+        return os.environ | {name: str(path) for name, path in dirs.items()} | {
+            "PYTHONPATH": pythonpath}
 
     @staticmethod
     def _command(port: int, root: Path) -> list[str]:
