@@ -12,6 +12,10 @@ Fixtures:
     page, browser, context: pytest-playwright's, launched from /usr/bin/chromium
         (never `playwright install`). Tests skip when Chromium is missing.
 
+Waiting: every `expect(...)` and every Playwright action retries for up to
+`EXPECT_TIMEOUT_MS` (60 s) before failing, and returns as soon as it holds;
+no test reads the DOM once and asserts on it, and none waits a fixed time.
+
 Useful options: `--headed`, `--slowmo 500`,
 `--screenshot only-on-failure --output tests/artifacts/playwright`.
 """
@@ -22,10 +26,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab_harness import CHROMIUM, CHROMIUM_ARGS, LabPage, LabServer
-from playwright.sync_api import Page
+from lab_harness import CHROMIUM, CHROMIUM_ARGS, EXPECT_TIMEOUT_MS, LabPage, LabServer
+from playwright.sync_api import Page, expect
 
 HERE = Path(__file__).parent
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)  # Playwright's default, 5 s, is too short here
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,6 +67,7 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]
 @pytest.fixture
 def lab_page(page: Page, jupyter_lab: LabServer) -> Iterator[LabPage]:
     """A `LabPage` for one test; shuts down the test's kernels afterwards."""
+    page.set_default_timeout(EXPECT_TIMEOUT_MS)  # clicks, selects, waits
     try:
         yield LabPage(page, jupyter_lab)
     finally:

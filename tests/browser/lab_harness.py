@@ -10,8 +10,8 @@ port, without a token, with `window.jupyterapp` exposed to page scripts.
 fixtures in `conftest.py` wrap both; tests normally use the `lab_page`
 fixture, a `LabPage`.
 
-The notebook copy still imports `consensus_lab`: the package is installed
-editable in the venv that runs both pytest and the kernels. Files that a
+The notebook copy still imports `consensus_lab` from this checkout: the
+server's (and so the kernels') PYTHONPATH starts with the repository. Files that a
 notebook reads relative to itself must live inside `notebooks/` to be copied.
 """
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -66,6 +66,13 @@ ERROR_OUTPUTS_JS = """() => {
 }"""
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
+# How long a waiting assertion or an action retries before it fails. Generous, because
+# CI machines are loaded: a round trip to the kernel can take seconds there, and an
+# `expect` returns as soon as its condition holds, so a long deadline costs nothing.
+EXPECT_TIMEOUT_MS = 60_000
+# How often run_all() looks for running cells (the default, every animation frame,
+# scans every prompt of a long notebook 60 times a second beside the busy kernel).
+RUN_ALL_POLL_MS = 250
 
 
 def free_port() -> int:
@@ -151,7 +158,11 @@ class LabServer:
             path.mkdir(parents=True)
         overrides = json.loads(LAB_OVERRIDES.read_text())
         write_user_settings(dirs["JUPYTERLAB_SETTINGS_DIR"], overrides | TEST_SETTINGS)
-        return os.environ | {name: str(path) for name, path in dirs.items()}
+        # Kernels import this checkout's consensus_lab, even when the venv's editable
+        # install points at another clone (a git worktree sharing the venv).
+        pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+        return os.environ | {name: str(path) for name, path in dirs.items()} | {
+            "PYTHONPATH": pythonpath}
 
     @staticmethod
     def _command(port: int, root: Path) -> list[str]:
@@ -230,8 +241,11 @@ class LabPage:
         lab_page.page.locator(".widget-button", has_text="Deliver").click()
         lab_page.screenshot("03-causality")      # tests/artifacts/03-causality.png
 
-    `lab_page.page` is the Playwright `Page` for anything else; prefer
-    `playwright.sync_api.expect(...)` assertions, which retry until timeout.
+    `lab_page.page` is the Playwright `Page` for anything else. Assert with
+    `playwright.sync_api.expect(...)`, which retries until EXPECT_TIMEOUT_MS, never
+    with a plain `assert` on `inner_text()` / `inner_html()` read once (that races
+    the kernel); `expect_redrawn(locator, before)` waits for a redraw, and
+    `option_index(select, pattern)` for an option to appear.
     ipywidgets 8 selectors: button `.widget-button`, slider `.widget-hslider`
     (handle `.noUi-handle`), readout `.widget-readout`, HTML `.widget-html`,
     Output `.widget-output`.
@@ -270,6 +284,7 @@ class LabPage:
         self.page.wait_for_function(
             "() => ![...document.querySelectorAll('.jp-InputPrompt')]"
             ".some(p => p.textContent.includes('*'))",
+            polling=RUN_ALL_POLL_MS,  # not every animation frame: the kernel needs the CPU
             timeout=timeout_ms,
         )
         self.wait_kernel_idle(timeout_ms)
@@ -296,6 +311,38 @@ class LabPage:
         self.page.screenshot(path=str(path))
         return path
 
+
+
+def expect_redrawn(locator: Locator, before: str, prop: str = "innerHTML") -> None:
+    """Wait until ``locator``'s ``prop`` (``innerHTML``, or ``innerText``) differs from
+    ``before``, a snapshot of the same property: a redraw arrived.
+
+    Reading ``inner_html()`` once right after a click races the kernel's answer; this
+    retries like every Playwright ``expect``. (Not ``not_to_have_text(before)``: it
+    compares whitespace-normalized textContent, which differs from an ``inner_text()``
+    snapshot at once, so it would pass before anything was redrawn.)
+    """
+    expect(locator).not_to_have_js_property(prop, before)
+
+
+def option_index(select: Locator, pattern: str, timeout_s: float = EXPECT_TIMEOUT_MS / 1000,
+                 ) -> int:
+    """The index of the first <option> matching the regex ``pattern`` (nbsp read as space).
+
+    Waits until such an option is there: a select's options are redrawn by the kernel
+    after a click, so reading them once can see the old list.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        texts = [t.replace("\xa0", " ").strip()
+                 for t in select.locator("option").all_inner_texts()]
+        matches = [i for i, text in enumerate(texts) if re.match(pattern, text)]
+        if matches:
+            return matches[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no option matching {pattern!r} after {timeout_s:g} s "
+                                 f"in {texts}")
+        time.sleep(0.1)
 
 
 def type_readout(box: Locator, name: str, value: float) -> None:

@@ -10,7 +10,7 @@ kernel and come back as new text in the table, the verdict and the chart.
 
 from __future__ import annotations
 
-from lab_harness import LabPage
+from lab_harness import LabPage, expect_redrawn
 from playwright.sync_api import expect
 
 from consensus_lab.widgets.cap import STORES
@@ -44,7 +44,7 @@ def test_cap_notebook_explorer(lab_page: LabPage) -> None:
     expect(verdict).to_contain_text("AP keeps answering")
     expect(explorer.locator(".cl-cap-quorum")).to_contain_text("R + W = 2 ≤ N = 5")
     expect(chart.locator('rect[data-side="A"]')).to_have_count(2)
-    assert table.inner_text() != table_before
+    expect_redrawn(table, table_before, "innerText")
 
     explorer.locator(".cl-cap-partition").click()
     expect(verdict).to_contain_text("#3 AP-LWW N=5 R=1 W=1 no cut")

@@ -8,20 +8,10 @@ crash a node; and the happens-before explorer answers a new pair.
 
 from __future__ import annotations
 
-import re
-
-from lab_harness import LabPage
-from playwright.sync_api import Locator, expect
+from lab_harness import LabPage, expect_redrawn, option_index
+from playwright.sync_api import expect
 
 NOTEBOOK = "03-causality.ipynb"
-
-
-def option_index(select: Locator, pattern: str) -> int:
-    """The index of the first <option> matching the regex `pattern` (nbsp read as space)."""
-    texts = [t.replace("\xa0", " ").strip() for t in select.locator("option").all_inner_texts()]
-    matches = [i for i, text in enumerate(texts) if re.match(pattern, text)]
-    assert matches, f"no option matching {pattern!r} in {texts}"
-    return matches[0]
 
 
 def test_causality_notebook_player_and_explorer(lab_page: LabPage) -> None:
@@ -52,7 +42,7 @@ def test_causality_notebook_player_and_explorer(lab_page: LabPage) -> None:
 
     player.locator(".cl-step").click()
     expect(status).to_contain_text("step 5 of 5")
-    expect(tail).not_to_have_text(tail_before)
+    expect_redrawn(tail, tail_before, "innerText")
 
     pending = player.locator(".cl-pending select")
     question_to_charlie = r"#\d+ t=\d+ Alice->Charlie Bcast\(Alice#1"

@@ -10,9 +10,8 @@ right after p3 got its PreCommit (atomicity violated).
 
 from __future__ import annotations
 
-from lab_harness import LabPage, type_readout
+from lab_harness import LabPage, expect_redrawn, option_index, type_readout
 from playwright.sync_api import expect
-from test_causality_browser import option_index
 
 NOTEBOOK = "09-atomic-commit.ipynb"
 
@@ -41,7 +40,7 @@ def test_commit_notebook_explorer(lab_page: LabPage) -> None:
     expect(verdict).to_contain_text("p1, p2, p3 still in doubt")
     expect(states.locator("tr.cl-in-doubt-row")).to_have_count(3)
     expect(states).to_contain_text("row@p2")
-    assert seq.inner_html() != before
+    expect_redrawn(seq, before)
 
     protocol = box.locator(".cl-commit-protocol select")
     protocol.select_option(index=option_index(protocol, r"2PC over consensus"))

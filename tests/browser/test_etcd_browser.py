@@ -9,7 +9,7 @@ lease (the pause fits in it again).
 
 from __future__ import annotations
 
-from lab_harness import LabPage, type_readout
+from lab_harness import LabPage, expect_redrawn, type_readout
 from playwright.sync_api import expect
 
 NOTEBOOK = "13-exercise-distributed-lock.ipynb"
@@ -35,7 +35,7 @@ def test_lock_notebook_pause_slider(lab_page: LabPage) -> None:
     type_readout(box, "lock-pause", 1)
     expect(verdict).to_contain_text("no conflict: c1's pause (1 s) was shorter")
     expect(timeline).not_to_contain_text("REJECTED")
-    assert timeline.inner_html() != before
+    expect_redrawn(timeline, before)
 
     type_readout(box, "lock-pause", 6)
     expect(verdict).to_contain_text("safe: c1 woke after 6 s")

@@ -61,8 +61,8 @@ def test_player_buttons_play_and_views(jupyter_lab: LabServer, lab_page: LabPage
     expect(page.locator(".cl-spacetime svg.cl-spacetime-svg")).to_be_visible()
 
     page.locator(".cl-play button").first.click()  # play
-    expect(status(lab_page)).to_contain_text(re.compile(r"step ([5-9]|\d\d+) of"),
-                                             timeout=15_000)
+    # Play steps on a real-time timer: however slow the machine, it gets to step 5.
+    expect(status(lab_page)).to_contain_text(re.compile(r"step ([5-9]|\d\d+) of"))
     page.locator(".cl-play button").first.click()  # the same button pauses
     expect(status(lab_page)).not_to_contain_text("step 0 of")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

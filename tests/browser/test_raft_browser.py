@@ -8,9 +8,8 @@ the term timeline and the trace tail must follow each click.
 
 from __future__ import annotations
 
-from lab_harness import LabPage
+from lab_harness import LabPage, expect_redrawn, option_index
 from playwright.sync_api import expect
-from test_causality_browser import option_index
 
 NOTEBOOK = "05-raft-election.ipynb"
 
@@ -39,8 +38,8 @@ def test_raft_election_notebook_player(lab_page: LabPage) -> None:
     for _ in range(3):
         player.locator(".cl-step").click()
     expect(status).to_contain_text("step 54 of 54")
-    assert terms.inner_html() != terms_before
-    assert cluster.inner_html() != cluster_before
+    expect_redrawn(terms, terms_before)
+    expect_redrawn(cluster, cluster_before)
 
     player.locator(".cl-node select").select_option("n4")  # the leader of term 2
     player.locator(".cl-crash").click()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from lab_harness import LabPage, type_readout
+from lab_harness import LabPage, expect_redrawn, type_readout
 from playwright.sync_api import expect
 
 NOTEBOOK = "10-spanner-truetime.ipynb"
@@ -38,7 +38,7 @@ def test_truetime_notebook_epsilon_slider(lab_page: LabPage) -> None:
     box.locator(".cl-tt-wait input").uncheck()
     expect(verdict).to_contain_text("commit wait off: T1 (c1) got its answer")
     expect(timeline).to_contain_text("VIOLATED")
-    assert timeline.inner_html() != before
+    expect_redrawn(timeline, before)
 
     box.locator(".cl-tt-wait input").check()
     expect(verdict).to_contain_text("externally consistent")

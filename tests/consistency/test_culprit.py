@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consensus_lab.consistency import History, check, get_model
-from consensus_lab.consistency.bench import default_data_dir, read_expected
+from consensus_lab.consistency.bench import read_expected
 from consensus_lab.consistency.culprit import remove
 from consensus_lab.consistency.formats import default_model, guess_format, load
+from tests.shared_data import shared_missing, shared_path
 
 GOOD_READ = [("c1", "write", 1, 0, 10), ("c2", "read", 1, 1, 3), ("c3", "read", 1, 4, 5)]
 STALE_READ = [("c1", "write", 1, 0, 10), ("c2", "read", 1, 1, 3), ("c3", "read", None, 4, 5)]
@@ -150,11 +153,12 @@ def test_culprit_is_illegal_and_one_minimal(history: History) -> None:
         assert check(rest, model).verdict == "ok", f"without {op} still illegal: {rest}"
 
 
-DATA = default_data_dir()
+DATA = shared_path("bench-data/porcupine", needs="EXPECTED.tsv") or Path("/nonexistent")
 ROWS = read_expected(DATA) if (DATA / "EXPECTED.tsv").is_file() else []
+NO_DATA = shared_missing("bench-data/porcupine", needs="EXPECTED.tsv")
 
 
-@pytest.mark.skipif(not ROWS, reason=f"Porcupine test data not found at {DATA}")
+@pytest.mark.skipif(not ROWS, reason=NO_DATA)
 @pytest.mark.parametrize(("rel", "size", "sentence"), [
     ("test_data/kv/c10-bad.txt", 5, "had returned 'x 3 0 yx 3 1 yx 4 0 y' at t=51"),
     ("test_data/jepsen/etcd_000.log", 3, "had already taken effect"),
@@ -174,7 +178,7 @@ def test_real_histories_shrink_to_a_few_ops(rel: str, size: int, sentence: str) 
     assert sentence in result.explanation
 
 
-@pytest.mark.skipif(not ROWS, reason=f"Porcupine test data not found at {DATA}")
+@pytest.mark.skipif(not ROWS, reason=NO_DATA)
 def test_big_kv_history_stays_fast_and_says_when_shrinking_stopped() -> None:
     """c50-bad: the default budget stops shrinking early (a smaller illegal set, flagged);
     a bigger budget reaches the 1-minimal 11 ops: a put the get began after, and the appends

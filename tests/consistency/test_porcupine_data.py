@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from consensus_lab.consistency.bench import default_data_dir, read_expected
+from consensus_lab.consistency.bench import read_expected
 from consensus_lab.consistency.formats import default_model, guess_format, load
 from consensus_lab.consistency.linearizability import check
+from tests.shared_data import shared_missing, shared_path
 
-DATA = default_data_dir()  # Path(repo).parent / "shared" / "bench-data" / "porcupine"
+# ../shared/bench-data/porcupine (or $CONSENSUS_LAB_SHARED/bench-data/porcupine)
+DATA = shared_path("bench-data/porcupine", needs="EXPECTED.tsv") or Path("/nonexistent")
 ROWS = read_expected(DATA) if (DATA / "EXPECTED.tsv").is_file() else []
-SKIP = pytest.mark.skipif(not ROWS, reason=f"Porcupine test data not found at {DATA} "
-                          "(it lives outside the repo in ../shared/bench-data/porcupine)")
+SKIP = pytest.mark.skipif(not ROWS, reason=shared_missing("bench-data/porcupine",
+                                                          needs="EXPECTED.tsv"))
 # A fast, mixed subset: both verdicts, both formats, one file with many unknown outcomes.
 FAST = {"test_data/jepsen/etcd_000.log", "test_data/jepsen/etcd_002.log",
         "test_data/jepsen/etcd_050.log", "test_data/jepsen/etcd_098.log",

@@ -19,17 +19,20 @@ from consensus_lab.etcd import (
     LeaseNotFound,
     Put,
 )
+from tests.etcd.patience import DEADLINE_S
 
 
-def wait_until_gone(client: EtcdClient, key: str, within: float) -> float:
-    """Poll ``key`` every 0.25 s (backend time); seconds until it vanished, or raise."""
-    waited = 0.0
+def wait_until_gone(client: EtcdClient, key: str, since: float, within: float) -> float:
+    """Poll ``key`` every 0.25 s; backend seconds from ``since`` until it vanished, or raise.
+
+    Backend time (``client.now()``: simulated, or the real monotonic clock), not a count
+    of polls: on a loaded machine each poll itself takes a while.
+    """
     while client.get(key).count:
-        if waited > within:
-            raise AssertionError(f"{key} still present after {within} s")
+        if client.now() - since > within:
+            raise AssertionError(f"{key} still present {within} s after its lease was granted")
         client.sleep(0.25)
-        waited += 0.25
-    return waited
+    return client.now() - since
 
 
 def test_put_bumps_revision_and_version(etcd_client: EtcdClient, prefix: str) -> None:
@@ -143,22 +146,37 @@ def test_put_with_unknown_lease_changes_nothing(etcd_client: EtcdClient, prefix:
 
 
 def test_lease_expires_without_keep_alive(etcd_client: EtcdClient, prefix: str) -> None:
-    """Keys attached to a lease vanish once its TTL passes with no keep-alive."""
+    """Keys attached to a lease vanish once its TTL passes with no keep-alive (and not before)."""
+    granted = etcd_client.now()  # before the grant: the lease cannot expire sooner than TTL after
     lease = etcd_client.lease_grant(2)
     etcd_client.put(prefix + "k", "v", lease=lease.id)
-    waited = wait_until_gone(etcd_client, prefix + "k", within=6)
-    assert waited >= 1.0  # not before (most of) the TTL
+    waited = wait_until_gone(etcd_client, prefix + "k", since=granted, within=DEADLINE_S)
+    assert waited >= 2.0  # not before the TTL
     with pytest.raises(LeaseNotFound):
         etcd_client.lease_keep_alive(lease.id)
 
 
 def test_keep_alive_keeps_lease(etcd_client: EtcdClient, prefix: str) -> None:
-    """Keep-alives every half second keep a 2 s lease (and its key) alive for 4 s."""
+    """Keep-alives every half second keep a 2 s lease (and its key) alive for 4 s.
+
+    The rule needs each keep-alive to reach etcd within the TTL of the one before; on
+    a loaded machine a call can stall longer than that, and then the lease may expire
+    without any rule broken: the test skips, naming the gap.
+    """
     lease = etcd_client.lease_grant(2)
     etcd_client.put(prefix + "k", "v", lease=lease.id)
+    last = etcd_client.now()
     for _ in range(8):
         etcd_client.sleep(0.5)
-        assert etcd_client.lease_keep_alive(lease.id) >= 2
+        try:
+            assert etcd_client.lease_keep_alive(lease.id) >= 2
+        except LeaseNotFound:
+            gap = etcd_client.now() - last
+            if gap >= 1.5:  # a stall of most of the TTL: the machine, not etcd
+                pytest.skip(f"a keep-alive took {gap:.1f} s to go through (a loaded machine?): "
+                            "the 2 s lease could expire meanwhile")
+            raise
+        last = etcd_client.now()
     assert etcd_client.get_value(prefix + "k") == "v"
     etcd_client.lease_revoke(lease.id)
 
@@ -171,7 +189,7 @@ def test_watch_delivers_in_revision_order(etcd_client: EtcdClient, prefix: str) 
                      etcd_client.delete(prefix + "a").revision]
         txn = etcd_client.txn([], [Put(key=prefix + "c", value="3"),
                                    Put(key=prefix + "d", value="4")])
-        events = watch.get(count=5, timeout=3.0)
+        events = watch.get(count=5, timeout=DEADLINE_S)  # returns once all 5 came
     assert [(e.type, e.key.removeprefix(prefix)) for e in events] == [
         ("put", "a"), ("put", "b"), ("delete", "a"), ("put", "c"), ("put", "d")]
     assert [e.revision for e in events] == [*revisions, txn.revision, txn.revision]
@@ -184,7 +202,7 @@ def test_watch_from_past_revision_replays_history(etcd_client: EtcdClient, prefi
     etcd_client.put(prefix + "k", "2")
     etcd_client.put(prefix + "other", "x")
     with etcd_client.watch(prefix + "k", start_revision=first.revision) as watch:
-        events = watch.get(count=2, timeout=3.0)
+        events = watch.get(count=2, timeout=DEADLINE_S)
     assert [e.kv.value for e in events] == ["1", "2"]
     assert [e.kv.version for e in events] == [1, 2]
 

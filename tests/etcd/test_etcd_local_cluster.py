@@ -1,7 +1,8 @@
 """The local etcd cluster launcher: nemesis actions, and never a stray process.
 
 Failover times are printed (``-s``) for the record, never asserted: tests do
-not assert wall-clock durations.
+not assert wall-clock durations. Every wait is for a condition, with the
+generous ``DEADLINE_S`` of tests/etcd/patience.py (returning as soon as it holds).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from consensus_lab.etcd import (
 )
 from consensus_lab.etcd import local as local_module
 from consensus_lab.etcd.local import etcd_available
+from tests.etcd.patience import DEADLINE_S, REQUEST_TIMEOUT_S
 
 needs_etcd = pytest.mark.skipif(not etcd_available(),
                                 reason=f"no etcd server here: {EtcdNotInstalled.HOW_TO}")
@@ -46,7 +48,7 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def wait_no_processes(text: str, within: float = 5.0) -> list[int]:
+def wait_no_processes(text: str, within: float = DEADLINE_S) -> list[int]:
     """Poll until no process mentions ``text``; the stragglers if some remain."""
     deadline = time.monotonic() + within
     while (left := processes_mentioning(text)) and time.monotonic() < deadline:
@@ -72,7 +74,8 @@ def test_bad_sizes_are_refused() -> None:
         pass
 
 
-def write_with_retry(cluster: object, key: str, value: str, within: float = 10.0) -> float:
+def write_with_retry(cluster: object, key: str, value: str, within: float = DEADLINE_S,
+                     ) -> float:
     """Put until acknowledged (unknown/unavailable outcomes retried); seconds it took."""
     client = cluster.client(timeout=1.0)  # type: ignore[attr-defined]
     started = time.monotonic()
@@ -92,15 +95,15 @@ def write_with_retry(cluster: object, key: str, value: str, within: float = 10.0
 @needs_etcd
 def test_pause_kill_restart_and_leader() -> None:
     """Pause the leader: another is elected; kill and restart a follower: it catches up."""
-    with local_cluster(3) as cluster:
+    with local_cluster(3, start_timeout=DEADLINE_S) as cluster:
         root = cluster.root
         assert len(processes_mentioning(str(root))) == 3
-        old = cluster.leader()
+        old = cluster.wait_for_leader(timeout=DEADLINE_S)
         assert old in cluster.members
         write_with_retry(cluster, "k", "1")
         paused_at = time.monotonic()
         cluster.pause(old)
-        new = cluster.wait_for_leader(other_than=old, timeout=10)
+        new = cluster.wait_for_leader(other_than=old, timeout=DEADLINE_S)
         elected_after = time.monotonic() - paused_at
         write_after = write_with_retry(cluster, "k", "2")
         print(f"\nreal etcd: leader {old} paused; {new} leads after {elected_after:.2f} s; "
@@ -111,8 +114,8 @@ def test_pause_kill_restart_and_leader() -> None:
         assert follower not in cluster.running()
         write_with_retry(cluster, "k", "3")
         cluster.restart(follower)
-        pinned = cluster.client(follower, timeout=2.0)
-        deadline = time.monotonic() + 10
+        pinned = cluster.client(follower, timeout=REQUEST_TIMEOUT_S)
+        deadline = time.monotonic() + DEADLINE_S  # until it has caught up, however slow
         while pinned.get_value("k", serializable=True) != "3" and time.monotonic() < deadline:
             time.sleep(0.1)
         assert pinned.get_value("k", serializable=True) == "3"
@@ -126,7 +129,7 @@ def test_pause_kill_restart_and_leader() -> None:
 @needs_etcd
 def test_interrupt_inside_cluster_stops_everything() -> None:
     """Ctrl-C inside the block: every member stopped, data deleted, the interrupt goes on."""
-    with pytest.raises(KeyboardInterrupt), local_cluster(1) as cluster:
+    with pytest.raises(KeyboardInterrupt), local_cluster(1, start_timeout=DEADLINE_S) as cluster:
         root = cluster.root
         cluster.pause("n1")  # even a frozen member
         raise KeyboardInterrupt
@@ -141,13 +144,13 @@ def test_failing_test_leaves_no_etcd_process(tmp_path: Path) -> None:
         from consensus_lab.etcd import local_cluster
 
         def test_fails_inside_cluster():
-            with local_cluster(3) as cluster:
+            with local_cluster(3, start_timeout=60) as cluster:
                 print("ROOT", cluster.root, flush=True)
                 assert False, "deliberate failure"
     """))
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
                           str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=300)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "deliberate failure" in run.stdout
     root = next(line.split()[1] for line in run.stdout.splitlines() if line.startswith("ROOT"))
@@ -160,7 +163,8 @@ def test_failing_test_leaves_no_etcd_process(tmp_path: Path) -> None:
 def test_killed_python_takes_its_members_along() -> None:
     """Even a kill -9 of the Python process leaves no etcd member (parent-death signal)."""
     script = ("import time\nfrom consensus_lab.etcd import local_cluster\n"
-              "with local_cluster(1) as c:\n    print(c.root, flush=True)\n    time.sleep(60)\n")
+              "with local_cluster(1, start_timeout=60) as c:\n    print(c.root, flush=True)\n"
+              "    time.sleep(600)\n")
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         root = child.stdout.readline().strip()  # type: ignore[union-attr]

@@ -17,6 +17,7 @@ from consensus_lab.etcd.lock import (
     StaleToken,
     pause_story,
 )
+from tests.etcd.patience import DEADLINE_S
 
 Pair = tuple[EtcdClient, EtcdClient]
 
@@ -30,7 +31,7 @@ def test_one_holder_at_a_time_and_release(etcd_pair: Pair, prefix: str) -> None:
     with pytest.raises(LockNotAcquired, match="still held"):
         two.acquire(timeout=0.4, poll=0.2)
     assert one.release()
-    second = two.acquire(timeout=2)
+    second = two.acquire(timeout=DEADLINE_S)  # free now: returns at the first try
     assert second > first
     assert etcd_pair[0].get_value(prefix + "lock") == "c2"
     two.release()
@@ -60,7 +61,7 @@ def test_paused_holder_is_fenced_off(etcd_pair: Pair, prefix: str, fencing: bool
     token1 = one.acquire()
     storage.write("file", "c1 v1", token1)
     # c1 pauses (a GC pause): it sends nothing while c2 waits for the lease to expire.
-    token2 = two.acquire(timeout=8, poll=0.25)
+    token2 = two.acquire(timeout=DEADLINE_S, poll=0.25)  # until c1's 2 s lease is gone
     assert token2 > token1
     storage.write("file", "c2 v1", token2)
     # c1 wakes up, still believing it holds the lock, and writes.

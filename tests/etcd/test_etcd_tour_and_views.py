@@ -7,6 +7,7 @@ import pytest
 from consensus_lab.etcd import EtcdClient
 from consensus_lab.etcd.story import embedded_story
 from consensus_lab.etcd.tour import kv_tour, lease_tour, stale_read_tour, watch_tour
+from tests.etcd.patience import DEADLINE_S
 
 
 def test_kv_tour_revisions(etcd_client: EtcdClient, prefix: str) -> None:
@@ -21,10 +22,14 @@ def test_kv_tour_revisions(etcd_client: EtcdClient, prefix: str) -> None:
 
 
 def test_lease_and_watch_tours(etcd_client: EtcdClient, prefix: str) -> None:
-    """A 2 s lease without keep-alive takes its key with it within a few seconds; a watch
-    reports put, put, delete in revision order."""
-    lease = lease_tour(etcd_client, ttl=2, prefix=prefix)
-    assert 1.5 <= lease["key gone after (s)"] <= 6, lease
+    """A 2 s lease without keep-alive takes its key with it; a watch reports put, put,
+    delete in revision order. How long it took is exact in simulated time; on real etcd
+    it depends on the machine's load, so there it only has to happen (in DEADLINE_S)."""
+    lease = lease_tour(etcd_client, ttl=2, prefix=prefix, limit=DEADLINE_S)
+    gone_after = lease["key gone after (s)"]
+    assert gone_after is not None, lease
+    if etcd_client.backend == "embedded":
+        assert 1.5 <= gone_after <= 6, lease
     events = watch_tour(etcd_client, prefix + "w/")
     assert [e.split()[0] for e in events] == ["PUT", "PUT", "DELETE"]
 
