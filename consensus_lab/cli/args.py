@@ -219,3 +219,9 @@ def exit_code(main: Callable[P, int]) -> Callable[P, int]:
 def fail(parser: argparse.ArgumentParser, message: str) -> NoReturn:
     """Print the usage and ``message`` and exit 2 (argparse's own way)."""
     parser.error(message)
+
+
+def add_seed(parser: argparse.ArgumentParser, default: int = 0) -> None:
+    """The ``--seed`` option every seeded command shares: the same run for the same seed."""
+    parser.add_argument("--seed", type=SEED, default=default,
+                        help=f"the run's seed, a whole number >= 0 (default {default})")

@@ -24,7 +24,7 @@ from ..commit.scenarios import (
     threepc_partition,
 )
 from ..sim import ConfigError, Simulation
-from .args import SEED, exit_code, fail, int_in, one_of
+from .args import add_seed, exit_code, fail, int_in, one_of
 
 MAX_DOWN_MS = 100_000
 MAX_SAGA_STEPS = 20
@@ -71,8 +71,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 def twopc_main(argv: list[str]) -> int:
     """``consensus-lab demo 2pc [--crash WHAT] [--vote-no P] [--replicated] --seed S``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo 2pc")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     parser.add_argument("--crash", default="none", type=one_of(CRASHES),
                         help=f"one of: {', '.join(CRASHES)}")
     parser.add_argument("--vote-no", metavar="P", type=one_of(PARTICIPANTS),
@@ -110,8 +109,7 @@ def twopc_main(argv: list[str]) -> int:
 def threepc_main(argv: list[str]) -> int:
     """``consensus-lab demo 3pc [--partition | --crash-coordinator] --seed S``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo 3pc")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--partition", action="store_true",
                        help="cut {c1, p1} from {p2, p3} after p1's PreCommit")
@@ -134,8 +132,7 @@ def threepc_main(argv: list[str]) -> int:
 def saga_main(argv: list[str]) -> int:
     """``consensus-lab demo saga [--steps N] [--fail-step N] --seed S``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo saga")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     parser.add_argument("--steps", type=int_in(1, MAX_SAGA_STEPS), default=3,
                         help=f"saga steps, 1-{MAX_SAGA_STEPS} (default 3)")
     parser.add_argument("--fail-step", type=int_in(1, MAX_SAGA_STEPS),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from .args import SEED, exit_code, int_in
+from .args import add_seed, exit_code, int_in
 
 MAX_SKEW_MS = 10_000
 
@@ -21,8 +21,7 @@ def clocks_main(argv: list[str]) -> int:
     from ..clocks import NaiveBroadcastNode, delivered_texts, everest, random_broadcasts
 
     parser = argparse.ArgumentParser(prog="consensus-lab demo clocks")
-    parser.add_argument("--seed", type=SEED, default=1,
-                        help="the run's seed, a whole number >= 0 (default 1)")
+    add_seed(parser, default=1)
     seed = parser.parse_args(argv).seed
 
     naive = everest(NaiveBroadcastNode, seed=seed)
@@ -50,8 +49,7 @@ def cap_main(argv: list[str]) -> int:
     from ..stores import partition_experiment
 
     parser = argparse.ArgumentParser(prog="consensus-lab demo cap")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     parser.add_argument("--skew", type=int_in(-MAX_SKEW_MS, MAX_SKEW_MS), default=0,
                         help=f"clock skew of n1 (ms, within ±{MAX_SKEW_MS}), for LWW")
     args = parser.parse_args(argv)

@@ -18,7 +18,7 @@ from ..etcd.jepsen import BACKENDS, NEMESES, READS, JepsenConfig, JepsenResult
 from ..etcd.simjepsen import run
 from ..viz.history import write_jepsen_timeline
 from .args import (
-    SEED,
+    add_seed,
     count,
     exit_code,
     fail,
@@ -49,8 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--nemesis", default="none", type=one_of(NEMESES),
                         help=f"embedded: one of {', '.join(NEMESES)}; etcd: one of "
                         f"{', '.join(REAL_NEMESES)} (no partition on real etcd)")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     parser.add_argument("--reads", default="linearizable", type=one_of(READS),
                         help=f"one of: {', '.join(READS)} (serializable is the known-buggy "
                              "configuration: register reads from any member)")

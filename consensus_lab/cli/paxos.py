@@ -26,7 +26,7 @@ from ..paxos.scenarios import (
     ignored_accepted_value,
 )
 from ..sim import ConfigError, Simulation
-from .args import SEED, exit_code, int_in, one_of, positive_int
+from .args import add_seed, exit_code, int_in, one_of, positive_int
 
 #: Simulated ms a demo may run: the duel without backoff can go on for ever.
 MAX_HORIZON_MS = 20_000
@@ -102,8 +102,7 @@ def _demo_multi(seed: int) -> str:
 def demo_main(argv: list[str]) -> int:
     """``consensus-lab demo paxos [--duel] [--multi] [--variant V] [--backoff|--no-backoff]``."""
     parser = argparse.ArgumentParser(prog="consensus-lab demo paxos")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     parser.add_argument("--duel", action="store_true",
                         help="two proposers under the FLP adversary (default: no backoff)")
     parser.add_argument("--multi", action="store_true", help="Multi-Paxos with a leader crash")

@@ -11,7 +11,17 @@ from ..raft.bench import MAX_BATCH, MAX_COMMANDS, bench_raft
 from ..raft.cluster import check_one_leader, one, raft_cluster
 from ..raft.stress import StressResult, storm
 from ..sim import InvariantViolation, Simulation, SimulationError
-from .args import SEED, check_members, count, exit_code, fail, int_in, node_ids, positive_int
+from .args import (
+    SEED,
+    add_seed,
+    check_members,
+    count,
+    exit_code,
+    fail,
+    int_in,
+    node_ids,
+    positive_int,
+)
 
 #: The demo narrates every event: more nodes than this is a wall of text.
 MAX_DEMO_NODES = 25
@@ -33,8 +43,7 @@ def demo_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="consensus-lab demo raft")
     parser.add_argument("--nodes", type=int_in(1, MAX_DEMO_NODES), default=5,
                         help=f"cluster size, 1-{MAX_DEMO_NODES} (default 5)")
-    parser.add_argument("--seed", type=SEED, default=1,
-                        help="the run's seed, a whole number >= 0 (default 1)")
+    add_seed(parser, default=1)
     parser.add_argument("--crash-leader", action="store_true", help="crash the first leader")
     parser.add_argument("--partition", metavar="N1,N2", type=node_ids,
                         help="cut these nodes (of n1..nN) off the rest")

@@ -16,7 +16,7 @@ from ..spanner.checker import check_external_consistency, committed_transactions
 from ..spanner.cluster import clock_error_at
 from ..spanner.experiments import EPSILONS, latency_vs_epsilon, scripted_anomaly, workload_run
 from ..spanner.store import SpannerConfig
-from .args import SEED, count, exit_code, list_of, positive_int
+from .args import add_seed, count, exit_code, list_of, positive_int
 
 MAX_MS = 1_000  # ε and clock errors: a second is already far beyond any real TrueTime
 MAX_DRIFT_PPM = 100_000  # 10%: a clock that wrong is broken hardware
@@ -46,8 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"transactions, 1-{MAX_TXNS} (default 20)")
     parser.add_argument("--clients", type=positive_int(MAX_CLIENTS), default=3,
                         help=f"clients, 1-{MAX_CLIENTS} (default 3)")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     return parser
 
 
@@ -114,8 +113,7 @@ def bench_main(argv: list[str]) -> int:
                         help=f"comma-separated ε values, ms, each 0-{MAX_MS}, at most 20")
     parser.add_argument("--txns", type=positive_int(MAX_TXNS), default=40,
                         help=f"transactions per ε, 1-{MAX_TXNS} (default 40)")
-    parser.add_argument("--seed", type=SEED, default=0,
-                        help="the run's seed, a whole number >= 0 (default 0)")
+    add_seed(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     epsilons = list(args.epsilons)
