@@ -31,9 +31,12 @@ import argparse
 import functools
 import math
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NoReturn, ParamSpec
+
+from ..sim import ConfigError
 
 P = ParamSpec("P")
 
@@ -204,7 +207,10 @@ def writable_file(text: str) -> Path:
 
 def exit_code(main: Callable[P, int]) -> Callable[P, int]:
     """``main`` returning argparse's exit code (2 for a usage error, 0 after --help) instead of
-    raising SystemExit, so a command called from Python or a test reports like the CLI."""
+    raising SystemExit, so a command called from Python or a test reports like the CLI.
+
+    A :class:`~consensus_lab.sim.ConfigError` that the library raises for a setting the
+    parser could not judge alone is a usage error too: its message, and exit 2."""
 
     @functools.wraps(main)
     def run(*args: P.args, **kwargs: P.kwargs) -> int:
@@ -212,6 +218,9 @@ def exit_code(main: Callable[P, int]) -> Callable[P, int]:
             return main(*args, **kwargs)
         except SystemExit as stop:
             return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
 
     return run
 

@@ -69,17 +69,13 @@ def explore_main(argv: list[str] | None = None) -> int:
     if args.protocol is None:
         print(f"error: name a protocol: {', '.join(PROTOCOLS)}", file=sys.stderr)
         return 2
-    try:
-        if args.list_variants:
-            return _list_variants(args.protocol)
-        spec = get_spec(args.protocol, args.variant)
-        result = spec.run(max_depth=args.depth, max_states=args.max_states,
-                          drop_budget=args.drops, dup_budget=args.dups,
-                          crash_budget=args.crashes, strategy=args.strategy,
-                          time_limit=args.time_limit)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.list_variants:
+        return _list_variants(args.protocol)
+    spec = get_spec(args.protocol, args.variant)
+    result = spec.run(max_depth=args.depth, max_states=args.max_states,
+                      drop_budget=args.drops, dup_budget=args.dups,
+                      crash_budget=args.crashes, strategy=args.strategy,
+                      time_limit=args.time_limit)
     if args.json:
         print(json.dumps({"protocol": spec.protocol, "variant": spec.variant,
                           **result.to_json()}, indent=2))

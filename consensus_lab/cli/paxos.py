@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 
 from ..paxos.bench import MAX_BATCH, MAX_COMMANDS, MAX_NODES, bench_paxos
@@ -25,7 +24,7 @@ from ..paxos.scenarios import (
     forgotten_promise,
     ignored_accepted_value,
 )
-from ..sim import ConfigError, Simulation
+from ..sim import Simulation
 from .args import add_seed, exit_code, int_in, one_of, positive_int
 
 #: Simulated ms a demo may run: the duel without backoff can go on for ever.
@@ -114,18 +113,14 @@ def demo_main(argv: list[str]) -> int:
     parser.add_argument("--horizon", type=int_in(1, MAX_HORIZON_MS), default=1_000,
                         help=f"simulated ms to run at most, 1-{MAX_HORIZON_MS:_} (default 1000)")
     args = parser.parse_args(argv)
-    try:
-        if args.multi:
-            digest = _demo_multi(args.seed)
-        elif args.variant != "correct":
-            digest = _demo_variant(args.variant)
-        elif args.duel:
-            digest = _demo_duel(args.seed, bool(args.backoff), args.horizon)
-        else:
-            digest = _demo_basic(args.seed, args.backoff is not False, args.horizon)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    if args.multi:
+        digest = _demo_multi(args.seed)
+    elif args.variant != "correct":
+        digest = _demo_variant(args.variant)
+    elif args.duel:
+        digest = _demo_duel(args.seed, bool(args.backoff), args.horizon)
+    else:
+        digest = _demo_basic(args.seed, args.backoff is not False, args.horizon)
     print(f"trace digest: {digest}")
     return 0
 
