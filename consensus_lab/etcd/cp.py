@@ -23,10 +23,16 @@ messages wait in its socket buffers, and it catches up the moment it is
 thawed. So we freeze the *leader* (SIGSTOP, the chapter's GC pause); the
 others elect a new leader and write ``x = 2``; then we freeze those two and
 thaw the old leader. It is a minority of one. The new leader was still
-probing it (Raft sends a lagging follower no entries until it answers), so
-it never received ``x = 2``. A write through it may be forwarded and land
-later, when the others are thawed: its outcome is *unknown*, which is why
-step 3 writes another key.
+probing it (Raft sends a lagging follower few entries until it answers), so
+it usually never received ``x = 2`` and step 5 reads the stale 1. Usually,
+not always: what the new leader wrote to its socket before it was frozen
+is still delivered, and on a loaded machine that has been seen to include
+``x = 2`` and its commit. Step 5 is then answered alone and happens to be
+fresh; what never changes is that it is answered at all while steps 3 and
+4 are not. (The embedded cluster cuts the link, so there it is always 1.)
+A write through the isolated member may be forwarded and land later, when
+the others are thawed: its outcome is *unknown*, which is why step 3
+writes another key.
 """
 
 from __future__ import annotations

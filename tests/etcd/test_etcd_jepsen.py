@@ -212,14 +212,19 @@ def test_real_call_maps_errors_to_jepsen_outcomes() -> None:
 # ------------------------------------------------------------------ CP behaviour
 
 
-def check_cp_rows(rows: list[dict[str, object]]) -> None:
+def check_cp_rows(rows: list[dict[str, object]], *, cut_link: bool = True) -> None:
+    """The CP table's rules. With ``cut_link`` the isolated member cannot have seen
+    ``x = 2``, so its serializable read must be the stale 1; on real etcd (frozen
+    processes, see ``etcd.cp``) buffered messages may have carried it, so 1 or 2."""
     by_step = {row["step"]: row for row in rows}
     assert by_step[1]["outcome"] == "ok" and by_step[1]["value"] == "2"
     assert by_step[2]["outcome"] == "ok" and by_step[2]["stale"] is False
     assert by_step[3]["outcome"] != "ok"  # a write through the isolated member
     assert by_step[4]["outcome"] != "ok"  # a linearizable read through it
-    assert by_step[5]["outcome"] == "ok" and by_step[5]["value"] == "1"
-    assert by_step[5]["stale"] is True  # the serializable read answers, from stale state
+    assert by_step[5]["outcome"] == "ok"  # the serializable read answers alone
+    allowed = {"1"} if cut_link else {"1", "2"}
+    assert by_step[5]["value"] in allowed
+    assert by_step[5]["stale"] is (by_step[5]["value"] != "2")
 
 
 def test_cp_embedded_isolated_member_refuses_writes_and_reads_stale() -> None:
@@ -305,7 +310,7 @@ def test_real_run_stops_its_cluster_when_the_nemesis_fails(
 
 @needs_etcd
 @pytest.mark.usefixtures("patient_leader_waits")
-def test_cp_real_isolated_old_leader_refuses_writes_and_reads_stale(
+def test_cp_real_isolated_old_leader_refuses_writes_answers_reads_alone(
         tracked_clusters: list[Path]) -> None:
     """The new leader is waited for with the generous deadline. Steps 3 and 4 must time
     out, so the request timeout stays short (2 s); if the majority side could not answer
@@ -319,7 +324,7 @@ def test_cp_real_isolated_old_leader_refuses_writes_and_reads_stale(
     if slow:
         pytest.skip(f"the majority side did not answer within {CP_TIMEOUT_S} s "
                     f"(a loaded machine?): {slow}")
-    check_cp_rows(rows)
+    check_cp_rows(rows, cut_link=False)
 
 
 @pytest.mark.slow
