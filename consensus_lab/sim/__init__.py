@@ -18,9 +18,29 @@ from .nemesis import NEMESIS_ACTIONS
 from .network import LinkFaults, Network
 from .node import Context, Node
 from .simulation import PendingEvent, Simulation
+from .step import (
+    CancelTimer,
+    Deliver,
+    Effect,
+    Effects,
+    Fire,
+    Input,
+    Note,
+    Persist,
+    Reply,
+    Request,
+    Send,
+    SetTimer,
+    StepNode,
+    StepProtocol,
+    broadcast,
+    timer,
+)
 from .trace import Trace, TraceRecord
 
 __all__ = [
+    "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
+    "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "broadcast", "timer",
     "ChoicePoint", "ChoiceRandom", "ClientRequest", "ConfigError", "Context", "History",
     "InvariantViolation", "LinkFaults", "NEMESIS_ACTIONS", "Network", "Node", "NodeClock",
     "Operation", "PendingEvent", "ReplayDivergence", "Simulation", "SimulationError",

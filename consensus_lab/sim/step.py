@@ -1,0 +1,259 @@
+"""The node interface as values: a node is a step function over a state value.
+
+A protocol describes one kind of node by two pure functions (the shape of
+etcd-io/raft's ``Ready`` and of stateright's ``Out``)::
+
+    start(node_id, peers, stored)  -> (state, effects)   # boot, or recover after a crash
+    step(state, input)             -> (state, effects)   # one input, handled
+
+``state`` is an immutable, hashable value (a frozen dataclass or a tuple):
+equal states behave the same, so a model checker can hash them directly.
+``input`` is one of :class:`Deliver` (a message arrived), :class:`Fire` (a
+timer went off) or :class:`Request` (a client operation arrived).
+``effects`` is a tuple of values that the caller carries out *in order*:
+:class:`Persist` (write a durable field to stable storage), :class:`Send`,
+:class:`SetTimer`, :class:`CancelTimer`, :class:`Reply`, :class:`Note`.
+Nothing happens to the world until the caller does it, so the order a
+protocol requires is in the return value for anyone to read (and for a
+test to assert): Raft's ``Persist(current_term)`` comes before the
+``Send`` of the vote that depends on it.
+
+Durable and volatile state. What survives a crash is exactly what the node
+wrote with :class:`Persist`, in the storage the caller keeps: a crash
+throws the state value away, and ``start`` rebuilds a state from
+``stored`` alone. So a node that forgets to persist a field loses it, as a
+real server would.
+
+Every effect carries ``rule``: the sentence of the paper it carries out
+(``"Raft §5.3: reply false if log doesn't contain an entry at prevLogIndex
+whose term matches prevLogTerm"``). The trace records it, and the player
+shows it beside the event.
+
+Randomness is an effect too: :class:`SetTimer` names a range of
+durations, and whoever carries it out draws from it (the seeded simulator
+from the node's random stream; the model checker ignores durations and
+lets any live timer fire next).
+
+:class:`StepNode` runs such a protocol in the :class:`~.simulation.Simulation`
+of today, carrying out the effects through the node's context, so a step
+protocol runs everywhere a node object does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .history import ClientRequest
+from .node import Node
+
+if TYPE_CHECKING:
+    from .node import Context
+
+__all__ = [
+    "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
+    "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "broadcast",
+    "carry_out", "timer",
+]
+
+S = TypeVar("S")
+
+
+# ------------------------------------------------------------------ inputs
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """The message ``msg`` from ``src`` arrived."""
+
+    src: str
+    msg: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    """The timer ``name`` went off."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A client operation arrived; answer it with a :class:`Reply`."""
+
+    request: ClientRequest
+
+
+Input = Deliver | Fire | Request
+
+
+# ------------------------------------------------------------------ effects
+@dataclass(frozen=True, slots=True)
+class Persist:
+    """Write ``value`` (immutable) under ``key`` in stable storage: it survives a crash."""
+
+    key: str
+    value: Any
+    rule: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Put ``msg`` on the network to ``dst``."""
+
+    dst: str
+    msg: Any
+    rule: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    """(Re)arm the timer ``name`` to fire after a duration in ``[low, high]`` ticks."""
+
+    name: str
+    low: int
+    high: int
+    rule: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.low <= self.high:
+            raise ValueError(f"timer {self.name!r}: need 0 <= low <= high, "
+                             f"got low={self.low}, high={self.high}")
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    """Forget the timer ``name`` (nothing happens if it is not set)."""
+
+    name: str
+    rule: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Answer the client operation ``request``: ``ok`` with ``value``, or a failure."""
+
+    request: ClientRequest
+    value: Any = None
+    ok: bool = True
+    rule: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Write ``text`` into the trace at this node (a history event for the reader)."""
+
+    text: str
+    rule: str = ""
+
+
+Effect = Persist | Send | SetTimer | CancelTimer | Reply | Note
+Effects = tuple[Effect, ...]
+
+
+def timer(name: str, after: int, rule: str = "") -> SetTimer:
+    """A timer with a fixed duration: ``SetTimer(name, after, after)``."""
+    return SetTimer(name, after, after, rule)
+
+
+def broadcast(peers: tuple[str, ...], msg: Any, rule: str = "") -> Effects:
+    """One :class:`Send` of ``msg`` to every peer, in sorted order."""
+    return tuple(Send(dst, msg, rule) for dst in peers)
+
+
+# ------------------------------------------------------------------ protocol
+class StepProtocol(Generic[S]):
+    """One kind of node as two pure functions over an immutable state ``S``.
+
+    Subclasses hold only configuration (variant switches, timeouts): the
+    protocol object is shared by every node of a run and never changes.
+    """
+
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[S, Effects]:
+        """The state after boot (``stored`` empty) or after a crash (what was persisted)."""
+        raise NotImplementedError
+
+    def step(self, state: S, event: Input) -> tuple[S, Effects]:
+        """Handle one input: the next state and the effects to carry out, in order."""
+        raise NotImplementedError
+
+    def view(self, state: S) -> dict[str, Any]:
+        """A small dict of the state worth showing in a table or diagram."""
+        return {}
+
+    def describe(self, state: S) -> str:
+        """A one-line label of ``state`` (traces and diagrams)."""
+        return ", ".join(f"{k}={v}" for k, v in self.view(state).items())
+
+
+def carry_out(ctx: Context, effects: Effects) -> None:
+    """Do ``effects`` to the world through ``ctx``, in order (the simulator's side)."""
+    for effect in effects:
+        match effect:
+            case Send(dst, msg):
+                ctx.send(dst, msg)
+            case Persist(key, value):
+                ctx.persist(key, value, immutable=True)
+            case SetTimer(name, low, high):
+                ctx.set_timer(name, low if low == high else ctx.rng.randint(low, high))
+            case CancelTimer(name):
+                ctx.cancel_timer(name)
+            case Reply(request, value, ok):
+                ctx.reply(request, value, ok)
+            case Note(text):
+                ctx.note(text)
+            case _:
+                raise TypeError(f"unknown effect {effect!r}; allowed: "
+                                "Persist, Send, SetTimer, CancelTimer, Reply, Note")
+
+
+class StepNode(Node, Generic[S]):
+    """A :class:`StepProtocol` as a node of the :class:`~.simulation.Simulation`.
+
+    It keeps the current state value in ``state`` and carries out each
+    step's effects through its context. ``last_effects`` holds what the
+    most recent step returned (the player and the paper-rule tests read it).
+    """
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], protocol: StepProtocol[S]) -> None:
+        super().__init__(node_id, peers)
+        self.protocol = protocol
+        self.state: S | None = None
+        self.last_effects: Effects = ()
+
+    def _run(self, ctx: Context, result: tuple[S, Effects]) -> None:
+        self.state, self.last_effects = result
+        carry_out(ctx, self.last_effects)
+
+    def on_start(self, ctx: Context) -> None:
+        """Boot or recover from what was persisted."""
+        self._run(ctx, self.protocol.start(self.node_id, self.peers, ctx.stored))
+
+    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+        """One :class:`Deliver` step."""
+        self._run(ctx, self.protocol.step(self._state(), Deliver(src, msg)))
+
+    def on_timer(self, ctx: Context, name: str) -> None:
+        """One :class:`Fire` step."""
+        self._run(ctx, self.protocol.step(self._state(), Fire(name)))
+
+    def on_request(self, ctx: Context, request: ClientRequest) -> None:
+        """One :class:`Request` step."""
+        self._run(ctx, self.protocol.step(self._state(), Request(request)))
+
+    def _state(self) -> S:
+        if self.state is None:
+            raise RuntimeError(f"{self.node_id}: a step before start")
+        return self.state
+
+    def view(self) -> dict[str, Any]:
+        """The protocol's view of the current state."""
+        return {} if self.state is None else self.protocol.view(self.state)
+
+    def describe(self) -> str:
+        """The protocol's one-line label of the current state."""
+        return "" if self.state is None else self.protocol.describe(self.state)
+
+    def state_key(self) -> Any:
+        """The state value itself: it is hashable by contract."""
+        return self.state
