@@ -33,14 +33,17 @@ from .step import (
     SetTimer,
     StepNode,
     StepProtocol,
+    Value,
     broadcast,
     timer,
+    value,
 )
 from .trace import Trace, TraceRecord
 
 __all__ = [
     "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
-    "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "broadcast", "timer",
+    "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "Value", "broadcast",
+    "timer", "value",
     "ChoicePoint", "ChoiceRandom", "ClientRequest", "ConfigError", "Context", "History",
     "InvariantViolation", "LinkFaults", "NEMESIS_ACTIONS", "Network", "Node", "NodeClock",
     "Operation", "PendingEvent", "ReplayDivergence", "Simulation", "SimulationError",

@@ -53,11 +53,46 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
-    "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "broadcast",
-    "carry_out", "timer",
+    "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "Value", "broadcast",
+    "carry_out", "timer", "value",
 ]
 
 S = TypeVar("S")
+
+
+# ------------------------------------------------------------------ values
+class Value:
+    """Base of state and message classes made with :func:`value` (holds the cached hash)."""
+
+    __slots__ = ("_hash",)
+
+
+T = TypeVar("T")
+
+
+def value(cls: type[T]) -> type[T]:
+    """A frozen, slotted dataclass whose hash is computed once, then remembered.
+
+    Use it (on a subclass of :class:`Value`) for node states and messages:
+    a model checker hashes every world it meets, and a world is made of
+    states and messages that mostly did not change, so remembering their
+    hashes makes filing a world cheap. Equality is the dataclass's own.
+    """
+    if not issubclass(cls, Value):
+        raise TypeError(f"@value needs a subclass of Value, got {cls.__name__}")
+    made = dataclass(frozen=True, slots=True)(cls)
+    fields_hash = made.__hash__
+
+    def __hash__(self: Any) -> int:
+        try:
+            return self._hash  # type: ignore[no-any-return]
+        except AttributeError:
+            found = fields_hash(self)
+            object.__setattr__(self, "_hash", found)
+            return found
+
+    made.__hash__ = __hash__  # type: ignore[method-assign]
+    return made
 
 
 # ------------------------------------------------------------------ inputs
@@ -240,6 +275,11 @@ class StepNode(Node, Generic[S]):
     def on_request(self, ctx: Context, request: ClientRequest) -> None:
         """One :class:`Request` step."""
         self._run(ctx, self.protocol.step(self._state(), Request(request)))
+
+    def take(self, ctx: Context, event: Input) -> None:
+        """Step on any input handed in from outside (``sim.call(node, "take", event)``):
+        how a model checker's client input is replayed in a simulation."""
+        self._run(ctx, self.protocol.step(self._state(), event))
 
     def _state(self) -> S:
         if self.state is None:

@@ -1,0 +1,194 @@
+"""Symmetry reduction on world values: rename interchangeable nodes, keep one of each class.
+
+Nodes that run the same code and start alike (Paxos's acceptors, Raft's
+servers) are *interchangeable*: renaming them throughout a world — in
+their slots, in every state and message that names them — gives a world
+that behaves the same up to the renaming, so it breaks an invariant iff
+the original does (our invariants never name a node of the group). The
+search files every world under a *canonical* renaming of it and expands
+each class once.
+
+How a class is named. Each member of the group gets a colour that no
+renaming changes: its state, storage and timers with every member's id
+masked (or ``signature(state)``, cheaper when a protocol offers one).
+Members are sorted by colour;
+among members of equal colour every order is tried, each renaming is
+applied, and the renamed world with the smallest hash is the class's
+name. Two worlds of one class try the same set of renamed worlds, so they
+get the same name. (Hash order is fine: only equality of names matters;
+the search never iterates over names.)
+
+Renaming is structural: strings equal to a member's id are replaced inside
+tuples, frozensets, named tuples and frozen dataclasses; results are
+remembered per renaming, so a message or state seen in many worlds is
+renamed once. One convention keeps renamed states comparable: a tuple
+holding only members' ids is a *set* of them, and a tuple of pairs whose
+first items are members' ids is a *map* keyed by them (a node's peers,
+Raft's ``match_index``), so both are sorted again after renaming. A
+protocol that needs an ordered pair of node ids keeps it in a dataclass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from itertools import permutations, product
+from typing import Any
+
+from ..sim import ConfigError
+from ..sim.world import Model, World, packet_key
+
+Signature = Callable[[Any], Hashable]
+Mapping_ = tuple[tuple[str, str], ...]
+
+_ATOMS = (type(None), bool, int, float, bytes)
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # frozen dataclass -> its field names
+
+
+def _fields_of(kind: type) -> tuple[str, ...] | None:
+    if kind not in _FIELDS:
+        is_frozen = dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        _FIELDS[kind] = (tuple(f.name for f in dataclasses.fields(kind)) if is_frozen
+                         else None)
+    return _FIELDS[kind]
+
+
+class Renamer:
+    """Rename node ids throughout a value, remembering every result."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+        self.memos: dict[type, dict[Any, Any]] = {}  # per type: 1 == True, (1,) == a named tuple
+
+    def __call__(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            return self.mapping.get(value, value)
+        if kind in _ATOMS:
+            return value
+        memo = self.memos.get(kind)
+        if memo is None:
+            memo = self.memos[kind] = {}
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        except TypeError:
+            raise ConfigError(f"symmetry needs hashable values, got a {kind.__name__}: "
+                              f"{value!r}") from None
+        renamed = self._rename(kind, value)
+        memo[value] = renamed
+        return renamed
+
+    def _keyed_by_members(self, value: tuple[Any, ...]) -> bool:
+        """Is ``value`` a sorted set of members, or a map (sorted pairs) keyed by them?"""
+        members = self.mapping
+        first = value[0]
+        if type(first) is str:
+            return all(type(v) is str and v in members for v in value)
+        return all(type(v) is tuple and len(v) == 2 and type(v[0]) is str and v[0] in members
+                   for v in value)
+
+    def _rename(self, kind: type, value: Any) -> Any:
+        if kind is tuple:
+            renamed = [self(item) for item in value]
+            if value and self._keyed_by_members(value):
+                renamed.sort(key=_first_or_self)  # a set or a map of members: keep it sorted
+            return tuple(renamed)
+        if kind is frozenset:
+            return frozenset([self(item) for item in value])
+        if issubclass(kind, tuple) and hasattr(kind, "_fields"):
+            return kind._make([self(item) for item in value])  # type: ignore[attr-defined]
+        names = _fields_of(kind)
+        if names is None:
+            return value  # enums, and values that cannot name a node
+        changes = {name: self(getattr(value, name)) for name in names}
+        copy: Any = object.__new__(kind)
+        for name, item in changes.items():
+            object.__setattr__(copy, name, item)
+        return copy
+
+
+class Symmetry:
+    """The canonical name of a world's class under renamings of ``group``."""
+
+    def __init__(self, model: Model, group: Sequence[str],
+                 signature: Signature | None = None) -> None:
+        unknown = [g for g in group if g not in model.index]
+        if unknown or len(set(group)) != len(group) or len(group) < 2:
+            raise ConfigError(f"symmetry group must be 2 or more distinct node ids of the "
+                              f"model ({', '.join(model.ids)}), got {list(group)!r}")
+        self.model = model
+        self.group = tuple(group)
+        self.signature = signature
+        self.slots = tuple(sorted(self.group))
+        self._mask = Renamer(dict.fromkeys(self.group, "*"))
+        self._renamers: dict[Mapping_, Renamer] = {}
+
+    def canon(self, world: World) -> tuple[World, dict[str, str]]:
+        """The class's name and the renaming that maps ``world`` to it."""
+        best: tuple[int, World, dict[str, str]] | None = None
+        for mapping in self._candidates(world):
+            renamed = world if _identity(mapping) else self.rename_world(world, mapping)
+            score = hash(renamed)
+            if best is None or score < best[0]:
+                best = (score, renamed, mapping)
+        assert best is not None
+        return best[1], best[2]
+
+    def _candidates(self, world: World) -> Iterator[dict[str, str]]:
+        """Renamings that sort members by colour, in every order within a colour."""
+        index = self.model.index
+        colours = {m: self.colour(world, index[m]) for m in self.group}
+        ordered = sorted(self.group, key=colours.__getitem__)
+        classes: list[list[str]] = []
+        for member in ordered:
+            if classes and colours[classes[-1][0]] == colours[member]:
+                classes[-1].append(member)
+            else:
+                classes.append([member])
+        for choice in product(*(permutations(c) for c in classes)):
+            members = [m for part in choice for m in part]
+            yield dict(zip(members, self.slots, strict=True))
+
+    def colour(self, world: World, i: int) -> tuple[bool, int]:
+        """What no renaming changes about node ``i``: its state, storage and timers with
+        every member's id masked (or ``signature(state)``), as a hash (only equality and
+        one fixed order matter)."""
+        state = world.states[i]
+        if self.signature is not None:
+            return (state is not None, 0 if state is None else hash(self.signature(state)))
+        mask = self._mask
+        return (state is not None, hash((mask(state), mask(world.stored[i]), world.timers[i])))
+
+    def renamer(self, mapping: dict[str, str]) -> Renamer:
+        """The remembering renamer of ``mapping``."""
+        key = tuple(sorted(mapping.items()))
+        found = self._renamers.get(key)
+        if found is None:
+            found = self._renamers[key] = Renamer(mapping)
+        return found
+
+    def rename_world(self, world: World, mapping: dict[str, str]) -> World:
+        """``world`` with every member renamed: slots moved, contents renamed, net re-sorted."""
+        rename = self.renamer(mapping)
+        model = self.model
+        n = len(model.ids)
+        states: list[Any] = [None] * n
+        stored: list[Any] = [()] * n
+        timers: list[Any] = [()] * n
+        for i, node in enumerate(model.ids):
+            j = model.index[mapping.get(node, node)]
+            states[j] = rename(world.states[i])
+            stored[j] = rename(world.stored[i])
+            timers[j] = world.timers[i]
+        net = tuple(sorted((rename(p) for p in world.net), key=packet_key))
+        return World(tuple(states), tuple(stored), tuple(timers), net, rename(world.ghost))
+
+
+def _first_or_self(item: Any) -> Any:
+    return item[0] if type(item) is tuple else item
+
+
+def _identity(mapping: dict[str, str]) -> bool:
+    return all(k == v for k, v in mapping.items())
