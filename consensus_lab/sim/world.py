@@ -110,7 +110,7 @@ class Model:
     """Which protocol each node runs, and the functions that move a world."""
 
     def __init__(self, protocols: Mapping[str, StepProtocol[Any]],
-                 observe: Observer | None = None) -> None:
+                 observe: Observer | None = None, ghost: Any = ()) -> None:
         if not protocols:
             raise ConfigError("a model needs at least one node, got none")
         self.ids: tuple[str, ...] = tuple(protocols)
@@ -119,6 +119,7 @@ class Model:
         self.peers: tuple[tuple[str, ...], ...] = tuple(
             tuple(sorted(other for other in self.ids if other != node)) for node in self.ids)
         self.observe = observe
+        self.ghost = ghost  # the observer's memory before anything happened
 
     # ----------------------------------------------------------- reading
     def node(self, world: World, node_id: str) -> Any:
@@ -140,7 +141,7 @@ class Model:
     def initial(self) -> World:
         """Every node booted with empty storage, its start effects carried out."""
         n = len(self.ids)
-        world = World((None,) * n, ((),) * n, ((),) * n, ())
+        world = World((None,) * n, ((),) * n, ((),) * n, (), self.ghost)
         for node_id in self.ids:
             world = self._start(world, self.index[node_id])
         return world
