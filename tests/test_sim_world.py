@@ -118,3 +118,14 @@ def test_step_node_runs_a_protocol_in_the_simulation() -> None:
     sim.crash("n2")
     sim.restart("n2")
     assert sim.nodes["n2"].state.heard == frozenset({"n1", "n3"})
+
+
+def test_the_trace_keeps_the_rule_of_every_send() -> None:
+    sim = Simulation(lambda n, peers: StepNode(n, peers, Greeters()), 2, seed=1)
+    sim.run(until=20)
+    sends = sim.trace.filter("send").records
+    assert sends and all(r.rule == HELLO_RULE for r in sends)
+    assert f"[{HELLO_RULE}]" in str(sends[0])
+    assert sim.trace.rows()[0].keys() >= {"rule"}
+    plain = sends[0]._replace(rule="")
+    assert plain.canonical().count("\t") == 8  # no rule, no field: old digests hold

@@ -93,7 +93,7 @@ class ContextHost(Protocol):
 
     def _node_rng(self, node_id: str) -> ChoiceRandom: ...
 
-    def _send(self, src: str, dst: str, msg: Any) -> None: ...
+    def _send(self, src: str, dst: str, msg: Any, rule: str = "") -> None: ...
 
     def _set_timer(self, node: str, name: str, after: int) -> None: ...
 
@@ -101,7 +101,7 @@ class ContextHost(Protocol):
 
     def _reply(self, node: str, request: ClientRequest, value: Any, ok: bool) -> None: ...
 
-    def _note(self, node: str, text: str) -> None: ...
+    def _note(self, node: str, text: str, rule: str = "") -> None: ...
 
 
 class Context:
@@ -138,10 +138,10 @@ class Context:
         """A read-only copy of everything this node persisted."""
         return MappingProxyType(copy.deepcopy(self._sim._storage[self.node_id]))
 
-    def send(self, dst: str, msg: Any) -> None:
-        """Send ``msg`` to node ``dst`` over the network."""
+    def send(self, dst: str, msg: Any, rule: str = "") -> None:
+        """Send ``msg`` to node ``dst`` over the network (``rule``: why, for the trace)."""
         if self.alive:
-            self._sim._send(self.node_id, dst, msg)
+            self._sim._send(self.node_id, dst, msg, rule)
 
     def broadcast(self, msg: Any) -> None:
         """Send ``msg`` to every peer, in sorted order."""
@@ -174,10 +174,10 @@ class Context:
         if self.alive:
             self._sim._reply(self.node_id, request, value, ok)
 
-    def note(self, text: str) -> None:
-        """Write a note into the trace at this node."""
+    def note(self, text: str, rule: str = "") -> None:
+        """Write a note into the trace at this node (``rule``: why)."""
         if self.alive:
-            self._sim._note(self.node_id, text)
+            self._sim._note(self.node_id, text, rule)
 
 
 # --------------------------------------------------------------- freeze

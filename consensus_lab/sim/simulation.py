@@ -390,21 +390,22 @@ class Simulation:
 
     # ------------------------------------------------- trace (every part writes)
     def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
-                message: Any = None, detail: str = "", state: str | None = None) -> None:
+                message: Any = None, detail: str = "", state: str | None = None,
+                rule: str = "") -> None:
         if not self.tracing:
             return
         if state is None and kind in ("start", "note") and node in self.nodes:
             target = self.nodes[node]
             state = target.describe() if target is not None else ""
         self.trace.append(TraceRecord(self.steps, self.now, kind, node, peer, msg_id,
-                                      message, detail, state or ""))
+                                      message, detail, state or "", rule))
 
-    def _note(self, node: str, text: str) -> None:
-        self._record("note", node, detail=text)
+    def _note(self, node: str, text: str, rule: str = "") -> None:
+        self._record("note", node, detail=text, rule=rule)
 
     # ------------------------------------ transport (what a node's Context calls)
-    def _send(self, src: str, dst: str, msg: Any) -> None:
-        self._transport.send(src, dst, msg)
+    def _send(self, src: str, dst: str, msg: Any, rule: str = "") -> None:
+        self._transport.send(src, dst, msg, rule)
 
     def _drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None:
         self._transport.drop(node, src, msg_id, msg, why)

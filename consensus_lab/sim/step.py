@@ -225,8 +225,8 @@ def carry_out(ctx: Context, effects: Effects) -> None:
     """Do ``effects`` to the world through ``ctx``, in order (the simulator's side)."""
     for effect in effects:
         match effect:
-            case Send(dst, msg):
-                ctx.send(dst, msg)
+            case Send(dst, msg, rule):
+                ctx.send(dst, msg, rule)
             case Persist(key, value):
                 ctx.persist(key, value, immutable=True)
             case SetTimer(name, low, high):
@@ -235,8 +235,8 @@ def carry_out(ctx: Context, effects: Effects) -> None:
                 ctx.cancel_timer(name)
             case Reply(request, value, ok):
                 ctx.reply(request, value, ok)
-            case Note(text):
-                ctx.note(text)
+            case Note(text, rule):
+                ctx.note(text, rule)
             case _:
                 raise TypeError(f"unknown effect {effect!r}; allowed: "
                                 "Persist, Send, SetTimer, CancelTimer, Reply, Note")

@@ -40,6 +40,7 @@ class TraceRecord(NamedTuple):
     message: Any = None
     detail: str = ""
     state: str = ""
+    rule: str = ""  # the rule of the protocol that made this effect (a step protocol's)
 
     def __str__(self) -> str:
         where = self._where()
@@ -51,6 +52,8 @@ class TraceRecord(NamedTuple):
             parts.append(self.detail)
         if self.state:
             parts.append(f"| {self.state}")
+        if self.rule:
+            parts.append(f"[{self.rule}]")
         return " ".join(p for p in parts if p)
 
     def _where(self) -> str:
@@ -61,12 +64,12 @@ class TraceRecord(NamedTuple):
         return self.node
 
     def canonical(self) -> str:
-        """The text hashed by ``Trace.digest``: every field, in a fixed order."""
+        """The text hashed by ``Trace.digest``: every field, in a fixed order
+        (``rule`` only when there is one, so traces without rules hash as before)."""
         message = repr(self.message) if self.message is not None else ""
-        return "\t".join((
-            str(self.step), str(self.time), self.kind, self.node, self.peer,
-            str(self.msg_id), message, self.detail, self.state,
-        ))
+        fields = (str(self.step), str(self.time), self.kind, self.node, self.peer,
+                  str(self.msg_id), message, self.detail, self.state)
+        return "\t".join((*fields, self.rule) if self.rule else fields)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict; the message becomes its ``str`` and type name."""
@@ -141,7 +144,7 @@ class Trace:
 
     #: The keys of :meth:`rows`, in order.
     columns = ("step", "time", "kind", "node", "peer", "msg_id", "message", "detail", "state",
-               "message_type")
+               "rule", "message_type")
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per record (``consensus_lab.viz.to_dataframe(trace)`` for a DataFrame)."""

@@ -71,7 +71,7 @@ class Transport:
         """A copy of this transport's own state, serving ``sim``."""
         return Transport(sim, dict(self.fifo), self.msg_ids)
 
-    def send(self, src: str, dst: str, msg: Any) -> None:
+    def send(self, src: str, dst: str, msg: Any, rule: str = "") -> None:
         """Put ``msg`` from ``src`` on the link to ``dst`` (or lose it there)."""
         sim = self._sim
         if dst not in sim._clocks:
@@ -86,7 +86,7 @@ class Transport:
         if sim.tracing:
             sim.trace.records.append(
                 _new_record(TraceRecord, (sim.steps, sim.now, "send", src, dst, msg_id, msg,
-                                          "", ""))
+                                          "", "", rule))
             )
         net = sim.network
         faults = net.links.get((src, dst), net.default) if net.links else net.default
@@ -144,7 +144,7 @@ class Transport:
                 target.on_message(sim._contexts[node], src, msg)
                 records.insert(at, _new_record(
                     TraceRecord, (step, now, "deliver", node, src, msg_id, msg, "",
-                                  target.describe())))
+                                  target.describe(), "")))
             else:
                 target.on_message(sim._contexts[node], src, msg)
 
@@ -174,6 +174,7 @@ class Transport:
             at, step, now = len(records), sim.steps, sim.now
             target.on_timer(sim._contexts[node], name)
             records.insert(at, _new_record(
-                TraceRecord, (step, now, "timer", node, "", -1, None, name, target.describe())))
+                TraceRecord, (step, now, "timer", node, "", -1, None, name, target.describe(),
+                              "")))
         else:
             target.on_timer(sim._contexts[node], name)

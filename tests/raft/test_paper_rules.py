@@ -515,7 +515,7 @@ class CheckingSimulation(Simulation):
         self.checked: dict[str, int] = {}
         super().__init__(*args, **kwargs)
 
-    def _send(self, src: str, dst: str, msg: Any) -> None:
+    def _send(self, src: str, dst: str, msg: Any, rule: str = "") -> None:
         disk = self._storage[src]
         name = type(msg).__name__
         assert disk.get("current_term") == msg.term, f"{src} sent {msg} before persisting"
@@ -534,7 +534,7 @@ class CheckingSimulation(Simulation):
             snap, _ = disk.get("snapshot_meta", (0, 0))
             assert snap + len(disk.get("log", ())) >= msg.match_index
         self.checked[name] = self.checked.get(name, 0) + 1
-        super()._send(src, dst, msg)
+        super()._send(src, dst, msg, rule)
 
 
 def test_every_message_leaves_after_the_state_it_depends_on_is_persisted() -> None:
