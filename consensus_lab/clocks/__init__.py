@@ -12,7 +12,8 @@
   vector clocks, and happens-before / concurrent between two of them.
 
 The pure modules (``lamport``, ``vector``, ``causal``) import only the standard
-library; ``broadcast`` and ``scenarios`` also use :mod:`consensus_lab.sim`.
+library; ``broadcast``, ``timed`` and ``scenarios`` also use :mod:`consensus_lab.sim`
+(``legacy`` is the old mutable node, kept for ``stores.causal`` until it is converted).
 """
 
 from consensus_lab.clocks.broadcast import (
