@@ -34,7 +34,7 @@ pd.set_option("display.max_colwidth", None)   # show long table cells in full
 
 # %%
 from consensus_lab.clocks import (
-    ANSWER, EVEREST_NETWORK, EVEREST_NODES, CausalBroadcastNode, LamportClock,
+    ANSWER, EVEREST_NETWORK, EVEREST_NODES, CausalBroadcast, CausalBroadcastNode, LamportClock,
     NaiveBroadcastNode, VectorClock, blocking_reason, can_deliver, causal_events,
     causal_order_invariant, delivered_texts, delivery_label, event_labels,
     everest, everest_nodes, held_back_notes, random_broadcasts, relation, submit_everest,
@@ -109,11 +109,13 @@ show(VectorClock.happens_before, VectorClock.concurrent)
 show(blocking_reason)
 
 # %% [markdown]
-# And the node that uses it: on every message it holds the message back, then delivers
-# whatever the condition allows, repeating until nothing more can go:
+# And the node that uses it, as a step function (`CausalBroadcast`): it takes the node's
+# state and one received message and returns the next state and the effects to carry out.
+# It holds the message back, then delivers whatever the condition allows, repeating until
+# nothing more can go:
 
 # %%
-show(CausalBroadcastNode.on_message, CausalBroadcastNode._deliver_ready)
+show(CausalBroadcast.on_receive, CausalBroadcast.deliver_ready)
 
 # %% [markdown]
 # ## Experiment 1 — the chapter's vector clocks (no randomness, no seed needed)

@@ -38,7 +38,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 pd.set_option("display.max_colwidth", None)
 from consensus_lab.nb import show
-from consensus_lab.spanner import (SpannerConfig, SpannerNode, TrueTime, TTInterval,
+from consensus_lab.spanner import (SpannerConfig, SpannerStore, TrueTime, TTInterval,
                                    check_external_consistency, commit_timestamp,
                                    commit_wait_over, committed_transactions, find_anomaly,
                                    latency_vs_epsilon, scripted_anomaly)
@@ -94,10 +94,11 @@ show(commit_timestamp, commit_wait_over)
 # A transaction locks its keys, replicates its writes to a majority, picks `s`, waits, then
 # applies the writes at version `s`, answers and unlocks. What is simplified — fixed
 # leaders, no crashes, one-shard transactions — is listed in the module's docstring.
-# The leader's decision, from the library:
+# The leader's decision, from the library: a step function that takes the node's state and
+# returns the next state and the effects to carry out (`SetTimer` while commit wait lasts):
 
 # %%
-show(SpannerNode._check_durable, SpannerNode._maybe_finish)
+show(SpannerStore.check_durable, SpannerStore.maybe_finish)
 
 # %% [markdown]
 # ## Commit latency against ε (延遲與 ε)

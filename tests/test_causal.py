@@ -42,7 +42,7 @@ def test_everest_charlie_holds_back_the_answer_until_the_question() -> None:
     assert "waits for Alice#1" in held_back_notes(sim)[0].detail
     sim.stabilize()
     assert delivered_texts(sim)["Charlie"] == [WEATHER, QUESTION, ANSWER]
-    assert charlie.held_back == [] and str(charlie.clock) == "[Alice:1 Bob:1 Charlie:1]"
+    assert charlie.held_back == () and str(charlie.clock) == "[Alice:1 Bob:1 Charlie:1]"
 
 
 def test_everest_every_node_sees_the_question_before_the_answer() -> None:

@@ -3,19 +3,24 @@
 * :class:`LamportClock` — one counter; orders events consistently with causality.
 * :class:`VectorClock` — one counter per node; tells causally related from concurrent.
 * :func:`can_deliver` — the causal delivery condition (BSS 1991), a pure function.
+* :class:`CausalBroadcast` — causal broadcast as a step protocol over the immutable
+  :class:`CausalState`; inputs carry the local time (:class:`Timed`).
 * :class:`CausalBroadcastNode` / :class:`NaiveBroadcastNode` — simulator nodes that
-  deliver broadcasts in causal order (hold-back buffer) or on receipt.
+  run it, delivering broadcasts in causal order (hold-back buffer) or on receipt.
 * :func:`everest`, :func:`random_broadcasts` — ready-made runs.
 * :func:`causal_events`, :func:`relation` — a run's application events with their
   vector clocks, and happens-before / concurrent between two of them.
 
 The pure modules (``lamport``, ``vector``, ``causal``) import only the standard
-library; ``broadcast`` and ``scenarios`` also use :mod:`consensus_lab.sim`.
+library; ``broadcast``, ``timed`` and ``scenarios`` also use :mod:`consensus_lab.sim`
+(``legacy`` is the old mutable node, kept for ``stores.causal`` until it is converted).
 """
 
 from consensus_lab.clocks.broadcast import (
     Broadcast,
+    CausalBroadcast,
     CausalBroadcastNode,
+    CausalState,
     NaiveBroadcastNode,
     format_stamp,
 )
@@ -57,10 +62,12 @@ from consensus_lab.clocks.scenarios import (
     random_broadcasts,
     submit_everest,
 )
+from consensus_lab.clocks.timed import LabelledNote, Timed, TimedStepNode
 from consensus_lab.clocks.vector import Stamp, VectorClock
 
 __all__ = [
-    "ANSWER", "Broadcast", "CausalBroadcastNode", "CausalEvent", "ClockError",
+    "ANSWER", "Broadcast", "CausalBroadcast", "CausalBroadcastNode", "CausalEvent",
+    "CausalState", "ClockError", "LabelledNote", "Timed", "TimedStepNode",
     "ClockTypeError", "DeliveryCondition", "EVEREST_NETWORK", "EVEREST_NODES", "LamportClock",
     "NaiveBroadcastNode", "QUESTION", "RANDOM_NETWORK", "Stamp", "VectorClock", "WEATHER",
     "all_broadcasts", "all_delivered", "blocking_reason", "can_deliver", "causal_events",

@@ -25,6 +25,12 @@ from __future__ import annotations
 
 from consensus_lab.clocks.errors import check_counter, check_node_id
 
+#: Lamport 1978, implementation rule IR1, as effects and tests cite it.
+IR1 = ("Lamport 1978, IR1: each process Pi increments Ci between any two successive events")
+#: Lamport 1978, implementation rule IR2.
+IR2 = ("Lamport 1978, IR2: a message m carries Tm = Ci(a); on receiving it, Pj sets Cj "
+       "greater than or equal to its present value and greater than Tm")
+
 
 class LamportClock:
     """A Lamport logical clock owned by one node (Lamport 1978, IR1 and IR2).

@@ -41,6 +41,13 @@ from consensus_lab.clocks.errors import ClockTypeError, check_counter, check_nod
 #: The immutable form of a vector clock carried in messages: sorted ``(node, counter)`` pairs.
 Stamp = tuple[tuple[str, int], ...]
 
+#: Rule 1, as a step protocol's effects cite it.
+TICK_RULE = ("vector clock rule 1 (Fidge 1988, Mattern 1989): before a local event or a send, "
+             "increment your own entry, V[i] += 1")
+#: The merge half of rule 2.
+MERGE_RULE = ("vector clock merge rule (Fidge 1988, Mattern 1989): on receipt of a message "
+              "stamped W, set V[k] = max(V[k], W[k]) for every k")
+
 
 def _counters(value: object) -> dict[str, int]:
     """Return a validated ``{node: counter}`` dict from a clock, mapping or pairs."""

@@ -17,7 +17,8 @@ real time, then T1's timestamp is the smaller. Clocks disagree, so how?
    The price is about 2ε per commit.
 
 :mod:`.store` is a small sharded store that does this on the lab's
-simulator (what it simplifies is listed there); :mod:`.checker` checks the
+simulator (what it simplifies is listed there), as a step function
+(:class:`SpannerStore` over the immutable :class:`SpannerState`); :mod:`.checker` checks the
 guarantee on a client history and explains a violation; :mod:`.experiments`
 measures commit latency against ε and finds the anomaly when commit wait
 is off or a clock is wrong by more than ε; :mod:`.chubby` sets Chubby's
@@ -48,12 +49,14 @@ from .experiments import (
     workload_run,
 )
 from .messages import Commit, Replicate, Replicated
-from .store import SpannerConfig, SpannerNode
+from .state import SpannerState
+from .store import SpannerConfig, SpannerNode, SpannerStore
 from .truetime import TrueTime, TTInterval, commit_timestamp, commit_wait_over, wait_ticks
 
 __all__ = [
     "AnomalyRun", "Commit", "CommittedTxn", "DEFAULT_NETWORK", "EPSILONS",
     "ExternalConsistencyResult", "Replicate", "Replicated", "SpannerConfig", "SpannerNode",
+    "SpannerState", "SpannerStore",
     "TTInterval", "TrueTime", "Violation", "check_external_consistency", "clock_error_at",
     "commit_timestamp", "commit_wait_over", "committed_transactions", "find_anomaly",
     "keys_by_shard", "latency_row", "latency_vs_epsilon", "run_clients", "scripted_anomaly",

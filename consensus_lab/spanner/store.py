@@ -29,6 +29,13 @@ holds, so every later commit gets a larger timestamp, and no transaction
 whose timestamp is at or below ``ts`` is still waiting to apply. Without a
 ``ts`` it reads at ``TT.now().latest`` (a strong read, §4.1.4).
 
+The node is :class:`SpannerStore`, a step protocol over the immutable
+:class:`~.state.SpannerState`: ``step(state, Timed(now, input))`` returns the
+next state and the effects, in order, each citing its rule (the ``*_RULE``
+constants). ``now`` is the node's local clock, read by the adapter
+:class:`SpannerNode` (temporary, until the simulator's inputs carry it):
+TrueTime is ``TT.now() = [now - ε, now + ε]`` (:meth:`~.truetime.TrueTime.at`).
+
 What is simplified, honestly: a shard's leader is fixed (no elections, no
 leader leases, no crashes: nothing is persisted), the "Paxos group" is one
 round of majority replication from that leader, and a transaction touches
@@ -40,272 +47,334 @@ agree with real time.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from ..sim import ClientRequest, ConfigError, Context, Node
+from ..clocks.timed import LabelledNote, Timed, TimedStepNode, split
+from ..sim import ClientRequest
+from ..sim.step import Deliver, Effects, Fire, Input, Reply, Request, Send, StepProtocol, timer
+from .config import SpannerConfig, TimestampRule, WaitRule
 from .messages import Commit, Replicate, Replicated
-from .truetime import TrueTime, TTInterval, commit_timestamp, commit_wait_over, wait_ticks
+from .state import SpannerState, Txn, Writes, apply_writes, drop, get, put, read_at
+from .truetime import TrueTime, commit_wait_over, wait_ticks
 
-TimestampRule = Callable[[TTInterval, int], int]
-WaitRule = Callable[[TTInterval, int], bool]
+__all__ = ["SpannerConfig", "SpannerNode", "SpannerState", "SpannerStore", "TimestampRule",
+           "Txn", "WaitRule"]
 
+Step = tuple[SpannerState, Effects]
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SpannerConfig:
-    """The store's shape and rules; the rules are swappable for the exercise."""
-
-    epsilon: int = 5  # TrueTime's assumed error bound ε, ms
-    shards: int = 2
-    replicas: int = 3  # nodes per shard, the first one leads
-    commit_wait: bool = True
-    overlap: bool = False  # pick s before replicating (Spanner §4.2.1) instead of after
-    timestamp_rule: TimestampRule = commit_timestamp
-    wait_rule: WaitRule = commit_wait_over
-
-    def __post_init__(self) -> None:
-        TrueTime(self.epsilon)  # validates epsilon
-        for name in ("shards", "replicas"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"SpannerConfig.{name} must be an int >= 1, got {value!r}")
-
-    @property
-    def node_ids(self) -> tuple[str, ...]:
-        """Every node of every shard: ``n1 … n(shards * replicas)``."""
-        return tuple(f"n{i}" for i in range(1, self.shards * self.replicas + 1))
-
-    def shard_nodes(self, shard: int) -> tuple[str, ...]:
-        """The nodes of ``shard``, its leader first."""
-        if not 0 <= shard < self.shards:
-            raise ConfigError(f"shard must be in [0, {self.shards - 1}], got {shard!r}")
-        first = shard * self.replicas + 1
-        return tuple(f"n{i}" for i in range(first, first + self.replicas))
-
-    def leader(self, shard: int) -> str:
-        """The fixed leader of ``shard``."""
-        return self.shard_nodes(shard)[0]
-
-    def shard_of_node(self, node_id: str) -> int:
-        """Which shard ``node_id`` belongs to."""
-        return (int(node_id[1:]) - 1) // self.replicas
-
-    def shard_of(self, key: str) -> int:
-        """The shard that holds ``key`` (a stable hash, the same on every run)."""
-        if not isinstance(key, str) or not key:
-            raise ConfigError(f"keys must be non-empty strings, got {key!r}")
-        return zlib.crc32(key.encode()) % self.shards
+_S = "Spanner (OSDI 2012)"
+#: Send Replicate: the writes go to the shard's Paxos group first.
+REPLICATE_RULE = (f"{_S} §4.1.2: the leader logs the writes through Paxos (here: a majority "
+                  "of its group) before it commits")
+#: Send Replicated: a replica's acknowledgement.
+ACK_RULE = f"{_S} §4.1.2 (Paxos, simplified): a replica acknowledges the writes it logged"
+#: Note of the commit timestamp.
+TIMESTAMP_RULE = (f"{_S} §4.1.2 Start: the leader assigns a commit timestamp s no less than "
+                  "TT.now().latest, computed after the commit request arrived")
+#: Timer while TT.after(s) is false.
+COMMIT_WAIT_RULE = (f"{_S} §4.1.2 commit wait: the coordinator waits until TT.after(s) is "
+                    "true before making the commit visible")
+#: Send Commit, note and reply once TT.after(s) holds.
+VISIBLE_RULE = (f"{_S} §4.1.2 commit wait is over (TT.after(s)): apply at s, tell the "
+                "replicas, reply to the client, release the locks")
+#: The same effects without commit wait (the broken variant).
+NO_WAIT_RULE = ("no commit wait (broken on purpose): the commit is visible as soon as the "
+                "writes are durable, before TT.after(s)")
+#: Timer or reply of a snapshot read.
+READ_RULE = (f"{_S} §4.1.3: a read at t is served once t <= t_safe: TT.after(t) and no "
+             "transaction at or below t is still waiting to apply")
+#: Replies that refuse a request.
+NOT_LEADER_RULE = f"{_S} §4.1.2: a read-write transaction goes to its shard's Paxos leader"
+BAD_REQUEST_RULE = "the store answers txn (writes on one shard) and read (key, ts); refuse others"
 
 
-@dataclass(slots=True)
-class Txn:
-    """A read-write transaction at its leader, from lock to reply."""
+class SpannerStore(StepProtocol[SpannerState]):
+    """A member of one shard, its leader (first node) or a replica, as a step function.
 
-    id: int
-    request: ClientRequest
-    writes: tuple[tuple[str, Any], ...]
-    acks: set[str] = field(default_factory=set)
-    durable: bool = False  # a majority logged the writes
-    ts: int | None = None  # the commit timestamp s, once picked
+    Inputs are ``Timed(now, input)``: ``now`` is the local clock, from which
+    TrueTime's interval is made. Nothing is durable (no crashes in this model).
+    """
 
-    @property
-    def keys(self) -> frozenset[str]:
-        """The keys this transaction writes (and locks)."""
-        return frozenset(k for k, _ in self.writes)
-
-
-class SpannerNode(Node):
-    """A member of one shard: its leader (first node) or a replica."""
-
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: SpannerConfig) -> None:
-        super().__init__(node_id, peers)
+    def __init__(self, config: SpannerConfig) -> None:
         self.config = config
         self.tt = TrueTime(config.epsilon)
-        self.shard = config.shard_of_node(node_id)
-        self.group = tuple(n for n in config.shard_nodes(self.shard) if n != node_id)
-        self.is_leader = config.leader(self.shard) == node_id
-        # versions[key] = [(ts, value), ...] in rising ts order
-        self.versions: dict[str, list[tuple[int, Any]]] = {}
-        self.log: dict[int, tuple[tuple[str, Any], ...]] = {}  # replica: logged writes
-        self.last_ts = 0  # Invariant: every timestamp this leader assigned is <= last_ts
-        self.queue: list[Txn] = []  # waiting for locks, in arrival order
-        self.active: dict[int, Txn] = {}  # holding locks, not yet answered
-        self.locked: set[str] = set()
-        self.reads: list[tuple[ClientRequest, str, int]] = []  # snapshot reads not yet safe
+
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[SpannerState, Effects]:
+        """A fresh member of ``node_id``'s shard (nothing is persisted, so ``stored`` is unused)."""
+        del peers, stored
+        shard = self.config.shard_of_node(node_id)
+        group = tuple(n for n in self.config.shard_nodes(shard) if n != node_id)
+        return SpannerState(node_id=node_id, shard=shard, group=group,
+                            is_leader=self.config.leader(shard) == node_id), ()
+
+    def step(self, state: SpannerState, event: Input | Timed) -> Step:
+        """A client request, a message of the group, or a timer."""
+        now, event = split(event)
+        match event:
+            case Request(request):
+                return self.on_request(state, request, now)
+            case Deliver(src, msg):
+                return self.on_message(state, src, msg, now)
+            case Fire(name):
+                return self.on_timer(state, name, now)
+        return state, ()
 
     # ------------------------------------------------------------ client side
-    def on_request(self, ctx: Context, request: ClientRequest) -> None:
+    def on_request(self, state: SpannerState, request: ClientRequest, now: int) -> Step:
         """``txn`` (value = ((key, value), …)) or ``read`` (key, value = ts or None)."""
-        if not self.is_leader:
-            leader = self.config.leader(self.shard)
-            ctx.reply(request, {"error": f"not the leader of shard {self.shard}",
-                                "leader": leader}, ok=False)
-        elif request.f == "txn":
-            self._request_txn(ctx, request)
-        elif request.f == "read":
-            self._request_read(ctx, request)
-        else:
-            ctx.reply(request, {"error": f"unknown operation {request.f!r}; "
-                                "allowed: txn, read"}, ok=False)
+        if not state.is_leader:
+            leader = self.config.leader(state.shard)
+            return state, (_refuse(request, {"error": f"not the leader of shard {state.shard}",
+                                             "leader": leader}, NOT_LEADER_RULE),)
+        if request.f == "txn":
+            return self.request_txn(state, request, now)
+        if request.f == "read":
+            return self.request_read(state, request, now)
+        return state, (_refuse(request, {"error": f"unknown operation {request.f!r}; "
+                                         "allowed: txn, read"}),)
 
-    def _request_txn(self, ctx: Context, request: ClientRequest) -> None:
-        problem = self._bad_writes(request.value)
+    def request_txn(self, state: SpannerState, request: ClientRequest, now: int) -> Step:
+        """Queue the transaction for its locks and start whatever is unblocked."""
+        problem = self._bad_writes(state, request.value)
         if problem:
-            ctx.reply(request, {"error": problem}, ok=False)
-            return
-        writes = tuple((k, v) for k, v in request.value)
-        self.queue.append(Txn(id=request.id, request=request, writes=writes))
-        self._start_unblocked(ctx)
+            return state, (_refuse(request, {"error": problem}),)
+        txn = Txn(id=request.id, request=request, writes=tuple((k, v) for k, v in request.value))
+        return self.start_unblocked(replace(state, queue=(*state.queue, txn)), now)
 
-    def _bad_writes(self, writes: Any) -> str:
+    def _bad_writes(self, state: SpannerState, writes: Any) -> str:
         if not isinstance(writes, tuple | list) or not writes:
             return f"a txn needs a non-empty tuple of (key, value) writes, got {writes!r}"
         for write in writes:
             if not isinstance(write, tuple | list) or len(write) != 2:
                 return f"each write must be a (key, value) pair, got {write!r}"
             key = write[0]
-            if not isinstance(key, str) or not key or self.config.shard_of(key) != self.shard:
-                return f"key {key!r} is not on shard {self.shard}; a txn writes one shard"
+            if not isinstance(key, str) or not key or self.config.shard_of(key) != state.shard:
+                return f"key {key!r} is not on shard {state.shard}; a txn writes one shard"
         return ""
 
-    def _request_read(self, ctx: Context, request: ClientRequest) -> None:
-        ts = request.value
-        if ts is None:
-            ts = self.tt.now(ctx).latest  # a strong read at TT.now().latest (§4.1.4)
+    def request_read(self, state: SpannerState, request: ClientRequest, now: int) -> Step:
+        """A snapshot read at ``ts`` (a strong read at ``TT.now().latest`` without one, §4.1.4)."""
+        ts = self.tt.at(now).latest if request.value is None else request.value
         if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
-            ctx.reply(request, {"error": f"a read timestamp must be an int >= 0 or None, "
-                                f"got {ts!r}"}, ok=False)
-            return
-        if not isinstance(request.key, str) or self.config.shard_of(request.key) != self.shard:
-            ctx.reply(request, {"error": f"key {request.key!r} is not on shard "
-                                f"{self.shard}"}, ok=False)
-            return
-        self.reads.append((request, request.key, ts))
-        self._serve_reads(ctx)
+            return state, (_refuse(request, {"error": f"a read timestamp must be an int >= 0 "
+                                             f"or None, got {ts!r}"}),)
+        if not isinstance(request.key, str) or self.config.shard_of(request.key) != state.shard:
+            return state, (_refuse(request, {"error": f"key {request.key!r} is not on shard "
+                                             f"{state.shard}"}),)
+        return self.serve_reads(replace(state, reads=(*state.reads, (request, request.key, ts))),
+                                now)
 
     # ------------------------------------------------------------ the commit
-    def _start_unblocked(self, ctx: Context) -> None:
+    def start_unblocked(self, state: SpannerState, now: int) -> Step:
         """Lock and start every queued txn whose keys are free (earlier ones keep priority)."""
-        claimed = set(self.locked)
-        waiting: list[Txn] = []
-        for txn in self.queue:
-            if txn.keys & claimed:
-                waiting.append(txn)
-            else:
-                self._start(ctx, txn)
-            claimed |= txn.keys
-        self.queue = waiting
+        effects: Effects = ()
+        while (txn := _first_unblocked(state)) is not None:
+            state, more = self.start_txn(state, txn, now)  # it leaves the queue once started
+            state, effects = _unqueue(state, txn.id), effects + more
+        return state, effects
 
-    def _start(self, ctx: Context, txn: Txn) -> None:
-        self.locked |= txn.keys
-        self.active[txn.id] = txn
+    def start_txn(self, state: SpannerState, txn: Txn, now: int) -> Step:
+        """Take the locks, pick ``s`` now if overlapping (§4.2.1), replicate to the group."""
+        state = replace(state, locked=state.locked | txn.keys,
+                        active=(*state.active, (txn.id, txn)))
+        effects: Effects = ()
         if self.config.overlap:
-            self._pick_timestamp(ctx, txn)
-        for replica in self.group:
-            ctx.send(replica, Replicate(txn=txn.id, writes=txn.writes, ts=txn.ts))
-        self._check_durable(ctx, txn)
+            state, effects = self.pick_timestamp(state, txn.id, now)
+        txn = get(state.active, txn.id)
+        effects += tuple(Send(r, Replicate(txn=txn.id, writes=txn.writes, ts=txn.ts),
+                              REPLICATE_RULE) for r in state.group)
+        state, more = self.check_durable(state, txn.id, now)
+        return state, effects + more
 
-    def _pick_timestamp(self, ctx: Context, txn: Txn) -> None:
-        now = self.tt.now(ctx)
-        txn.ts = self.config.timestamp_rule(now, self.last_ts)
-        self.last_ts = max(self.last_ts, txn.ts)
-        ctx.note(f"T{txn.id} s={txn.ts} (TT.now()={now})")
+    def pick_timestamp(self, state: SpannerState, txn_id: int, now: int) -> Step:
+        """§4.1.2 Start: ``s`` from the timestamp rule, above the leader's last one."""
+        tt_now = self.tt.at(now)
+        ts = self.config.timestamp_rule(tt_now, state.last_ts)
+        txn = replace(get(state.active, txn_id), ts=ts)
+        state = replace(state, last_ts=max(state.last_ts, ts),
+                        active=put(state.active, txn_id, txn))
+        return state, (self._note(state, f"T{txn_id} s={ts} (TT.now()={tt_now})",
+                                  TIMESTAMP_RULE),)
 
-    def _check_durable(self, ctx: Context, txn: Txn) -> None:
+    def check_durable(self, state: SpannerState, txn_id: int, now: int) -> Step:
+        """Once a majority logged the writes: pick ``s`` (unless picked), then try to finish."""
+        txn: Txn = get(state.active, txn_id)
         majority = self.config.replicas // 2 + 1
         if txn.durable or 1 + len(txn.acks) < majority:
-            return
-        txn.durable = True
+            return state, ()
+        state = replace(state, active=put(state.active, txn_id, replace(txn, durable=True)))
+        effects: Effects = ()
         if txn.ts is None:
-            self._pick_timestamp(ctx, txn)
-        self._maybe_finish(ctx, txn)
+            state, effects = self.pick_timestamp(state, txn_id, now)
+        state, more = self.maybe_finish(state, txn_id, now)
+        return state, effects + more
 
-    def _maybe_finish(self, ctx: Context, txn: Txn) -> None:
+    def maybe_finish(self, state: SpannerState, txn_id: int, now: int) -> Step:
         """Finish once durable and, with commit wait on, once ``TT.after(s)``."""
+        txn: Txn = get(state.active, txn_id)
         if not txn.durable or txn.ts is None:
-            return
-        now = self.tt.now(ctx)
-        if self.config.commit_wait and not self.config.wait_rule(now, txn.ts):
+            return state, ()
+        tt_now = self.tt.at(now)
+        if self.config.commit_wait and not self.config.wait_rule(tt_now, txn.ts):
             # The library's rule turns true in wait_ticks; another rule (the exercise's)
             # is asked again at every tick of the local clock.
             own_rule = self.config.wait_rule is commit_wait_over
-            ctx.set_timer(f"wait T{txn.id}", max(1, wait_ticks(now, txn.ts)) if own_rule else 1)
-            return
-        self._finish(ctx, txn)
+            after = max(1, wait_ticks(tt_now, txn.ts)) if own_rule else 1
+            return state, (timer(f"wait T{txn.id}", after, COMMIT_WAIT_RULE),)
+        return self.finish(state, txn, now)
 
-    def _finish(self, ctx: Context, txn: Txn) -> None:
+    def finish(self, state: SpannerState, txn: Txn, now: int) -> Step:
+        """Apply at ``s``, tell the replicas, reply, unlock; then start and serve what waited."""
         assert txn.ts is not None
-        self._apply(txn.writes, txn.ts)
-        for replica in self.group:
-            ctx.send(replica, Commit(txn=txn.id, ts=txn.ts))
-        ctx.note(f"T{txn.id} visible at s={txn.ts} (TT.now()={self.tt.now(ctx)})")
-        ctx.reply(txn.request, txn.ts)
-        del self.active[txn.id]
-        self.locked -= txn.keys
-        self._start_unblocked(ctx)
-        self._serve_reads(ctx)
-
-    def _apply(self, writes: tuple[tuple[str, Any], ...], ts: int) -> None:
-        for key, value in writes:
-            self.versions.setdefault(key, []).append((ts, value))
-            self.versions[key].sort(key=lambda version: version[0])
+        rule = VISIBLE_RULE if self.config.commit_wait else NO_WAIT_RULE
+        state = replace(state, versions=apply_writes(state.versions, txn.writes, txn.ts))
+        effects: Effects = (
+            *(Send(r, Commit(txn=txn.id, ts=txn.ts), rule) for r in state.group),
+            self._note(state, f"T{txn.id} visible at s={txn.ts} (TT.now()={self.tt.at(now)})",
+                       rule),
+            Reply(txn.request, txn.ts, rule=rule),
+        )
+        state = replace(_unqueue(state, txn.id), active=drop(state.active, txn.id),
+                        locked=state.locked - txn.keys)
+        state, started = self.start_unblocked(state, now)
+        state, served = self.serve_reads(state, now)
+        return state, effects + started + served
 
     # ------------------------------------------------------------ snapshot reads
-    def read_at(self, key: str, ts: int) -> tuple[Any, int]:
-        """``(value, version_ts)`` of the newest version of ``key`` at or below ``ts``."""
-        found: tuple[Any, int] = (None, 0)
-        for version_ts, value in self.versions.get(key, []):
-            if version_ts <= ts:
-                found = (value, version_ts)
-        return found
-
-    def safe(self, ctx: Context, ts: int) -> bool:
+    def safe(self, state: SpannerState, ts: int, now: int) -> bool:
         """Can a snapshot read at ``ts`` be served now (Spanner §4.1.3, t_safe)?"""
-        if not self.tt.after(ctx, ts):
+        if not self.tt.at(now).after(ts):
             return False
-        return all(txn.ts is None or txn.ts > ts for txn in self.active.values())
+        return all(txn.ts is None or txn.ts > ts for _, txn in state.active)
 
-    def _serve_reads(self, ctx: Context) -> None:
+    def serve_reads(self, state: SpannerState, now: int) -> Step:
+        """Answer every read whose timestamp is safe; wake up when the next one may be."""
+        effects: Effects = ()
         waiting = []
-        for request, key, ts in self.reads:
-            if self.safe(ctx, ts):
-                ctx.reply(request, self.read_at(key, ts))
+        for request, key, ts in state.reads:
+            if self.safe(state, ts, now):
+                effects += (Reply(request, read_at(state, key, ts), rule=READ_RULE),)
             else:
                 waiting.append((request, key, ts))
-        self.reads = waiting
-        now = self.tt.now(ctx)
-        ticks = [wait_ticks(now, ts) for _, _, ts in waiting if not now.after(ts)]
-        if ticks:  # reads held only by a transaction in flight wait for its _finish
-            ctx.set_timer("reads", min(ticks))
+        state = replace(state, reads=tuple(waiting))
+        tt_now = self.tt.at(now)
+        ticks = [wait_ticks(tt_now, ts) for _, _, ts in waiting if not tt_now.after(ts)]
+        if ticks:  # reads held only by a transaction in flight wait for its finish
+            effects += (timer("reads", min(ticks), READ_RULE),)
+        return state, effects
 
     # ------------------------------------------------------------ events
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+    def on_message(self, state: SpannerState, src: str, msg: Any, now: int) -> Step:
         """Replicas log and apply; the leader counts acknowledgements."""
         if isinstance(msg, Replicate):
-            self.log[msg.txn] = msg.writes
-            ctx.send(src, Replicated(txn=msg.txn))
-        elif isinstance(msg, Commit):
-            self._apply(self.log.pop(msg.txn, ()), msg.ts)
-        elif isinstance(msg, Replicated) and msg.txn in self.active:
-            txn = self.active[msg.txn]
-            txn.acks.add(src)
-            self._check_durable(ctx, txn)
+            state = replace(state, log=put(state.log, msg.txn, msg.writes))
+            return state, (Send(src, Replicated(txn=msg.txn), ACK_RULE),)
+        if isinstance(msg, Commit):
+            writes: Writes = get(state.log, msg.txn, ())
+            return replace(state, log=drop(state.log, msg.txn),
+                           versions=apply_writes(state.versions, writes, msg.ts)), ()
+        if isinstance(msg, Replicated) and (txn := get(state.active, msg.txn)) is not None:
+            txn = replace(txn, acks=txn.acks | {src})
+            return self.check_durable(replace(state, active=put(state.active, txn.id, txn)),
+                                      txn.id, now)
+        return state, ()
 
-    def on_timer(self, ctx: Context, name: str) -> None:
+    def on_timer(self, state: SpannerState, name: str, now: int) -> Step:
         """``wait T<id>``: commit wait may be over; ``reads``: a read may be safe."""
         if name == "reads":
-            self._serve_reads(ctx)
-            return
-        txn = self.active.get(int(name.removeprefix("wait T")))
-        if txn is not None:
-            self._maybe_finish(ctx, txn)
+            return self.serve_reads(state, now)
+        txn_id = int(name.removeprefix("wait T"))
+        if get(state.active, txn_id) is None:
+            return state, ()
+        return self.maybe_finish(state, txn_id, now)
 
-    def view(self) -> dict[str, Any]:
+    def view(self, state: SpannerState) -> dict[str, Any]:
         """Role, shard, last timestamp, transactions in flight."""
-        role = "leader" if self.is_leader else "replica"
-        row: dict[str, Any] = {"role": role, "shard": self.shard}
-        if self.is_leader:
-            row.update(last_ts=self.last_ts, active=len(self.active), queued=len(self.queue))
+        role = "leader" if state.is_leader else "replica"
+        row: dict[str, Any] = {"role": role, "shard": state.shard}
+        if state.is_leader:
+            row.update(last_ts=state.last_ts, active=len(state.active), queued=len(state.queue))
         return row
+
+    def _note(self, state: SpannerState, text: str, rule: str) -> LabelledNote:
+        return LabelledNote(text, rule, self.describe(state))
+
+
+def _first_unblocked(state: SpannerState) -> Txn | None:
+    """The first queued txn whose keys are neither locked nor wanted by an earlier queued one."""
+    claimed = set(state.locked)
+    for txn in state.queue:
+        if get(state.active, txn.id) is None and not txn.keys & claimed:
+            return txn
+        claimed |= txn.keys
+    return None
+
+
+def _unqueue(state: SpannerState, txn_id: int) -> SpannerState:
+    """``state`` without transaction ``txn_id`` in its lock queue."""
+    return replace(state, queue=tuple(t for t in state.queue if t.id != txn_id))
+
+
+def _refuse(request: ClientRequest, value: dict[str, Any],
+            rule: str = BAD_REQUEST_RULE) -> Reply:
+    return Reply(request, value, ok=False, rule=rule)
+
+
+class SpannerNode(TimedStepNode[SpannerState]):
+    """:class:`SpannerStore` in the simulator; the attributes are read-only views of ``state``.
+
+    Reads the local clock (``ctx.now``) for every input: temporary, see
+    :mod:`consensus_lab.clocks.timed`.
+    """
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], config: SpannerConfig) -> None:
+        self.store = SpannerStore(config)
+        super().__init__(node_id, peers, self.store)
+        self.config = config
+        self.tt = self.store.tt
+
+    def _now(self) -> SpannerState:
+        return self.state if self.state is not None else \
+            self.store.start(self.node_id, self.peers, {})[0]
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this node leads its shard."""
+        return self._now().is_leader
+
+    @property
+    def shard(self) -> int:
+        """The shard this node belongs to."""
+        return self._now().shard
+
+    @property
+    def last_ts(self) -> int:
+        """The leader's last assigned timestamp."""
+        return self._now().last_ts
+
+    @property
+    def active(self) -> dict[int, Txn]:
+        """Transactions holding their locks, by id (a copy)."""
+        return dict(self._now().active)
+
+    @property
+    def queue(self) -> tuple[Txn, ...]:
+        """Transactions waiting for their locks."""
+        return self._now().queue
+
+    @property
+    def locked(self) -> frozenset[str]:
+        """Keys locked by active transactions."""
+        return self._now().locked
+
+    @property
+    def reads(self) -> tuple[tuple[ClientRequest, str, int], ...]:
+        """Snapshot reads not yet safe."""
+        return self._now().reads
+
+    def read_at(self, key: str, ts: int) -> tuple[Any, int]:
+        """``(value, version_ts)`` of the newest version of ``key`` at or below ``ts``."""
+        return read_at(self._now(), key, ts)

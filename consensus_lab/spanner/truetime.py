@@ -77,8 +77,9 @@ class TrueTime:
     """TrueTime over a node's local clock with an assumed error bound ``epsilon`` (ms).
 
     ``TrueTime(epsilon=7).now(ctx)`` reads ``ctx.now`` and widens it by ε on
-    each side. The object holds no clock of its own, so a node can keep one in
-    an attribute and stay sans-I/O: the simulator's Context is the clock.
+    each side; ``.at(local)`` does the same for a reading already in hand
+    (a step function gets it with its input). The object holds no clock of
+    its own, so a node can keep one and stay sans-I/O.
     """
 
     epsilon: int
@@ -91,7 +92,13 @@ class TrueTime:
 
     def now(self, clock: HasClock) -> TTInterval:
         """``TT.now()``: ``[local - ε, local + ε]`` at this node's clock reading."""
-        local = clock.now
+        return self.at(clock.now)
+
+    def at(self, local: int) -> TTInterval:
+        """``TT.now()`` when the local clock reads ``local``: ``[local - ε, local + ε]``.
+
+        A step function gets its clock reading with its input and calls this.
+        """
         return TTInterval(local - self.epsilon, local + self.epsilon)
 
     def after(self, clock: HasClock, t: int) -> bool:

@@ -48,7 +48,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..clocks.broadcast import Broadcast, CausalBroadcastNode, format_stamp
+from ..clocks.broadcast import Broadcast, format_stamp
+from ..clocks.legacy import LegacyCausalBroadcastNode as CausalBroadcastNode
 from ..sim import ClientRequest, ConfigError, Context
 
 OPS = ("read", "write")
