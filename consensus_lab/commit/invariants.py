@@ -32,10 +32,18 @@ _OUTCOMES = {"committed": COMMIT, "aborted": ABORT}
 
 
 class ParticipantView(Protocol):
-    """What these checks read of a participant (2PC's, 3PC's, or a learner's)."""
+    """What these checks read of a participant (2PC's, 3PC's, or a learner's).
 
-    state: str
-    locks: Any
+    ``phase`` is the table state of its state value (``node.state.phase``),
+    ``locks`` the locks it holds; ``in_doubt`` (read with ``getattr``) says
+    it voted Yes and has no outcome yet.
+    """
+
+    @property
+    def phase(self) -> str: ...
+
+    @property
+    def locks(self) -> Any: ...
 
 
 def participant(sim: Simulation, pid: str) -> ParticipantView | None:
@@ -60,7 +68,7 @@ def coordinator_outcome(node: Any) -> str | None:
     if hasattr(node, "outcome"):
         outcome: str | None = node.outcome
         return outcome
-    return _OUTCOMES.get(getattr(node, "state", ""))
+    return _OUTCOMES.get(getattr(node, "phase", ""))
 
 
 @dataclass(slots=True)
@@ -98,7 +106,7 @@ class CommitMonitor:
             node = participant(sim, pid)
             if node is None:
                 continue
-            outcome = _OUTCOMES.get(node.state)
+            outcome = _OUTCOMES.get(node.phase)
             if getattr(node, "in_doubt", False) and pid not in self.in_doubt:
                 self.in_doubt[pid] = Interval(sim.now)
             if node.locks and pid not in self.locked:
@@ -199,11 +207,11 @@ def not_blocked(sim: Simulation) -> str | None:
 
 def all_decided(sim: Simulation) -> bool:
     """Liveness goal: every participant is up and has committed or aborted."""
-    return all((node := participant(sim, p)) is not None and node.state in _OUTCOMES
+    return all((node := participant(sim, p)) is not None and node.phase in _OUTCOMES
                for p in participants(sim))
 
 
 def outcomes(sim: Simulation) -> dict[str, str]:
     """Participant -> its state now (``crashed`` if down)."""
-    return {p: "crashed" if (node := participant(sim, p)) is None else node.state
+    return {p: "crashed" if (node := participant(sim, p)) is None else node.phase
             for p in participants(sim)}

@@ -94,7 +94,7 @@ def test_atomicity_invariant_catches_a_buggy_coordinator():
         sim.run(until=1_000)
     correct = commit_sim("2pc", seed=0, no_voters=["p3"], network=slow_no)
     correct.run(until=1_000)
-    assert {n.state for n in correct.nodes.values()} == {"aborted"}
+    assert {n.phase for n in correct.nodes.values()} == {"aborted"}
 
 
 def test_saga_compensates_in_reverse_and_shows_intermediate_states():
