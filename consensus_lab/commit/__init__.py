@@ -42,9 +42,13 @@ from .invariants import (
     CommitMonitor,
     all_decided,
     atomicity,
+    atomicity_of,
     blocked,
+    in_doubt_of,
+    logged_outcome,
     monitor_of,
     not_blocked,
+    outcome_of,
     outcomes,
 )
 from .machine import Table, TableNode, TableProtocol
@@ -122,9 +126,10 @@ __all__ = [
     "ServiceState", "StateReport", "StateRequest", "StepRequest", "StepResult", "Table",
     "TableNode", "TableProtocol", "ThreePCCoordinator", "ThreePCCoordinatorProtocol",
     "ThreePCCoordinatorState", "ThreePCParticipant", "ThreePCParticipantProtocol",
-    "ThreePCParticipantState", "Vote", "all_decided", "all_yes", "atomicity", "blocked",
-    "commit_ids", "commit_protocols", "commit_sim", "config_for", "coordinator_crash",
-    "coordinator_recovery_event", "in_doubt_event", "monitor_of", "not_blocked", "one_no",
-    "outcomes", "participant_crash", "participant_recovery_event", "run_saga", "saga_sim",
+    "ThreePCParticipantState", "Vote", "all_decided", "all_yes", "atomicity", "atomicity_of",
+    "blocked", "commit_ids", "commit_protocols", "commit_sim", "config_for",
+    "coordinator_crash", "coordinator_recovery_event", "in_doubt_event", "in_doubt_of",
+    "logged_outcome", "monitor_of", "not_blocked", "one_no", "outcome_of", "outcomes",
+    "participant_crash", "participant_recovery_event", "run_saga", "saga_sim",
     "termination_event", "threepc_coordinator_crash", "threepc_partition", "vote_event",
 ]

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..sim import ConfigError, Network, Node, Simulation
-from ..sim.step import StepProtocol
+from ..sim.step import StepNode, StepProtocol
 from .config import CommitConfig, config_for
 from .invariants import CommitMonitor
 from .replicated import CoordinatorReplica
@@ -64,7 +64,8 @@ class CommitFactory:
     def protocol_for(self, node_id: str) -> StepProtocol[Any]:
         """The step protocol node ``node_id`` runs (what the node built here carries)."""
         node = self(node_id, ())
-        protocol: StepProtocol[Any] = node.protocol  # type: ignore[attr-defined]
+        assert isinstance(node, StepNode)
+        protocol: StepProtocol[Any] = node.protocol
         return protocol
 
     def __call__(self, node_id: str, peers: tuple[str, ...]) -> Node:

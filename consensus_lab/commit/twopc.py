@@ -302,6 +302,8 @@ class CoordinatorProtocol(TableProtocol[CoordinatorState]):
 class Coordinator(TableNode[CoordinatorState]):
     """The 2PC coordinator as a simulator node (attributes read its state)."""
 
+    protocol: CoordinatorProtocol
+
     def __init__(self, node_id: str, peers: tuple[str, ...],
                  config: CommitConfig | None = None,
                  protocol: CoordinatorProtocol | None = None) -> None:
@@ -310,7 +312,7 @@ class Coordinator(TableNode[CoordinatorState]):
     @property
     def config(self) -> CommitConfig:
         """The protocol's timeouts and rule switches."""
-        return self.protocol.config  # type: ignore[attr-defined, no-any-return]
+        return self.protocol.config
 
     @property
     def participants(self) -> tuple[str, ...]:
