@@ -443,3 +443,27 @@ def test_saga_logs_progress_before_each_request():
     assert sent(effects) == [("s1", StepRequest(saga="S1", step=1))]
     recovered, again = protocol.start("o1", ("s1", "s2"), persisted(effects))
     assert recovered == state and sent(again) == sent(effects)
+
+
+@pytest.mark.parametrize("protocol", ["2pc", "3pc", "replicated"])
+def test_protocols_run_without_node_objects(protocol):
+    """The protocols alone make a run: start every node, deliver sends first-in first-out
+    (timers never fire), keep what each Persisted — every participant commits."""
+    from consensus_lab.commit import atomicity_of, commit_ids, outcome_of
+
+    ids = commit_ids(protocol, 3)
+    protocols = commit_protocols(protocol, 3)
+    states, storage, queue = {}, {i: {} for i in ids}, []
+    for i in ids:
+        states[i], effects = protocols[i].start(i, tuple(p for p in ids if p != i), {})
+        storage[i] = persisted(effects, storage[i])
+        queue.extend((i, e.dst, e.msg) for e in effects if isinstance(e, Send))
+    while queue:
+        src, dst, msg = queue.pop(0)
+        states[dst], effects = protocols[dst].step(states[dst], Deliver(src, msg))
+        storage[dst] = persisted(effects, storage[dst])
+        queue.extend((dst, e.dst, e.msg) for e in effects if isinstance(e, Send))
+    outcomes = {p: outcome_of(states[p]) for p in ids if p.startswith("p")}
+    assert outcomes == {"p1": COMMIT, "p2": COMMIT, "p3": COMMIT}
+    assert atomicity_of(outcomes) is None
+    assert all(storage[p]["log"] == COMMIT for p in outcomes)
