@@ -61,7 +61,7 @@ from consensus_lab.widgets.commit import CommitSettings, run_commit
 # | in doubt | 不確定 (存疑) | voted Yes, outcome not yet known: may neither commit nor abort alone |
 # | blocking | 阻塞 | in doubt with nobody alive who can decide: wait, holding the locks |
 # | single point of failure | 單點故障 | the one coordinator |
-# | write-ahead log | 預寫日誌 | what a node forces to disk *before* it acts (`ctx.persist`) |
+# | write-ahead log | 預寫日誌 | what a node forces to disk *before* it acts (a `Persist` effect) |
 # | presumed abort | 推定中止 | no commit record in the coordinator's log means abort |
 # | rollback / abort | 回滾 / 中止 | undo the transaction's writes |
 # | three-phase commit (3PC) | 三階段提交 | CanCommit → PreCommit → DoCommit, with timeouts |
@@ -107,6 +107,21 @@ state_diagram(COORDINATOR_TABLE, name="coordinator")
 
 # %%
 state_diagram(PARTICIPANT_TABLE, name="participant", highlight="prepared")
+
+# %% [markdown]
+# ## One step, as a value (一步，作為值)
+#
+# A role is a pure function: `step(state, input)` returns the next state and the **effects**
+# to carry out, in order, each naming the rule it follows. Here a participant gets `Prepare`:
+# the prepared record is written *before* the Yes leaves — the promise behind the vote.
+
+# %%
+from consensus_lab.commit import ParticipantProtocol, Prepare
+from consensus_lab.sim.step import Deliver
+participant = ParticipantProtocol()
+state, _ = participant.start("p1", ("c1", "p2", "p3"), {})
+state, effects = participant.step(state, Deliver("c1", Prepare(tx="T1")))
+pd.DataFrame([{"effect": type(e).__name__, "rule": e.rule} for e in effects])
 
 # %% [markdown]
 # ## Both phases, from a real run (序列圖)
@@ -205,7 +220,7 @@ highlight_in_doubt(participant_table(forever.sim))
 # ## Recovery from the log (從日誌恢復), presumed abort (推定中止)
 #
 # What `c1` does when it restarts depends only on what it had **forced to its log** before
-# the crash (`ctx.persist`, which survives a crash; everything else is lost):
+# the crash (its `Persist` effects, which survive a crash; everything else is lost):
 
 # %%
 show(coordinator_recovery_event)

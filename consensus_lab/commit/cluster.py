@@ -3,14 +3,18 @@
 Node ids name the role: ``c1`` the coordinator (``c1 c2 c3`` the replicas
 of a replicated coordinator), ``p1 … pN`` the participants. One factory
 (:class:`CommitFactory`) builds the right node for each id, for one of
-:data:`PROTOCOLS`.
+:data:`PROTOCOLS`; :meth:`CommitFactory.protocol_for` (and
+:func:`commit_protocols`) gives the pure step protocol of each id, for
+code that runs the protocols without node objects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from ..sim import ConfigError, Network, Node, Simulation
+from ..sim.step import StepNode, StepProtocol
 from .config import CommitConfig, config_for
 from .invariants import CommitMonitor
 from .replicated import CoordinatorReplica
@@ -57,6 +61,13 @@ class CommitFactory:
         self.no_voters = frozenset(no_voters)
         self.abort_after = dict(abort_after or {})
 
+    def protocol_for(self, node_id: str) -> StepProtocol[Any]:
+        """The step protocol node ``node_id`` runs (what the node built here carries)."""
+        node = self(node_id, ())
+        assert isinstance(node, StepNode)
+        protocol: StepProtocol[Any] = node.protocol
+        return protocol
+
     def __call__(self, node_id: str, peers: tuple[str, ...]) -> Node:
         yes = node_id not in self.no_voters
         if node_id.startswith("c"):
@@ -69,6 +80,19 @@ class CommitFactory:
             return ThreePCParticipant(node_id, peers, self.config, vote_yes=yes)
         return Participant(node_id, peers, self.config, vote_yes=yes,
                            abort_after=self.abort_after.get(node_id))
+
+
+def commit_protocols(protocol: str = "2pc", participants: int = 3, *,
+                     variant: str = "correct", no_voters: Collection[str] = (),
+                     abort_after: Mapping[str, int] | None = None,
+                     config: CommitConfig | None = None) -> dict[str, StepProtocol[Any]]:
+    """Node id -> the step protocol it runs, for the cluster :func:`commit_sim` builds.
+
+    Start each with ``start(node_id, peers, stored)`` where ``peers`` are
+    the other ids of :func:`commit_ids`.
+    """
+    factory = CommitFactory(protocol, config or config_for(variant), no_voters, abort_after)
+    return {i: factory.protocol_for(i) for i in commit_ids(protocol, participants)}
 
 
 def commit_sim(protocol: str = "2pc", participants: int = 3, *, variant: str = "correct",

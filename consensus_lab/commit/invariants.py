@@ -17,11 +17,16 @@ ever reached (a crash cannot erase one) and, with the time, how long each
 participant was in doubt and held its locks: the figures the scenarios
 report. Its :meth:`~CommitMonitor.state_key` (outcomes only, no times) is
 part of the model checker's fingerprint.
+
+The same checks on bare state values, for a checker that holds no node
+objects: :func:`outcome_of` (a role's state value), :func:`logged_outcome`
+(a participant's stable storage: an outcome it logged survives its crash),
+:func:`in_doubt_of` and :func:`atomicity_of`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -32,12 +37,60 @@ _OUTCOMES = {"committed": COMMIT, "aborted": ABORT}
 
 
 class ParticipantView(Protocol):
-    """What these checks read of a participant (2PC's, 3PC's, or a learner's)."""
+    """What these checks read of a participant (2PC's, 3PC's, or a learner's).
 
-    state: str
-    locks: Any
+    ``phase`` is the table state of its state value (``node.state.phase``),
+    ``locks`` the locks it holds; ``in_doubt`` (read with ``getattr``) says
+    it voted Yes and has no outcome yet.
+    """
+
+    @property
+    def phase(self) -> str: ...
+
+    @property
+    def locks(self) -> Any: ...
 
 
+# ------------------------------------------------------------------ on state values
+def outcome_of(state: Any) -> str | None:
+    """COMMIT / ABORT that a role's state value has reached, or None (undecided, crashed).
+
+    Table roles (2PC, 3PC) by their ``phase``; a coordinator replica by its
+    learned ``decision``.
+    """
+    if state is None:
+        return None
+    phase = getattr(state, "phase", None)
+    if phase is not None:
+        return _OUTCOMES.get(phase)
+    decision: str | None = getattr(state, "decision", None)
+    return decision
+
+
+def logged_outcome(stored: Mapping[str, Any]) -> str | None:
+    """COMMIT / ABORT that a participant's stable storage records (its ``log``), or None."""
+    log = stored.get("log")
+    return log if log in (COMMIT, ABORT) else None
+
+
+def in_doubt_of(state: Any) -> bool:
+    """A participant state that voted Yes and has no outcome yet (2PC ``prepared``,
+    3PC ``uncertain`` / ``precommitted``)."""
+    return state is not None and bool(getattr(state, "in_doubt", False))
+
+
+def atomicity_of(outcomes: Mapping[str, str | None]) -> str | None:
+    """The atomicity check on participant -> outcome (None: undecided): the message if
+    one committed while another aborted, else None."""
+    committed = sorted(p for p, o in outcomes.items() if o == COMMIT)
+    aborted = sorted(p for p, o in outcomes.items() if o == ABORT)
+    if committed and aborted:
+        return (f"{', '.join(committed)} committed but {', '.join(aborted)} aborted "
+                "(atomicity: all commit or all abort)")
+    return None
+
+
+# ------------------------------------------------------------------ on a simulation
 def participant(sim: Simulation, pid: str) -> ParticipantView | None:
     """Participant ``pid``, or None while it is crashed."""
     return cast("ParticipantView | None", sim.nodes[pid])
@@ -60,7 +113,7 @@ def coordinator_outcome(node: Any) -> str | None:
     if hasattr(node, "outcome"):
         outcome: str | None = node.outcome
         return outcome
-    return _OUTCOMES.get(getattr(node, "state", ""))
+    return _OUTCOMES.get(getattr(node, "phase", ""))
 
 
 @dataclass(slots=True)
@@ -98,7 +151,7 @@ class CommitMonitor:
             node = participant(sim, pid)
             if node is None:
                 continue
-            outcome = _OUTCOMES.get(node.state)
+            outcome = _OUTCOMES.get(node.phase)
             if getattr(node, "in_doubt", False) and pid not in self.in_doubt:
                 self.in_doubt[pid] = Interval(sim.now)
             if node.locks and pid not in self.locked:
@@ -115,12 +168,10 @@ class CommitMonitor:
     def atomicity(self, sim: Simulation) -> str | None:
         """All participants that decided decided the same (over the whole run)."""
         self.observe(sim)
-        committed = sorted(p for p, o in self.outcomes.items() if o == COMMIT)
-        aborted = sorted(p for p, o in self.outcomes.items() if o == ABORT)
         flipped = [p for p, _ in self.conflicts]
-        if committed and aborted:
-            return (f"{', '.join(committed)} committed but {', '.join(aborted)} aborted "
-                    "(atomicity: all commit or all abort)")
+        split = atomicity_of(self.outcomes)
+        if split:
+            return split
         if flipped:
             return f"{', '.join(flipped)} decided both commit and abort"
         return None
@@ -199,11 +250,11 @@ def not_blocked(sim: Simulation) -> str | None:
 
 def all_decided(sim: Simulation) -> bool:
     """Liveness goal: every participant is up and has committed or aborted."""
-    return all((node := participant(sim, p)) is not None and node.state in _OUTCOMES
+    return all((node := participant(sim, p)) is not None and node.phase in _OUTCOMES
                for p in participants(sim))
 
 
 def outcomes(sim: Simulation) -> dict[str, str]:
     """Participant -> its state now (``crashed`` if down)."""
-    return {p: "crashed" if (node := participant(sim, p)) is None else node.state
+    return {p: "crashed" if (node := participant(sim, p)) is None else node.phase
             for p in participants(sim)}

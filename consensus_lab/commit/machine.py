@@ -1,69 +1,154 @@
 """Transition tables: the one description of a role that runs it *and* draws it.
 
 A role's behaviour is a dict ``(state, event) -> (new state, actions)``
-(h11's style of state machine). A node turns what happened — a message,
-a timer, a restart — into an *event* name, looks the pair up, moves to the
-new state and runs the actions in order. The actions are names of the
-node's methods, each ``action(ctx, src, msg)``; so the table is at once the
-specification, the code path and the picture
+(h11's style of state machine). A protocol turns what happened — a
+message, a timer, a restart — into an *event* name, looks the pair up in
+its table, moves to the new state and runs the actions in order. The
+actions are names of the protocol's methods, each a pure function
+``action(state, src, msg) -> (state, effects)``; so the table is at once
+the specification, the code path and the picture
 (:func:`consensus_lab.viz.commit.state_diagram` draws it).
 
+The state is an immutable value (:mod:`consensus_lab.sim.step`) whose
+field ``phase`` is the table's state; :meth:`TableProtocol.fire` returns
+the next value and the effects of the row's actions, in the order the row
+lists them (so ``log_prepared`` comes before ``send_yes``: Persist before
+Send).
+
 A pair missing from the table is an event the role ignores in that state
-(a late vote, a duplicate decision); the node writes a trace note saying
-so, which is how a reader of a trace spots a message that came too late.
+(a late vote, a duplicate decision); the protocol writes a trace note
+saying so, which is how a reader of a trace spots a message that came too
+late.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from ..sim import Context, Node
+from ..sim.step import (
+    Effect,
+    Effects,
+    Note,
+    Reply,
+    Request,
+    StepNode,
+    StepProtocol,
+    carry_out,
+)
+
+if TYPE_CHECKING:
+    from ..sim import Context
 
 #: ``(state, event) -> (new state, action method names)``.
 Table = Mapping[tuple[str, str], tuple[str, tuple[str, ...]]]
 
+#: Rule tags of the notes every table protocol writes.
+RULE_MOVE = "transition table: in state s, event e moves the role along row (s, e)"
+RULE_IGNORE = "transition table: an event with no row in this state is ignored"
+RULE_NO_CLIENTS = "atomic commit: the transaction is fixed at start; nodes take no client requests"
 
-class TableNode(Node):
-    """A node whose ``state`` moves only along the rows of its class's ``TABLE``.
 
-    Subclasses set ``TABLE`` (may be replaced per instance for a variant)
-    and ``STATS``, the attributes that are measurements (times) rather
-    than protocol state, left out of :meth:`state_key`.
+class Phased(Protocol):
+    """A state value with a table state ``phase`` (a frozen dataclass)."""
+
+    @property
+    def phase(self) -> str: ...
+
+
+S = TypeVar("S", bound=Phased)
+
+
+class Immutable:
+    """A protocol object is configuration only, never changed: copies share it.
+
+    (The old model checker deep-copies node objects on every clone; this
+    keeps it from copying each node's protocol and its table.)
+    """
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
+class TableProtocol(Immutable, StepProtocol[S]):
+    """A step protocol whose ``phase`` moves only along the rows of its ``table``.
+
+    Subclasses set ``TABLE`` (a variant may pass another table) and write
+    the actions as methods ``(state, src, msg) -> (state, effects)``.
     """
 
     TABLE: ClassVar[Table] = {}
-    STATS: ClassVar[tuple[str, ...]] = ()
-    #: Attributes fixed at construction (peers by role, the config): not state.
-    CONSTANTS: ClassVar[tuple[str, ...]] = ("config", "participants", "coordinators",
-                                            "coordinator", "others", "services")
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], initial: str) -> None:
-        super().__init__(node_id, peers)
-        self.table: Table = self.TABLE
-        self.state = initial
+    def __init__(self, table: Table | None = None) -> None:
+        self.table: Table = self.TABLE if table is None else table
 
-    def fire(self, ctx: Context, event: str, src: str = "", msg: Any = None) -> bool:
-        """Take the row ``(state, event)``: move, then run its actions; False if none."""
-        row = self.table.get((self.state, event))
+    def initial(self, node_id: str, peers: tuple[str, ...]) -> S:
+        """The state before ``start`` reads the log (phase ``init``)."""
+        raise NotImplementedError
+
+    def fire(self, state: S, event: str, src: str = "", msg: Any = None) -> tuple[S, Effects]:
+        """Take the row ``(state.phase, event)``: move, then run its actions."""
+        row = self.table.get((state.phase, event))
         if row is None:
-            ctx.note(f"{self.state}: ignores {event}")
-            return False
-        new_state, actions = row
-        if new_state != self.state:
-            ctx.note(f"{self.state} -> {new_state} on {event}")
-        self.state = new_state
+            return state, (Note(f"{state.phase}: ignores {event}", RULE_IGNORE),)
+        new_phase, actions = row
+        effects: list[Effect] = []
+        if new_phase != state.phase:
+            effects.append(Note(f"{state.phase} -> {new_phase} on {event}", RULE_MOVE))
+        state = replace(state, phase=new_phase)  # type: ignore[type-var]
         for action in actions:
-            getattr(self, action)(ctx, src, msg)
-        return True
+            state, done = getattr(self, action)(state, src, msg)
+            effects.extend(done)
+        return state, tuple(effects)
 
-    def state_key(self) -> Hashable:
-        """The protocol state without the measurements in ``STATS`` and the constants."""
-        from ..sim.node import freeze
 
-        state = {k: v for k, v in vars(self).items()
-                 if k not in ("node_id", "peers", "table", *self.STATS, *self.CONSTANTS)}
-        return freeze(state)
+def refuse(request: Request, role: str) -> Effects:
+    """The answer to a client request a commit role does not take."""
+    return (Reply(request.request, f"{role} takes no client requests", ok=False,
+                  rule=RULE_NO_CLIENTS),)
+
+
+class TableNode(StepNode[S]):
+    """A table protocol as a node; ``phase`` and ``table`` read its state and protocol.
+
+    Two things keep its trace what the lab's traces have always shown: a
+    node that has not started yet describes its :meth:`TableProtocol.initial`
+    state, and the notes a step opens with (the row taken, "ignores ...")
+    are traced beside the state the node is *leaving*, before the new
+    state is installed.
+    """
+
+    protocol: TableProtocol[S]
+
+    def _run(self, ctx: Context, result: tuple[S, Effects]) -> None:
+        state, effects = result
+        lead = 0
+        while lead < len(effects) and isinstance(effects[lead], Note):
+            lead += 1
+        carry_out(ctx, effects[:lead])  # describe() still shows the state left behind
+        self.state, self.last_effects = state, effects
+        carry_out(ctx, effects[lead:])
+
+    def describe(self) -> str:
+        """The protocol's label of the current state (of the initial one before start)."""
+        state = self.state
+        if state is None:
+            state = self.protocol.initial(self.node_id, self.peers)
+        return self.protocol.describe(state)
+
+    @property
+    def phase(self) -> str:
+        """The table state the node is in (``"init"`` before it started)."""
+        return "init" if self.state is None else self.state.phase
+
+    @property
+    def table(self) -> Table:
+        """The transition table the node follows."""
+        return self.protocol.table
 
 
 def check_table(table: Table, states: tuple[str, ...], actions: type) -> None:

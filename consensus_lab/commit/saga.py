@@ -10,19 +10,33 @@ end (all steps done, or all done steps undone) but **not isolated**: other
 readers see every intermediate state — a flight reserved, then released —
 which :func:`run_saga` records as :attr:`SagaResult.snapshots`.
 
-The orchestrator is a :class:`~.machine.TableNode` driven by
-:data:`ORCHESTRATOR_TABLE` and logs its progress (the saga log) before
-each request, so a restarted orchestrator carries on where it was.
+The orchestrator is a table protocol (:class:`OrchestratorProtocol`, a
+pure step function over :class:`OrchestratorState`) driven by
+:data:`ORCHESTRATOR_TABLE`; it persists its progress (the saga log)
+before each request, so a restarted orchestrator carries on where it was.
+A service (:class:`ServiceProtocol`) persists its record before it
+answers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from ..sim import ConfigError, Context, Network, Node, Simulation
-from .machine import Table, TableNode, check_table
+from ..sim import ConfigError, Network, Node, Simulation
+from ..sim.step import Deliver, Effects, Input, Persist, Request, Send, StepNode, StepProtocol
+from .machine import Immutable, Table, TableNode, TableProtocol, check_table, refuse
 from .messages import StepRequest, StepResult
+
+RULE_SAGA_LOG = ("Sagas: the orchestrator logs its progress before each request, so a restart "
+                 "carries on (Garcia-Molina & Salem 1987)")
+RULE_FORWARD = "Sagas: run the local transactions T1, T2, ... in order (Garcia-Molina & Salem 1987)"
+RULE_UNDO = ("Sagas: after Tk fails, run the compensations C(k-1), ..., C1 in reverse "
+             "(Garcia-Molina & Salem 1987)")
+RULE_LOCAL_COMMIT = ("Sagas: each step is a local transaction its service commits at once "
+                     "(Garcia-Molina & Salem 1987)")
+RULE_RESULT = "Sagas: the service reports the step's (or the compensation's) result"
 
 SAGA = "S1"
 RUNNING, COMPENSATING, DONE, COMPENSATED = "running", "compensating", "done", "compensated"
@@ -49,67 +63,115 @@ STEP_NAMES = ("reserve flight", "book hotel", "rent car", "charge card", "send t
 DEFAULT_NETWORK = Network(latency=(2, 10))
 
 
-class Orchestrator(TableNode):
+@dataclass(frozen=True, slots=True)
+class OrchestratorState:
+    """The orchestrator's state. Durable: ``progress`` = (phase, step), the saga log."""
+
+    services: tuple[str, ...]  # constant: s1..sn, step i runs on services[i-1]
+    phase: str = "init"
+    step: int = 1  # the step being run (or, compensating, being undone)
+
+    def __str__(self) -> str:
+        return self.phase
+
+
+OStep = tuple[OrchestratorState, Effects]
+
+
+class OrchestratorProtocol(TableProtocol[OrchestratorState]):
     """Runs steps 1..n on services ``s1..sn`` in order; compensates in reverse on failure."""
 
     TABLE = ORCHESTRATOR_TABLE
 
-    def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
-        super().__init__(node_id, peers, "init")
-        self.services = tuple(sorted(p for p in self.peers if p.startswith("s")))
-        self.step = 1  # the step being run (or, compensating, being undone)
+    def initial(self, node_id: str, peers: tuple[str, ...]) -> OrchestratorState:
+        """The state before the saga log is read."""
+        return OrchestratorState(tuple(sorted(p for p in peers if p.startswith("s"))))
 
-    def on_start(self, ctx: Context) -> None:
+    def start(self, node_id: str, peers: tuple[str, ...], stored: Mapping[str, Any]) -> OStep:
         """Begin, or carry on from the saga log."""
-        logged = ctx.stored.get("progress")
+        state = self.initial(node_id, peers)
+        logged = stored.get("progress")
         if logged is None:
-            self.fire(ctx, "begin")
-            return
-        state, self.step = logged
-        self.fire(ctx, f"recover: {state}")
+            return self.fire(state, "begin")
+        phase, step = logged
+        return self.fire(replace(state, step=step), f"recover: {phase}")
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+    def step(self, state: OrchestratorState, event: Input) -> OStep:
         """A step's (or a compensation's) result."""
-        if not isinstance(msg, StepResult) or msg.step != self.step:
-            return
-        last = len(self.services)
+        match event:
+            case Deliver(src, StepResult() as msg) if msg.step == state.step:
+                return self.fire(state, self._event(state, msg), src, msg)
+            case Request() as request:
+                return state, refuse(request, "a saga orchestrator")
+        return state, ()
+
+    @staticmethod
+    def _event(state: OrchestratorState, msg: StepResult) -> str:
         if msg.compensate:
-            self.fire(ctx, "last undone" if self.step == 1 else "undone, more to undo")
-        elif msg.ok:
-            self.fire(ctx, "last step done" if self.step == last else "step done, more to do")
-        else:
-            self.fire(ctx, "first step failed" if self.step == 1
-                      else "step failed, undo the earlier ones")
+            return "last undone" if state.step == 1 else "undone, more to undo"
+        if msg.ok:
+            return ("last step done" if state.step == len(state.services)
+                    else "step done, more to do")
+        return "first step failed" if state.step == 1 else "step failed, undo the earlier ones"
 
-    def log_progress(self, ctx: Context, src: str = "", msg: Any = None) -> None:
+    def log_progress(self, st: OrchestratorState, src: str = "", msg: Any = None) -> OStep:
         """The saga log: state and step, before the next request leaves."""
-        ctx.persist("progress", (self.state, self.step), immutable=True)
+        return st, (Persist("progress", (st.phase, st.step), RULE_SAGA_LOG),)
 
-    def next_step(self, ctx: Context, src: str, msg: Any) -> None:
+    def next_step(self, st: OrchestratorState, src: str, msg: Any) -> OStep:
         """Move on to the next forward step."""
-        self.step += 1
+        return replace(st, step=st.step + 1), ()
 
-    def back_one(self, ctx: Context, src: str, msg: Any) -> None:
+    def back_one(self, st: OrchestratorState, src: str, msg: Any) -> OStep:
         """Move back to the previous step (the next one to compensate)."""
-        self.step -= 1
+        return replace(st, step=st.step - 1), ()
 
-    def request_step(self, ctx: Context, src: str, msg: Any) -> None:
+    def request_step(self, st: OrchestratorState, src: str, msg: Any) -> OStep:
         """Log, then ask the step's service to run it."""
-        self.log_progress(ctx)
-        ctx.send(self.services[self.step - 1], StepRequest(saga=SAGA, step=self.step))
+        _, logged = self.log_progress(st)
+        return st, (*logged, Send(st.services[st.step - 1], StepRequest(saga=SAGA, step=st.step),
+                                  RULE_FORWARD))
 
-    def request_undo(self, ctx: Context, src: str, msg: Any) -> None:
+    def request_undo(self, st: OrchestratorState, src: str, msg: Any) -> OStep:
         """Log, then ask the step's service to run its compensation."""
-        self.log_progress(ctx)
-        ctx.send(self.services[self.step - 1],
-                 StepRequest(saga=SAGA, step=self.step, compensate=True))
+        _, logged = self.log_progress(st)
+        return st, (*logged, Send(st.services[st.step - 1],
+                                  StepRequest(saga=SAGA, step=st.step, compensate=True),
+                                  RULE_UNDO))
 
-    def describe(self) -> str:
+    def describe(self, state: OrchestratorState) -> str:
         """``running step 2``."""
-        return f"{self.state} step {self.step}"
+        return f"{state.phase} step {state.step}"
 
 
-class Service(Node):
+class Orchestrator(TableNode[OrchestratorState]):
+    """The saga orchestrator as a simulator node."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
+        super().__init__(node_id, peers, OrchestratorProtocol())
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The services, sorted."""
+        return tuple(sorted(p for p in self.peers if p.startswith("s")))
+
+    @property
+    def step(self) -> int:
+        """The step being run (or, compensating, being undone)."""
+        return 1 if self.state is None else self.state.step
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    """What a reader of the service sees. Durable: ``record``."""
+
+    record: str = "-"
+
+    def __str__(self) -> str:
+        return self.record
+
+
+class ServiceProtocol(Immutable, StepProtocol[ServiceState]):
     """One service: runs its local transaction (or fails it) and its compensation.
 
     ``record`` is what any reader of this service sees: ``-`` before,
@@ -117,33 +179,65 @@ class Service(Node):
     ``failed`` if the step failed (nothing was changed).
     """
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], name: str, fails: bool) -> None:
-        super().__init__(node_id, peers)
+    def __init__(self, name: str, fails: bool) -> None:
         self.name, self.fails = name, fails
-        self.record = "-"
 
-    def on_start(self, ctx: Context) -> None:
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[ServiceState, Effects]:
         """Local transactions commit at once: the record is durable."""
-        self.record = ctx.stored.get("record", "-")
+        return ServiceState(stored.get("record", "-")), ()
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+    def step(self, state: ServiceState, event: Input) -> tuple[ServiceState, Effects]:
         """Run the step or its compensation (each idempotent), and answer."""
-        if not isinstance(msg, StepRequest):
-            return
-        ok = True
+        match event:
+            case Deliver(src, StepRequest() as msg):
+                record, ok = self._run(state.record, msg)
+                return ServiceState(record), (
+                    Persist("record", record, RULE_LOCAL_COMMIT),
+                    Send(src, StepResult(saga=msg.saga, step=msg.step, ok=ok,
+                                         compensate=msg.compensate), RULE_RESULT))
+            case Request() as request:
+                return state, refuse(request, "a saga service")
+        return state, ()
+
+    def _run(self, record: str, msg: StepRequest) -> tuple[str, bool]:
         if msg.compensate:
-            if self.record == "done":
-                self.record = "undone"
-        elif self.fails:
-            self.record, ok = "failed", False
-        elif self.record == "-":
-            self.record = "done"
-        ctx.persist("record", self.record, immutable=True)
-        ctx.send(src, StepResult(saga=msg.saga, step=msg.step, ok=ok, compensate=msg.compensate))
+            return ("undone" if record == "done" else record), True
+        if self.fails:
+            return "failed", False
+        return ("done" if record == "-" else record), True
+
+    def describe(self, state: ServiceState) -> str:
+        """What a reader sees here."""
+        return state.record
+
+
+class Service(StepNode[ServiceState]):
+    """One service as a simulator node; ``record`` is what a reader sees."""
+
+    protocol: ServiceProtocol
 
     def describe(self) -> str:
-        """What a reader sees here."""
+        """What a reader sees here (``-`` before the start)."""
         return self.record
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], name: str, fails: bool) -> None:
+        super().__init__(node_id, peers, ServiceProtocol(name, fails))
+
+    @property
+    def name(self) -> str:
+        """The step's name."""
+        return self.protocol.name
+
+    @property
+    def fails(self) -> bool:
+        """Whether its step fails."""
+        return self.protocol.fails
+
+    @property
+    def record(self) -> str:
+        """What any reader of this service sees."""
+        return "-" if self.state is None else self.state.record
 
 
 @dataclass(frozen=True)
@@ -199,8 +293,8 @@ def run_saga(steps: int = 3, fail_step: int | None = None, *, seed: int = 0) -> 
         if records() != snapshots[-1][1]:
             snapshots.append((sim.now, records()))
     orchestrator = cast(Orchestrator, sim.nodes["o1"])
-    return SagaResult(orchestrator.state, tuple(STEP_NAMES[:steps]), fail_step,
+    return SagaResult(orchestrator.phase, tuple(STEP_NAMES[:steps]), fail_step,
                       tuple(snapshots), sim)
 
 
-check_table(ORCHESTRATOR_TABLE, ORCHESTRATOR_STATES, Orchestrator)
+check_table(ORCHESTRATOR_TABLE, ORCHESTRATOR_STATES, OrchestratorProtocol)

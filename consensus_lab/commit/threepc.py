@@ -28,16 +28,24 @@ link. Cut ``{c1, p1}`` from ``{p2, p3}`` after ``p1`` got its PreCommit:
 ``p2`` and ``p3`` see only uncertain states and abort; ``c1`` times out on
 the missing Acks and commits with ``p1``. Atomicity is gone — the reason
 real systems use consensus (:mod:`.replicated`) instead.
+
+As in :mod:`.twopc`, each role is a pure step protocol over a state value
+(:class:`ThreePCCoordinatorState`, :class:`ThreePCParticipantState`);
+durable is only what is written with ``Persist``: the coordinator's ``tx``
+and ``decision``, a participant's ``tx`` and ``log`` (``uncertain`` /
+``precommitted`` / ``commit`` / ``abort``), each written before the
+message that depends on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..sim import Context
+from ..sim.step import CancelTimer, Deliver, Effects, Fire, Input, Persist, Request, Send, timer
 from .config import CommitConfig
-from .machine import Table, TableNode, check_table
+from .machine import Table, TableNode, TableProtocol, check_table, refuse
 from .messages import (
     ABORT,
     COMMIT,
@@ -50,7 +58,48 @@ from .messages import (
     StateRequest,
     Vote,
 )
-from .twopc import ABORTED, COMMITTED, INIT, TX, WORKING, coordinator_ids, participant_ids
+from .twopc import (
+    ABORTED,
+    COMMITTED,
+    INIT,
+    TX,
+    WORKING,
+    ParticipantNode,
+    coordinator_ids,
+    participant_ids,
+)
+
+RULE_LOG_BEGIN = "3PC: the coordinator logs the transaction before it asks anyone (Skeen 1981)"
+RULE_CAN_COMMIT = "3PC phase 1: the coordinator sends CanCommit to every participant (Skeen 1981)"
+RULE_TIMEOUT = ("3PC: the coordinator times out a phase: missing votes abort, missing Acks "
+                "commit (Skeen 1981; BHG §7.5)")
+RULE_PRECOMMIT = ("3PC phase 2: with every Yes the coordinator sends PreCommit to all "
+                  "(Skeen 1981)")
+RULE_LOG_COMMIT = "3PC: the coordinator logs commit before it sends it (BHG §7.5)"
+RULE_DECISION = "3PC phase 3: the coordinator sends DoCommit (or Abort) to every participant"
+RULE_DECIDED = "3PC: once decided, the coordinator stops its phase timeout"
+RULE_RECOVER_ASK = ("3PC: a coordinator restarted without a decision asks the participants; "
+                    "they may have terminated without it (BHG §7.5)")
+RULE_ANSWER = "3PC: a node that knows the outcome tells whoever asks (BHG §7.5)"
+RULE_LOG_JOIN = "3PC: a participant records that it joined (BHG §7.5)"
+RULE_LOG_STATE = ("3PC: a participant forces its new state (uncertain / pre-committed) to "
+                  "its log before answering (Skeen 1981)")
+RULE_LOG_OUTCOME = "3PC: a participant logs the outcome (BHG §7.5)"
+RULE_RELEASE = "strict 2PL: locks and timers go only with the outcome (BHG §7.3)"
+RULE_YES = "3PC: a Yes vote makes the participant uncertain (Skeen 1981)"
+RULE_NO = "3PC: a participant that cannot commit votes No and aborts (Skeen 1981)"
+RULE_ACK = "3PC: a participant acknowledges a PreCommit to whoever sent it (Skeen 1981)"
+RULE_WATCH = ("3PC: a participant that hears nothing from the coordinator for a timeout "
+              "suspects it has failed (Skeen 1981 §2)")
+RULE_STATE_REQUEST = ("3PC termination protocol: a backup coordinator asks every other "
+                      "participant for its state (BHG §7.5)")
+RULE_COLLECT = "3PC termination protocol: the backup decides once the reports are in (BHG §7.5)"
+RULE_STATE_REPORT = "3PC termination protocol: a participant reports its state to the backup"
+RULE_TR4 = ("3PC TR4: some pre-committed: the backup pre-commits the uncertain ones before it "
+            "commits (BHG §7.5)")
+RULE_BACKUP_DECISION = "3PC termination protocol: the backup sends the outcome to all (BHG §7.5)"
+RULE_RECOVER = ("3PC: a participant restarted undecided asks for the outcome and never acts "
+                "as a backup (BHG §7.5)")
 
 WAITING, PRECOMMITTING, RECOVERING = "waiting", "precommitting", "recovering"
 UNCERTAIN, PRECOMMITTED = "uncertain", "precommitted"
@@ -152,248 +201,352 @@ def participant_recovery_event(stored: Mapping[str, Any]) -> str:
     return "recover: nothing logged"
 
 
-class ThreePCCoordinator(TableNode):
+# ------------------------------------------------------------------ coordinator
+@dataclass(frozen=True, slots=True)
+class ThreePCCoordinatorState:
+    """The 3PC coordinator's state. Durable: the ``tx`` and ``decision`` records."""
+
+    participants: frozenset[str]  # constant
+    phase: str = INIT
+    yes_votes: frozenset[str] = frozenset()
+    acks: frozenset[str] = frozenset()
+
+    def __str__(self) -> str:
+        return self.phase
+
+
+CStep = tuple[ThreePCCoordinatorState, Effects]
+
+
+class ThreePCCoordinatorProtocol(TableProtocol[ThreePCCoordinatorState]):
     """The 3PC coordinator of ``T1``."""
 
     TABLE = COORDINATOR_TABLE
 
-    def __init__(self, node_id: str, peers: tuple[str, ...],
-                 config: CommitConfig | None = None) -> None:
-        super().__init__(node_id, peers, INIT)
+    def __init__(self, config: CommitConfig | None = None, table: Table | None = None) -> None:
+        super().__init__(table)
         self.config = config or CommitConfig()
-        self.participants = participant_ids(self.peers)
-        self.yes_votes: frozenset[str] = frozenset()
-        self.acks: frozenset[str] = frozenset()
 
-    def on_start(self, ctx: Context) -> None:
+    def initial(self, node_id: str, peers: tuple[str, ...]) -> ThreePCCoordinatorState:
+        """The state before the log is read."""
+        return ThreePCCoordinatorState(frozenset(participant_ids(peers)))
+
+    def start(self, node_id: str, peers: tuple[str, ...], stored: Mapping[str, Any]) -> CStep:
         """Begin, or recover from the log."""
-        self.fire(ctx, coordinator_recovery_event(ctx.stored))
+        return self.fire(self.initial(node_id, peers), coordinator_recovery_event(stored))
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Votes, Acks, questions, and answers while recovering."""
-        if isinstance(msg, Vote):
-            everyone = len(self.yes_votes | {src}) == len(self.participants)
-            event = "No" if not msg.yes else "Yes from all" if everyone else "Yes"
-            self.fire(ctx, event, src, msg)
-        elif isinstance(msg, Ack):
-            everyone = len(self.acks | {src}) == len(self.participants)
-            self.fire(ctx, "Ack from all" if everyone else "Ack", src, msg)
-        elif isinstance(msg, DecisionRequest):
-            self.fire(ctx, "Ask", src, msg)
-        elif isinstance(msg, Decision):
-            self.fire(ctx, "Commit" if msg.outcome == COMMIT else "Abort", src, msg)
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """``timeout``: votes or Acks missing (or, recovering, nobody answered yet)."""
-        if name == "timeout":
-            self.fire(ctx, "timeout")
-
-    def log_begin(self, ctx: Context, src: str, msg: Any) -> None:
-        """Log the transaction before asking anyone."""
-        ctx.persist("tx", (TX, self.participants), immutable=True)
-
-    def send_can_commit(self, ctx: Context, src: str, msg: Any) -> None:
-        """Phase 1: CanCommit to every participant."""
-        for p in self.participants:
-            ctx.send(p, CanCommit(tx=TX))
-
-    def start_timer(self, ctx: Context, src: str, msg: Any) -> None:
-        """Arm the timeout of this phase."""
-        after = self.config.ack_timeout if self.state == PRECOMMITTING else self.config.vote_timeout
-        ctx.set_timer("timeout", after)
-
-    def count_yes(self, ctx: Context, src: str, msg: Any) -> None:
-        """Remember ``src``'s Yes."""
-        self.yes_votes = self.yes_votes | {src}
-
-    def send_precommit(self, ctx: Context, src: str, msg: Any) -> None:
-        """Phase 2: everybody voted Yes; PreCommit to all."""
-        for p in self.participants:
-            ctx.send(p, PreCommit(tx=TX))
-
-    def count_ack(self, ctx: Context, src: str, msg: Any) -> None:
-        """Remember ``src``'s Ack."""
-        self.acks = self.acks | {src}
-
-    def log_decision(self, ctx: Context, src: str, msg: Any) -> None:
-        """Log commit before telling anyone."""
-        ctx.persist("decision", COMMIT, immutable=True)
-
-    def send_decision(self, ctx: Context, src: str, msg: Any) -> None:
-        """Phase 3: the decision (DoCommit or Abort) to every participant."""
-        ctx.cancel_timer("timeout")
-        outcome = COMMIT if self.state == COMMITTED else ABORT
-        for p in self.participants:
-            ctx.send(p, Decision(tx=TX, outcome=outcome))
-
-    def ask_all(self, ctx: Context, src: str, msg: Any) -> None:
-        """Recovering without a decision: ask the participants what happened."""
-        for p in self.participants:
-            ctx.send(p, DecisionRequest(tx=TX))
-
-    def answer(self, ctx: Context, src: str, msg: Any) -> None:
-        """Tell one node the decision."""
-        ctx.send(src, Decision(tx=TX, outcome=COMMIT if self.state == COMMITTED else ABORT))
-
-    def state_key(self) -> tuple[Any, ...]:
-        """The protocol state, hashable (for the model checker)."""
-        return ("3pc-coordinator", self.state, self.yes_votes, self.acks)
-
-    def describe(self) -> str:
-        """``waiting yes=p1``."""
-        return f"{self.state} yes={','.join(sorted(self.yes_votes)) or '-'}"
-
-    def view(self) -> dict[str, Any]:
-        """State, votes and Acks."""
-        return {"state": self.state, "yes": ",".join(sorted(self.yes_votes)) or "-",
-                "acks": ",".join(sorted(self.acks)) or "-"}
-
-
-class ThreePCParticipant(TableNode):
-    """A 3PC participant; becomes a backup coordinator when the coordinator falls silent."""
-
-    TABLE = PARTICIPANT_TABLE
-
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: CommitConfig | None = None,
-                 *, vote_yes: bool = True) -> None:
-        super().__init__(node_id, peers, INIT)
-        self.config = config or CommitConfig()
-        self.coordinator = coordinator_ids(self.peers)[0]
-        self.others = participant_ids(self.peers)
-        self.vote_yes = vote_yes
-        self.locks: tuple[str, ...] = ()
-        self.recovering = False  # restarted undecided: asks, never acts as a backup
-        self.reports: dict[str, str] | None = None  # as a backup: participant -> state
-
-    def on_start(self, ctx: Context) -> None:
-        """Join, or recover from the log."""
-        event = participant_recovery_event(ctx.stored)
-        self.recovering = event in ("recover: uncertain", "recover: precommitted")
-        self.fire(ctx, event)
-
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Coordinator's (or a backup's) messages, state questions and reports."""
-        if isinstance(msg, CanCommit):
-            self.fire(ctx, "CanCommit, vote Yes" if self.vote_yes else "CanCommit, vote No",
-                      src, msg)
-        elif isinstance(msg, PreCommit):
-            self.fire(ctx, "PreCommit", src, msg)
-        elif isinstance(msg, Decision):
-            self.fire(ctx, "Commit" if msg.outcome == COMMIT else "Abort", src, msg)
-        elif isinstance(msg, DecisionRequest):
-            self.fire(ctx, "Ask", src, msg)
-        elif isinstance(msg, StateRequest):
-            ctx.send(src, StateReport(tx=TX, state=self.state))
-        elif isinstance(msg, StateReport | Ack) and self.reports is not None:
-            state = msg.state if isinstance(msg, StateReport) else PRECOMMITTED
-            self.reports = {**self.reports, src: state}
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """``coordinator``: silent coordinator; ``collect``: the backup decides."""
-        if name == "coordinator":
-            self.fire(ctx, "ask timeout" if self.recovering else "coordinator timeout")
-        elif name == "collect" and self.reports is not None:
-            self.fire(ctx, termination_event(self.state, self.reports))
+    def step(self, state: ThreePCCoordinatorState, event: Input) -> CStep:
+        """Votes, Acks, questions, answers while recovering; ``timeout``."""
+        everyone = len(state.participants)
+        match event:
+            case Deliver(src, Vote() as msg):
+                all_yes = len(state.yes_votes | {src}) == everyone
+                name = "No" if not msg.yes else "Yes from all" if all_yes else "Yes"
+                return self.fire(state, name, src, msg)
+            case Deliver(src, Ack() as msg):
+                all_acks = len(state.acks | {src}) == everyone
+                return self.fire(state, "Ack from all" if all_acks else "Ack", src, msg)
+            case Deliver(src, DecisionRequest() as msg):
+                return self.fire(state, "Ask", src, msg)
+            case Deliver(src, Decision() as msg):
+                return self.fire(state, "Commit" if msg.outcome == COMMIT else "Abort", src, msg)
+            case Fire("timeout"):
+                return self.fire(state, "timeout")
+            case Request() as request:
+                return state, refuse(request, "a 3PC coordinator")
+        return state, ()
 
     # actions -------------------------------------------------------------
-    def log_join(self, ctx: Context, src: str, msg: Any) -> None:
-        """Remember taking part."""
-        ctx.persist("tx", TX, immutable=True)
+    def log_begin(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Log the transaction before asking anyone."""
+        return st, (Persist("tx", (TX, _sorted(st.participants)), RULE_LOG_BEGIN),)
 
-    def take_locks(self, ctx: Context, src: str, msg: Any) -> None:
-        """Lock the row (until the outcome)."""
-        self.locks = ("row",)
+    def send_can_commit(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Phase 1: CanCommit to every participant."""
+        return st, tuple(Send(p, CanCommit(tx=TX), RULE_CAN_COMMIT)
+                         for p in _sorted(st.participants))
 
-    def release_locks(self, ctx: Context, src: str, msg: Any) -> None:
-        """Decided: release the locks, stop the timers."""
-        self.locks, self.reports = (), None
-        ctx.cancel_timer("coordinator")
-        ctx.cancel_timer("collect")
+    def start_timer(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Arm the timeout of this phase."""
+        after = (self.config.ack_timeout if st.phase == PRECOMMITTING
+                 else self.config.vote_timeout)
+        return st, (timer("timeout", after, RULE_TIMEOUT),)
 
-    def log_state(self, ctx: Context, src: str, msg: Any) -> None:
-        """Force the new state (uncertain / pre-committed) to the log before answering."""
-        ctx.persist("log", self.state, immutable=True)
+    def count_yes(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Remember ``src``'s Yes."""
+        return replace(st, yes_votes=st.yes_votes | {src}), ()
 
-    def log_outcome(self, ctx: Context, src: str, msg: Any) -> None:
-        """Log the outcome."""
-        ctx.persist("log", COMMIT if self.state == COMMITTED else ABORT, immutable=True)
+    def send_precommit(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Phase 2: everybody voted Yes; PreCommit to all."""
+        return st, tuple(Send(p, PreCommit(tx=TX), RULE_PRECOMMIT)
+                         for p in _sorted(st.participants))
 
-    def send_yes(self, ctx: Context, src: str, msg: Any) -> None:
-        """Vote Yes."""
-        ctx.send(self.coordinator, Vote(tx=TX, yes=True))
+    def count_ack(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Remember ``src``'s Ack."""
+        return replace(st, acks=st.acks | {src}), ()
 
-    def send_no(self, ctx: Context, src: str, msg: Any) -> None:
-        """Vote No."""
-        ctx.send(self.coordinator, Vote(tx=TX, yes=False))
+    def log_decision(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Log commit before telling anyone."""
+        return st, (Persist("decision", COMMIT, RULE_LOG_COMMIT),)
 
-    def send_ack(self, ctx: Context, src: str, msg: Any) -> None:
-        """Acknowledge a PreCommit to whoever sent it (coordinator or backup)."""
-        ctx.send(src, Ack(tx=TX))
+    def send_decision(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Phase 3: the decision (DoCommit or Abort) to every participant."""
+        outcome = COMMIT if st.phase == COMMITTED else ABORT
+        return st, (CancelTimer("timeout", RULE_DECIDED),
+                    *(Send(p, Decision(tx=TX, outcome=outcome), RULE_DECISION)
+                      for p in _sorted(st.participants)))
 
-    def watch(self, ctx: Context, src: str, msg: Any) -> None:
-        """(Re)arm the coordinator-silence timer."""
-        ctx.set_timer("coordinator", self.config.coordinator_timeout)
+    def ask_all(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Recovering without a decision: ask the participants what happened."""
+        return st, tuple(Send(p, DecisionRequest(tx=TX), RULE_RECOVER_ASK)
+                         for p in _sorted(st.participants))
 
-    def ask_states(self, ctx: Context, src: str, msg: Any) -> None:
-        """Become a backup coordinator: ask every other participant for its state."""
-        self.reports = {}
-        for p in self.others:
-            ctx.send(p, StateRequest(tx=TX))
-        ctx.set_timer("collect", self.config.collect_after)
+    def answer(self, st: ThreePCCoordinatorState, src: str, msg: Any) -> CStep:
+        """Tell one node the decision."""
+        outcome = COMMIT if st.phase == COMMITTED else ABORT
+        return st, (Send(src, Decision(tx=TX, outcome=outcome), RULE_ANSWER),)
 
-    def precommit_round(self, ctx: Context, src: str, msg: Any) -> None:
-        """TR4: PreCommit to those reported uncertain, then decide again after collecting."""
-        assert self.reports is not None
-        for p, state in sorted(self.reports.items()):
-            if state == UNCERTAIN:
-                ctx.send(p, PreCommit(tx=TX))
-        ctx.set_timer("collect", self.config.collect_after)
+    def describe(self, state: ThreePCCoordinatorState) -> str:
+        """``waiting yes=p1``."""
+        return f"{state.phase} yes={','.join(sorted(state.yes_votes)) or '-'}"
 
-    def send_decision(self, ctx: Context, src: str, msg: Any) -> None:
-        """As a backup: the outcome to every other participant."""
-        outcome = COMMIT if self.state == COMMITTED else ABORT
-        for p in self.others:
-            ctx.send(p, Decision(tx=TX, outcome=outcome))
+    def view(self, state: ThreePCCoordinatorState) -> dict[str, Any]:
+        """State, votes and Acks."""
+        return {"state": state.phase, "yes": ",".join(sorted(state.yes_votes)) or "-",
+                "acks": ",".join(sorted(state.acks)) or "-"}
 
-    def ask_all(self, ctx: Context, src: str, msg: Any) -> None:
-        """Recovering: ask the coordinator and the others for the outcome."""
-        for p in (self.coordinator, *self.others):
-            ctx.send(p, DecisionRequest(tx=TX))
 
-    def answer(self, ctx: Context, src: str, msg: Any) -> None:
-        """Tell one node the outcome."""
-        ctx.send(src, Decision(tx=TX, outcome=COMMIT if self.state == COMMITTED else ABORT))
+class ThreePCCoordinator(TableNode[ThreePCCoordinatorState]):
+    """The 3PC coordinator as a simulator node (attributes read its state)."""
 
-    def state_key(self) -> tuple[Any, ...]:
-        """The protocol state, hashable (for the model checker)."""
-        reports = None if self.reports is None else frozenset(self.reports.items())
-        return ("3pc-participant", self.state, self.locks, self.vote_yes, self.recovering,
-                reports)
+    protocol: ThreePCCoordinatorProtocol
 
-    def lock_names(self) -> str:
-        """The locks held, named ``row@p1`` (``-`` for none)."""
-        return ",".join(f"{lock}@{self.node_id}" for lock in self.locks) or "-"
+    def __init__(self, node_id: str, peers: tuple[str, ...],
+                 config: CommitConfig | None = None) -> None:
+        super().__init__(node_id, peers, ThreePCCoordinatorProtocol(config))
+
+    @property
+    def config(self) -> CommitConfig:
+        """Timeouts."""
+        return self.protocol.config
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """The participants, sorted."""
+        return participant_ids(self.peers)
+
+    @property
+    def yes_votes(self) -> frozenset[str]:
+        """The Yes votes so far."""
+        return frozenset() if self.state is None else self.state.yes_votes
+
+    @property
+    def acks(self) -> frozenset[str]:
+        """The Acks so far."""
+        return frozenset() if self.state is None else self.state.acks
+
+
+# ------------------------------------------------------------------ participant
+@dataclass(frozen=True, slots=True)
+class ThreePCParticipantState:
+    """A 3PC participant's state. Durable: the ``tx`` and ``log`` records.
+
+    ``recovering`` (restarted undecided: asks, never acts as a backup) is
+    rebuilt by ``start``; ``reports`` is the backup's collection of the
+    others' states (None: not a backup).
+    """
+
+    node_id: str  # constant
+    coordinator: str  # constant
+    others: frozenset[str]  # constant: the other participants
+    phase: str = INIT
+    locks: tuple[str, ...] = ()
+    recovering: bool = False
+    reports: frozenset[tuple[str, str]] | None = None  # participant -> state, as a backup
+
+    def __str__(self) -> str:
+        return self.phase
 
     @property
     def in_doubt(self) -> bool:
         """Voted Yes, no outcome yet."""
-        return self.state in (UNCERTAIN, PRECOMMITTED)
+        return self.phase in (UNCERTAIN, PRECOMMITTED)
+
+
+PStep = tuple[ThreePCParticipantState, Effects]
+
+
+class ThreePCParticipantProtocol(TableProtocol[ThreePCParticipantState]):
+    """A 3PC participant; becomes a backup coordinator when the coordinator falls silent."""
+
+    TABLE = PARTICIPANT_TABLE
+
+    def __init__(self, config: CommitConfig | None = None, *, vote_yes: bool = True,
+                 table: Table | None = None) -> None:
+        super().__init__(table)
+        self.config = config or CommitConfig()
+        self.vote_yes = vote_yes
+
+    def initial(self, node_id: str, peers: tuple[str, ...]) -> ThreePCParticipantState:
+        """The state before the log is read."""
+        return ThreePCParticipantState(node_id, coordinator_ids(peers)[0],
+                                       frozenset(participant_ids(peers)))
+
+    def start(self, node_id: str, peers: tuple[str, ...], stored: Mapping[str, Any]) -> PStep:
+        """Join, or recover from the log."""
+        event = participant_recovery_event(stored)
+        recovering = event in ("recover: uncertain", "recover: precommitted")
+        return self.fire(replace(self.initial(node_id, peers), recovering=recovering), event)
+
+    def step(self, state: ThreePCParticipantState, event: Input) -> PStep:
+        """Coordinator's (or a backup's) messages, state questions and reports; timers
+        ``coordinator`` (silent coordinator) and ``collect`` (the backup decides)."""
+        match event:
+            case Deliver(src, CanCommit() as msg):
+                return self.fire(state, "CanCommit, vote Yes" if self.vote_yes
+                                 else "CanCommit, vote No", src, msg)
+            case Deliver(src, PreCommit() as msg):
+                return self.fire(state, "PreCommit", src, msg)
+            case Deliver(src, Decision() as msg):
+                return self.fire(state, "Commit" if msg.outcome == COMMIT else "Abort", src, msg)
+            case Deliver(src, DecisionRequest() as msg):
+                return self.fire(state, "Ask", src, msg)
+            case Deliver(src, StateRequest()):
+                return state, (Send(src, StateReport(tx=TX, state=state.phase),
+                                    RULE_STATE_REPORT),)
+            case Deliver(src, StateReport() | Ack() as msg) if state.reports is not None:
+                reported = msg.state if isinstance(msg, StateReport) else PRECOMMITTED
+                reports = {**dict(state.reports), src: reported}
+                return replace(state, reports=frozenset(reports.items())), ()
+            case Fire("coordinator"):
+                return self.fire(state, "ask timeout" if state.recovering
+                                 else "coordinator timeout")
+            case Fire("collect") if state.reports is not None:
+                return self.fire(state, termination_event(state.phase, dict(state.reports)))
+            case Request() as request:
+                return state, refuse(request, "a 3PC participant")
+        return state, ()
+
+    # actions -------------------------------------------------------------
+    def log_join(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Remember taking part."""
+        return st, (Persist("tx", TX, RULE_LOG_JOIN),)
+
+    def take_locks(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Lock the row (until the outcome)."""
+        return replace(st, locks=("row",)), ()
+
+    def release_locks(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Decided: release the locks, stop the timers."""
+        return replace(st, locks=(), reports=None), (CancelTimer("coordinator", RULE_RELEASE),
+                                                     CancelTimer("collect", RULE_RELEASE))
+
+    def log_state(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Force the new state (uncertain / pre-committed) to the log before answering."""
+        return st, (Persist("log", st.phase, RULE_LOG_STATE),)
+
+    def log_outcome(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Log the outcome."""
+        return st, (Persist("log", COMMIT if st.phase == COMMITTED else ABORT,
+                            RULE_LOG_OUTCOME),)
+
+    def send_yes(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Vote Yes."""
+        return st, (Send(st.coordinator, Vote(tx=TX, yes=True), RULE_YES),)
+
+    def send_no(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Vote No."""
+        return st, (Send(st.coordinator, Vote(tx=TX, yes=False), RULE_NO),)
+
+    def send_ack(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Acknowledge a PreCommit to whoever sent it (coordinator or backup)."""
+        return st, (Send(src, Ack(tx=TX), RULE_ACK),)
+
+    def watch(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """(Re)arm the coordinator-silence timer."""
+        return st, (timer("coordinator", self.config.coordinator_timeout, RULE_WATCH),)
+
+    def ask_states(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Become a backup coordinator: ask every other participant for its state."""
+        return replace(st, reports=frozenset()), (
+            *(Send(p, StateRequest(tx=TX), RULE_STATE_REQUEST) for p in _sorted(st.others)),
+            timer("collect", self.config.collect_after, RULE_COLLECT))
+
+    def precommit_round(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """TR4: PreCommit to those reported uncertain, then decide again after collecting."""
+        assert st.reports is not None
+        return st, (*(Send(p, PreCommit(tx=TX), RULE_TR4)
+                      for p, state in sorted(st.reports) if state == UNCERTAIN),
+                    timer("collect", self.config.collect_after, RULE_COLLECT))
+
+    def send_decision(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """As a backup: the outcome to every other participant."""
+        outcome = COMMIT if st.phase == COMMITTED else ABORT
+        return st, tuple(Send(p, Decision(tx=TX, outcome=outcome), RULE_BACKUP_DECISION)
+                         for p in _sorted(st.others))
+
+    def ask_all(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Recovering: ask the coordinator and the others for the outcome."""
+        return st, tuple(Send(p, DecisionRequest(tx=TX), RULE_RECOVER)
+                         for p in (st.coordinator, *_sorted(st.others)))
+
+    def answer(self, st: ThreePCParticipantState, src: str, msg: Any) -> PStep:
+        """Tell one node the outcome."""
+        outcome = COMMIT if st.phase == COMMITTED else ABORT
+        return st, (Send(src, Decision(tx=TX, outcome=outcome), RULE_ANSWER),)
+
+    def describe(self, state: ThreePCParticipantState) -> str:
+        """``uncertain locks=row@p1``."""
+        backup = " backup" if state.reports is not None else ""
+        return f"{state.phase}{backup} locks={_locks(state)}"
+
+    def view(self, state: ThreePCParticipantState) -> dict[str, Any]:
+        """State and locks."""
+        return {"state": state.phase + (" (backup)" if state.reports is not None else ""),
+                "locks": _locks(state)}
+
+
+def _locks(state: ThreePCParticipantState) -> str:
+    return ",".join(f"{lock}@{state.node_id}" for lock in state.locks) or "-"
+
+
+def _sorted(ids: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(ids))
+
+
+class ThreePCParticipant(ParticipantNode):
+    """A 3PC participant as a simulator node (attributes read its state)."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], config: CommitConfig | None = None,
+                 *, vote_yes: bool = True) -> None:
+        super().__init__(node_id, peers, ThreePCParticipantProtocol(config, vote_yes=vote_yes))
+
+    @property
+    def coordinator(self) -> str:
+        """The coordinator it votes to."""
+        return coordinator_ids(self.peers)[0]
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """The other participants, sorted."""
+        return participant_ids(self.peers)
+
+    @property
+    def recovering(self) -> bool:
+        """Restarted undecided: asks, never acts as a backup."""
+        return self.state is not None and bool(self.state.recovering)
+
+    @property
+    def reports(self) -> dict[str, str] | None:
+        """As a backup: participant -> reported state (None: not a backup)."""
+        found = None if self.state is None else self.state.reports
+        return None if found is None else dict(sorted(found))
 
     @property
     def can_terminate(self) -> bool:
         """In doubt and able to act as a backup coordinator (not restarted)."""
         return self.in_doubt and not self.recovering
 
-    def describe(self) -> str:
-        """``uncertain locks=row@p1``."""
-        backup = " backup" if self.reports is not None else ""
-        return f"{self.state}{backup} locks={self.lock_names()}"
 
-    def view(self) -> dict[str, Any]:
-        """State and locks."""
-        return {"state": self.state + (" (backup)" if self.reports is not None else ""),
-                "locks": self.lock_names()}
-
-
-check_table(COORDINATOR_TABLE, COORDINATOR_STATES, ThreePCCoordinator)
-check_table(PARTICIPANT_TABLE, PARTICIPANT_STATES, ThreePCParticipant)
+check_table(COORDINATOR_TABLE, COORDINATOR_STATES, ThreePCCoordinatorProtocol)
+check_table(PARTICIPANT_TABLE, PARTICIPANT_STATES, ThreePCParticipantProtocol)

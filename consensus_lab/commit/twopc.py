@@ -24,22 +24,71 @@ choice but to wait"). :mod:`.replicated` removes that by replicating the
 coordinator's decision with Paxos; :mod:`.threepc` tries to remove it
 without consensus, and fails under a partition.
 
+Each role is a pure step protocol (:mod:`consensus_lab.sim.step`) over an
+immutable state value: :class:`CoordinatorProtocol` over
+:class:`CoordinatorState`, :class:`ParticipantProtocol` over
+:class:`ParticipantState`. What survives a crash is only what the role
+wrote with ``Persist`` — the coordinator's ``tx`` and ``decision`` log
+records, a participant's ``tx`` and ``log`` (``prepared`` / ``commit`` /
+``abort``) — and ``start`` rebuilds the state from that alone. Every
+effect names the rule it carries out (the ``RULE_*`` constants).
+
 The rules a learner writes in the ``two_phase_commit`` exercise are the
 small pure functions :func:`vote_event`, :func:`coordinator_recovery_event`,
-:func:`participant_recovery_event` and :func:`in_doubt_event`; the nodes
-only map messages to events and follow :data:`COORDINATOR_TABLE` and
-:data:`PARTICIPANT_TABLE`.
+:func:`participant_recovery_event` and :func:`in_doubt_event`; the
+protocols only map inputs to events and follow :data:`COORDINATOR_TABLE`
+and :data:`PARTICIPANT_TABLE`. :class:`Coordinator` and
+:class:`Participant` run them in the simulator (read-only attributes for
+the invariants, tables and pictures).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..sim import Context
+from ..sim.step import (
+    CancelTimer,
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Persist,
+    Request,
+    Send,
+    timer,
+)
 from .config import CommitConfig
-from .machine import Table, TableNode, check_table
+from .machine import Table, TableNode, TableProtocol, check_table, refuse
 from .messages import ABORT, COMMIT, Decision, DecisionRequest, Prepare, Vote
+
+# ------------------------------------------------------------------ the rule tags
+RULE_LOG_BEGIN = ("2PC: the coordinator writes a start record (the participants) before it "
+                  "sends any Prepare (BHG §7.4)")
+RULE_PREPARE = "2PC phase 1: the coordinator sends Prepare to every participant (DDIA ch. 9)"
+RULE_VOTE_TIMER = "2PC: a vote still missing at the timeout means abort (BHG §7.3)"
+RULE_COMMIT_POINT = ("2PC: the coordinator writes its commit decision to its log on disk "
+                     "before sending it: the commit point (DDIA ch. 9)")
+RULE_DECIDED = "2PC: once decided, the coordinator stops waiting for votes (BHG §7.3)"
+RULE_DECISION = ("2PC phase 2: the coordinator sends the decision to every participant "
+                 "(DDIA ch. 9)")
+RULE_ANSWER = ("2PC: a coordinator that knows the outcome tells a participant that asks "
+               "(BHG §7.4, cooperative termination)")
+RULE_LOG_JOIN = ("2PC: a participant records that it joined, so a restart knows its "
+                 "unprepared work was lost (BHG §7.4)")
+RULE_ABORT_TIMER = "2PC: before it votes Yes a participant may abort on its own (BHG §7.3)"
+RULE_PREPARED = ("2PC: a participant that votes yes must first write its prepared state "
+                 "durably (DDIA ch. 9, 'A system of promises')")
+RULE_YES = ("2PC: a Yes vote is a promise to commit if told to; no unilateral abort after it "
+            "(DDIA ch. 9)")
+RULE_NO = "2PC: a participant that cannot commit votes No and aborts (BHG §7.3)"
+RULE_LOG_OUTCOME = ("2PC: a participant logs the outcome before it forgets the transaction "
+                    "(BHG §7.3)")
+RULE_RELEASE = "strict 2PL: a participant's locks and timers go only with the outcome (BHG §7.3)"
+RULE_ASK = ("2PC: an in-doubt participant cannot decide alone; it asks the coordinator "
+            "(BHG §7.4)")
+RULE_ASK_LATER = "2PC: an in-doubt participant asks again while it waits (BHG §7.4)"
 
 TX = "T1"
 INIT, PREPARING, WORKING, PREPARED = "init", "preparing", "working", "prepared"
@@ -151,85 +200,165 @@ def participant_ids(peers: tuple[str, ...]) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------ coordinator
-class Coordinator(TableNode):
+@dataclass(frozen=True, slots=True)
+class CoordinatorState:
+    """The 2PC coordinator's state (a value).
+
+    Durable (written with Persist, read back by ``start``): the ``tx``
+    record (the transaction and its participants) and the ``decision``
+    record (``commit`` only: presumed abort). ``phase``, ``yes_votes`` and
+    ``decision`` are rebuilt from them.
+    """
+
+    participants: frozenset[str]  # constant: the participants of T1 (a set: renamable)
+    phase: str = INIT
+    yes_votes: frozenset[str] = frozenset()
+    decision: str | None = None  # COMMIT / ABORT once decided (and sent)
+
+    def __str__(self) -> str:
+        return self.phase
+
+
+CStep = tuple[CoordinatorState, Effects]
+
+
+class CoordinatorProtocol(TableProtocol[CoordinatorState]):
     """The 2PC coordinator (transaction manager) of transaction ``T1``."""
 
     TABLE = COORDINATOR_TABLE
 
-    def __init__(self, node_id: str, peers: tuple[str, ...],
-                 config: CommitConfig | None = None) -> None:
-        super().__init__(node_id, peers, INIT)
+    def __init__(self, config: CommitConfig | None = None, table: Table | None = None) -> None:
+        super().__init__(table)
         self.config = config or CommitConfig()
-        self.participants = participant_ids(self.peers)
-        self.yes_votes: frozenset[str] = frozenset()
-        self.decision: str | None = None  # COMMIT / ABORT once decided
 
-    def on_start(self, ctx: Context) -> None:
+    def initial(self, node_id: str, peers: tuple[str, ...]) -> CoordinatorState:
+        """The state before the log is read."""
+        return CoordinatorState(frozenset(participant_ids(peers)))
+
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> CStep:
         """Start the transaction, or recover it from the log."""
-        self.fire(ctx, coordinator_recovery_event(ctx.stored))
+        return self.fire(self.initial(node_id, peers), coordinator_recovery_event(stored))
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Votes and participants' questions."""
-        if isinstance(msg, Vote):
-            self.fire(ctx, vote_event(self.yes_votes, self.participants, src, msg.yes,
-                                      self.config), src, msg)
-        elif isinstance(msg, DecisionRequest):
-            self.fire(ctx, "Ask", src, msg)
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """``votes``: the vote timeout."""
-        if name == "votes":
-            self.fire(ctx, "vote timeout")
+    def step(self, state: CoordinatorState, event: Input) -> CStep:
+        """Votes, participants' questions, the vote timeout."""
+        match event:
+            case Deliver(src, Vote() as msg):
+                return self.fire(state, vote_event(state.yes_votes, _sorted(state.participants),
+                                                   src, msg.yes, self.config), src, msg)
+            case Deliver(src, DecisionRequest() as msg):
+                return self.fire(state, "Ask", src, msg)
+            case Fire("votes"):
+                return self.fire(state, "vote timeout")
+            case Request() as request:
+                return state, refuse(request, "a 2PC coordinator")
+        return state, ()
 
     # actions ------------------------------------------------------------
-    def log_begin(self, ctx: Context, src: str, msg: Any) -> None:
+    def log_begin(self, st: CoordinatorState, src: str, msg: Any) -> CStep:
         """Log the transaction and who takes part, before any Prepare leaves."""
-        ctx.persist("tx", (TX, self.participants), immutable=True)
+        return st, (Persist("tx", (TX, _sorted(st.participants)), RULE_LOG_BEGIN),)
 
-    def send_prepare(self, ctx: Context, src: str, msg: Any) -> None:
+    def send_prepare(self, st: CoordinatorState, src: str, msg: Any) -> CStep:
         """Phase 1: Prepare to every participant."""
-        for p in self.participants:
-            ctx.send(p, Prepare(tx=TX))
+        return st, tuple(Send(p, Prepare(tx=TX), RULE_PREPARE) for p in _sorted(st.participants))
 
-    def start_vote_timer(self, ctx: Context, src: str, msg: Any) -> None:
+    def start_vote_timer(self, st: CoordinatorState, src: str, msg: Any) -> CStep:
         """Votes missing after ``vote_timeout`` mean abort."""
-        ctx.set_timer("votes", self.config.vote_timeout)
+        return st, (timer("votes", self.config.vote_timeout, RULE_VOTE_TIMER),)
 
-    def count_yes(self, ctx: Context, src: str, msg: Any) -> None:
+    def count_yes(self, st: CoordinatorState, src: str, msg: Any) -> CStep:
         """Remember ``src``'s Yes."""
-        self.yes_votes = self.yes_votes | {src}
+        return replace(st, yes_votes=st.yes_votes | {src}), ()
 
-    def log_decision(self, ctx: Context, src: str, msg: Any) -> None:
+    def log_decision(self, st: CoordinatorState, src: str, msg: Any) -> CStep:
         """The commit point: force ``commit`` to the log before telling anyone."""
-        if self.config.coordinator_logs_decision:
-            ctx.persist("decision", COMMIT, immutable=True)
+        if not self.config.coordinator_logs_decision:  # the no-log-coordinator bug
+            return st, ()
+        return st, (Persist("decision", COMMIT, RULE_COMMIT_POINT),)
 
-    def send_decision(self, ctx: Context, src: str, msg: Any) -> None:
-        """Phase 2: the decision (from the state) to every participant."""
-        self.decision = COMMIT if self.state == COMMITTED else ABORT
-        ctx.cancel_timer("votes")
-        for p in self.participants:
-            ctx.send(p, Decision(tx=TX, outcome=self.decision))
+    def send_decision(self, st: CoordinatorState, src: str, msg: Any) -> CStep:
+        """Phase 2: the decision (from the phase) to every participant."""
+        decision = COMMIT if st.phase == COMMITTED else ABORT
+        return replace(st, decision=decision), (
+            CancelTimer("votes", RULE_DECIDED),
+            *(Send(p, Decision(tx=TX, outcome=decision), RULE_DECISION)
+              for p in _sorted(st.participants)))
 
-    def answer(self, ctx: Context, src: str, msg: Any) -> None:
+    def answer(self, st: CoordinatorState, src: str, msg: Any) -> CStep:
         """Tell one participant the decision."""
-        ctx.send(src, Decision(tx=TX, outcome=COMMIT if self.state == COMMITTED else ABORT))
+        outcome = COMMIT if st.phase == COMMITTED else ABORT
+        return st, (Send(src, Decision(tx=TX, outcome=outcome), RULE_ANSWER),)
 
-    def state_key(self) -> tuple[Any, ...]:
-        """The protocol state, hashable (for the model checker)."""
-        return ("2pc-coordinator", self.state, self.yes_votes, self.decision)
-
-    def view(self) -> dict[str, Any]:
+    def view(self, state: CoordinatorState) -> dict[str, Any]:
         """State and votes, for tables."""
-        return {"state": self.state, "yes": ",".join(sorted(self.yes_votes)) or "-"}
+        return {"state": state.phase, "yes": ",".join(sorted(state.yes_votes)) or "-"}
 
-    def describe(self) -> str:
+    def describe(self, state: CoordinatorState) -> str:
         """``preparing yes=p1,p2``."""
-        return f"{self.state} yes={','.join(sorted(self.yes_votes)) or '-'}"
+        return f"{state.phase} yes={','.join(sorted(state.yes_votes)) or '-'}"
+
+
+class Coordinator(TableNode[CoordinatorState]):
+    """The 2PC coordinator as a simulator node (attributes read its state)."""
+
+    protocol: CoordinatorProtocol
+
+    def __init__(self, node_id: str, peers: tuple[str, ...],
+                 config: CommitConfig | None = None,
+                 protocol: CoordinatorProtocol | None = None) -> None:
+        super().__init__(node_id, peers, protocol or CoordinatorProtocol(config))
+
+    @property
+    def config(self) -> CommitConfig:
+        """The protocol's timeouts and rule switches."""
+        return self.protocol.config
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """The participants, sorted."""
+        return participant_ids(self.peers)
+
+    @property
+    def yes_votes(self) -> frozenset[str]:
+        """The participants that voted Yes so far."""
+        return frozenset() if self.state is None else self.state.yes_votes
+
+    @property
+    def decision(self) -> str | None:
+        """COMMIT / ABORT once decided and sent."""
+        return None if self.state is None else self.state.decision
 
 
 # ------------------------------------------------------------------ participant
-class Participant(TableNode):
+@dataclass(frozen=True, slots=True)
+class ParticipantState:
+    """A 2PC participant's state (a value).
+
+    Durable: the ``tx`` record (joined) and the ``log`` record
+    (``prepared``, then ``commit`` / ``abort``); ``start`` rebuilds
+    ``phase`` and ``locks`` from them.
+    Invariant: ``locks`` is non-empty exactly in ``working`` / ``prepared``.
+    """
+
+    node_id: str  # constant (names the locks: row@p1)
+    coordinators: tuple[str, ...]  # constant: where votes and questions go
+    phase: str = INIT
+    locks: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.phase
+
+    @property
+    def in_doubt(self) -> bool:
+        """Voted Yes and not yet told the outcome: blocked, holding its locks."""
+        return self.phase == PREPARED
+
+
+PStep = tuple[ParticipantState, Effects]
+
+
+class ParticipantProtocol(TableProtocol[ParticipantState]):
     """A 2PC participant (resource manager) holding a lock on its row while undecided.
 
     ``vote_yes`` is what it votes; ``abort_after`` (ticks) makes it abort
@@ -239,111 +368,162 @@ class Participant(TableNode):
 
     TABLE = PARTICIPANT_TABLE
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: CommitConfig | None = None,
-                 *, vote_yes: bool = True, abort_after: int | None = None) -> None:
-        super().__init__(node_id, peers, INIT)
+    def __init__(self, config: CommitConfig | None = None, *, vote_yes: bool = True,
+                 abort_after: int | None = None, table: Table | None = None) -> None:
+        super().__init__(table)
         self.config = config or CommitConfig()
-        self.coordinators = coordinator_ids(self.peers)
         self.vote_yes = vote_yes
         self.abort_after = abort_after
-        self.locks: tuple[str, ...] = ()  # Invariant: non-empty exactly in working / prepared
 
-    def on_start(self, ctx: Context) -> None:
+    def initial(self, node_id: str, peers: tuple[str, ...]) -> ParticipantState:
+        """The state before the log is read."""
+        return ParticipantState(node_id, coordinator_ids(peers))
+
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> PStep:
         """Join the transaction, or recover it from the log."""
-        self.fire(ctx, participant_recovery_event(ctx.stored))
+        return self.fire(self.initial(node_id, peers), participant_recovery_event(stored))
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Prepare and the decision."""
-        if isinstance(msg, Prepare):
-            self.fire(ctx, "Prepare, vote Yes" if self.vote_yes else "Prepare, vote No",
-                      src, msg)
-        elif isinstance(msg, Decision):
-            self.fire(ctx, "Commit" if msg.outcome == COMMIT else "Abort", src, msg)
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """``ask``: no Prepare yet (give up) or still in doubt; ``abort``: give up early."""
-        if name == "ask" and self.state == WORKING:
-            self.fire(ctx, "coordinator silent")
-        elif name == "ask":
-            self.fire(ctx, in_doubt_event(self.config))
-        elif name == "abort":
-            self.fire(ctx, "abort on its own")
+    def step(self, state: ParticipantState, event: Input) -> PStep:
+        """Prepare and the decision; ``ask``: no Prepare yet (give up) or still in doubt;
+        ``abort``: give up early."""
+        match event:
+            case Deliver(src, Prepare() as msg):
+                return self.fire(state, "Prepare, vote Yes" if self.vote_yes
+                                 else "Prepare, vote No", src, msg)
+            case Deliver(src, Decision() as msg):
+                return self.fire(state, "Commit" if msg.outcome == COMMIT else "Abort", src, msg)
+            case Fire("ask") if state.phase == WORKING:
+                return self.fire(state, "coordinator silent")
+            case Fire("ask"):
+                return self.fire(state, in_doubt_event(self.config))
+            case Fire("abort"):
+                return self.fire(state, "abort on its own")
+            case Request() as request:
+                return state, refuse(request, "a 2PC participant")
+        return state, ()
 
     # actions ------------------------------------------------------------
-    def log_join(self, ctx: Context, src: str, msg: Any) -> None:
+    def log_join(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Remember taking part (so a restart knows the work was lost)."""
-        ctx.persist("tx", TX, immutable=True)
+        return st, (Persist("tx", TX, RULE_LOG_JOIN),)
 
-    def take_locks(self, ctx: Context, src: str, msg: Any) -> None:
+    def take_locks(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Lock the row this participant writes (strict 2PL: until the decision)."""
-        self.locks = ("row",)
+        return replace(st, locks=("row",)), ()
 
-    def release_locks(self, ctx: Context, src: str, msg: Any) -> None:
+    def release_locks(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Decided: the locks go, and so do the ask and abort timers."""
-        self.locks = ()
-        ctx.cancel_timer("ask")
-        ctx.cancel_timer("abort")
+        return replace(st, locks=()), (CancelTimer("ask", RULE_RELEASE),
+                                       CancelTimer("abort", RULE_RELEASE))
 
-    def maybe_abort_later(self, ctx: Context, src: str, msg: Any) -> None:
+    def maybe_abort_later(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Arm the unilateral abort, if this participant is set to abort on its own."""
-        if self.abort_after is not None:
-            ctx.set_timer("abort", self.abort_after)
+        if self.abort_after is None:
+            return st, ()
+        return st, (timer("abort", self.abort_after, RULE_ABORT_TIMER),)
 
-    def log_prepared(self, ctx: Context, src: str, msg: Any) -> None:
+    def log_prepared(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Force the prepared record before voting Yes (buggy variant: skip it)."""
-        if self.config.participant_logs_prepared:
-            ctx.persist("log", PREPARED, immutable=True)
+        if not self.config.participant_logs_prepared:  # the forgetful-participant bug
+            return st, ()
+        return st, (Persist("log", PREPARED, RULE_PREPARED),)
 
-    def log_commit(self, ctx: Context, src: str, msg: Any) -> None:
+    def log_commit(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Log the outcome commit."""
-        ctx.persist("log", COMMIT, immutable=True)
+        return st, (Persist("log", COMMIT, RULE_LOG_OUTCOME),)
 
-    def log_abort(self, ctx: Context, src: str, msg: Any) -> None:
+    def log_abort(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Log the outcome abort."""
-        ctx.persist("log", ABORT, immutable=True)
+        return st, (Persist("log", ABORT, RULE_LOG_OUTCOME),)
 
-    def send_yes(self, ctx: Context, src: str, msg: Any) -> None:
-        """Vote Yes to the coordinator(s)."""
-        ctx.cancel_timer("abort")
-        for c in self.coordinators:
-            ctx.send(c, Vote(tx=TX, yes=True))
+    def send_yes(self, st: ParticipantState, src: str, msg: Any) -> PStep:
+        """Vote Yes to the coordinator(s): no more unilateral abort."""
+        return st, (CancelTimer("abort", RULE_YES),
+                    *(Send(c, Vote(tx=TX, yes=True), RULE_YES) for c in st.coordinators))
 
-    def send_no(self, ctx: Context, src: str, msg: Any) -> None:
+    def send_no(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Vote No to the coordinator(s)."""
-        for c in self.coordinators:
-            ctx.send(c, Vote(tx=TX, yes=False))
+        return st, tuple(Send(c, Vote(tx=TX, yes=False), RULE_NO) for c in st.coordinators)
 
-    def ask(self, ctx: Context, src: str, msg: Any) -> None:
+    def ask(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """In doubt: ask the coordinator(s) for the decision."""
-        for c in self.coordinators:
-            ctx.send(c, DecisionRequest(tx=TX))
+        return st, tuple(Send(c, DecisionRequest(tx=TX), RULE_ASK) for c in st.coordinators)
 
-    def ask_later(self, ctx: Context, src: str, msg: Any) -> None:
+    def ask_later(self, st: ParticipantState, src: str, msg: Any) -> PStep:
         """Ask again after ``ask_after`` if still in doubt."""
-        ctx.set_timer("ask", self.config.ask_after)
+        return st, (timer("ask", self.config.ask_after, RULE_ASK_LATER),)
 
-    def state_key(self) -> tuple[Any, ...]:
-        """The protocol state, hashable (for the model checker)."""
-        return ("2pc-participant", self.state, self.locks, self.vote_yes, self.abort_after)
+    def view(self, state: ParticipantState) -> dict[str, Any]:
+        """State and locks, for tables."""
+        return {"state": state.phase + (" (in doubt)" if state.in_doubt else ""),
+                "locks": lock_names(state)}
 
-    def lock_names(self) -> str:
-        """The locks held, named ``row@p1`` (``-`` for none)."""
-        return ",".join(f"{lock}@{self.node_id}" for lock in self.locks) or "-"
+    def describe(self, state: ParticipantState) -> str:
+        """``prepared locks=row@p1``."""
+        return f"{state.phase} locks={lock_names(state)}"
+
+
+def lock_names(state: Any) -> str:
+    """The locks a participant state holds, named ``row@p1`` (``-`` for none)."""
+    return ",".join(f"{lock}@{state.node_id}" for lock in state.locks) or "-"
+
+
+def _sorted(ids: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(ids))
+
+
+class ParticipantNode(TableNode[Any]):
+    """What the simulator, the invariants and the pictures read of any participant."""
+
+    protocol: Any  # a 2PC or 3PC participant protocol
+
+    @property
+    def locks(self) -> tuple[str, ...]:
+        """The locks held (``("row",)`` or none)."""
+        return () if self.state is None else tuple(self.state.locks)
 
     @property
     def in_doubt(self) -> bool:
-        """Voted Yes and not yet told the outcome: blocked, holding its locks."""
-        return self.state == PREPARED
+        """Voted Yes, no outcome yet: blocked, holding its locks."""
+        return self.state is not None and bool(self.state.in_doubt)
 
-    def view(self) -> dict[str, Any]:
-        """State and locks, for tables."""
-        return {"state": self.state + (" (in doubt)" if self.in_doubt else ""),
-                "locks": self.lock_names()}
+    def lock_names(self) -> str:
+        """The locks held, named ``row@p1`` (``-`` for none)."""
+        return "-" if self.state is None else lock_names(self.state)
 
-    def describe(self) -> str:
-        """``prepared locks=row@p1``."""
-        return f"{self.state} locks={self.lock_names()}"
+    @property
+    def config(self) -> CommitConfig:
+        """The protocol's timeouts and rule switches."""
+        config: CommitConfig = self.protocol.config
+        return config
+
+    @property
+    def vote_yes(self) -> bool:
+        """What this participant votes."""
+        return bool(self.protocol.vote_yes)
 
 
-check_table(COORDINATOR_TABLE, COORDINATOR_STATES, Coordinator)
-check_table(PARTICIPANT_TABLE, PARTICIPANT_STATES, Participant)
+class Participant(ParticipantNode):
+    """A 2PC participant as a simulator node (attributes read its state)."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], config: CommitConfig | None = None,
+                 *, vote_yes: bool = True, abort_after: int | None = None,
+                 protocol: ParticipantProtocol | None = None) -> None:
+        super().__init__(node_id, peers, protocol or ParticipantProtocol(
+            config, vote_yes=vote_yes, abort_after=abort_after))
+
+    @property
+    def coordinators(self) -> tuple[str, ...]:
+        """Where votes and questions go."""
+        return coordinator_ids(self.peers)
+
+    @property
+    def abort_after(self) -> int | None:
+        """When it aborts on its own if no Prepare came first (None: never)."""
+        after: int | None = self.protocol.abort_after
+        return after
+
+
+check_table(COORDINATOR_TABLE, COORDINATOR_STATES, CoordinatorProtocol)
+check_table(PARTICIPANT_TABLE, PARTICIPANT_STATES, ParticipantProtocol)

@@ -137,12 +137,12 @@ def dead(sim: Simulation, event: PendingEvent) -> bool:
     if node is None and event.node.startswith("c") and isinstance(msg, Promise | Accepted | Nack):
         return True  # a reply to a ballot the crash wiped out (ballots are not persisted)
     if isinstance(node, Participant | ThreePCParticipant):
-        return node.state in ("committed", "aborted") and not isinstance(
+        return node.phase in ("committed", "aborted") and not isinstance(
             msg, DecisionRequest | StateRequest) and not (
-            node.state == "aborted" and isinstance(msg, Prepare | CanCommit))
+            node.phase == "aborted" and isinstance(msg, Prepare | CanCommit))
     if isinstance(node, Coordinator):
-        return isinstance(msg, Vote) and (node.state == "committed" or (
-            node.state == "aborted" and not msg.yes))
+        return isinstance(msg, Vote) and (node.phase == "committed" or (
+            node.phase == "aborted" and not msg.yes))
     if isinstance(node, CoordinatorReplica) and node.decision is not None:
         return not isinstance(msg, DecisionRequest | PaxosPrepare | Accept)
     if isinstance(node, CoordinatorReplica) and isinstance(msg, Promise | Accepted | Nack):
@@ -172,7 +172,7 @@ def _failed(sim: Simulation, node_id: str) -> bool:
     if node is None:
         return True
     if isinstance(node, ThreePCCoordinator):
-        return node.state == RECOVERING
+        return node.phase == RECOVERING
     return sim.incarnation(node_id) > 1
 
 
@@ -186,8 +186,8 @@ def synchronous(sim: Simulation, event: PendingEvent) -> bool:
     node = sim.nodes[event.node]
     if isinstance(node, ThreePCParticipant) and event.name == "coordinator" and not node.recovering:
         return _failed(sim, node.coordinator)
-    if isinstance(node, ThreePCCoordinator) and node.state != RECOVERING:
-        answered = node.acks if node.acks or node.state == "precommitting" else node.yes_votes
+    if isinstance(node, ThreePCCoordinator) and node.phase != RECOVERING:
+        answered = node.acks if node.acks or node.phase == "precommitting" else node.yes_votes
         return any(_failed(sim, p) for p in node.participants if p not in answered)
     return True
 

@@ -10,9 +10,10 @@ and ``participant_recovery``. The checks
 2. compare ``coordinator_decision`` with the rule on every combination of
    votes of three participants, with and without the timeout;
 3. plug all four into every node of simulated 2PC clusters
-   (:class:`RuleCoordinator`, :class:`RuleParticipant` — the library's
-   :mod:`consensus_lab.commit.twopc` nodes with the learner's rules in place
-   of its own): a seeded sweep with a crash, a restart and message loss,
+   (:class:`RuleCoordinatorProtocol`, :class:`RuleParticipantProtocol` —
+   the library's :mod:`consensus_lab.commit.twopc` step protocols with the
+   learner's rules in place of its own, run by :class:`RuleCoordinator`
+   and :class:`RuleParticipant`): a seeded sweep with a crash, a restart and message loss,
    then the model checker over every schedule of two small scenes. A
    failure shows the counterexample's moves and its trace;
    :func:`model_check` and :func:`replay` rerun them with your code.
@@ -21,8 +22,8 @@ and ``participant_recovery``. The checks
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import product
 from types import ModuleType
@@ -36,15 +37,21 @@ from consensus_lab.commit import (
     CommitConfig,
     CommitMonitor,
     Coordinator,
+    CoordinatorProtocol,
+    CoordinatorState,
     Participant,
+    ParticipantProtocol,
+    ParticipantState,
     Vote,
     all_decided,
 )
 from consensus_lab.commit.invariants import participant
+from consensus_lab.commit.twopc import participant_ids
 from consensus_lab.explore import ExploreResult, explore
 from consensus_lab.explore.commit import NETWORK, PARTICIPANTS, dead, useful_asks
 from consensus_lab.grading.base import INVARIANT, LIVENESS, Check, expect, fail
-from consensus_lab.sim import Context, InvariantViolation, Network, Node, Simulation
+from consensus_lab.sim import InvariantViolation, Network, Node, Simulation
+from consensus_lab.sim.step import Deliver, Effects, Fire, Input
 
 EXERCISE = "two_phase_commit"
 SWEEP_SEEDS = range(60)
@@ -95,78 +102,114 @@ _PARTICIPANT_TABLE = {
 }
 
 
-class RuleCoordinator(Coordinator):
+@dataclass(frozen=True, slots=True)
+class RuleCoordinatorState(CoordinatorState):
+    """The coordinator's state plus every vote so far (participant, Yes?)."""
+
+    votes: frozenset[tuple[str, bool]] = frozenset()
+
+
+class RuleCoordinatorProtocol(CoordinatorProtocol):
     """The 2PC coordinator deciding and recovering with the learner's rules."""
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], rules: Rules) -> None:
-        super().__init__(node_id, peers, CommitConfig())
+    def __init__(self, rules: Rules) -> None:
+        super().__init__(CommitConfig(), _COORDINATOR_TABLE)
         self.rules = rules
-        self.table = _COORDINATOR_TABLE
-        self.votes: dict[str, bool] = {}
 
-    def on_start(self, ctx: Context) -> None:
+    def initial(self, node_id: str, peers: tuple[str, ...]) -> CoordinatorState:
+        """The base state, with no votes."""
+        return RuleCoordinatorState(frozenset(participant_ids(peers)))
+
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[CoordinatorState, Effects]:
         """Begin, or recover with ``coordinator_recovery(log)``."""
-        if "tx" not in ctx.stored:
-            self.fire(ctx, "begin")
-            return
-        call = f"coordinator_recovery({dict(ctx.stored)!r})"
-        outcome = _one_of(self.rules.recover_coordinator(dict(ctx.stored)), (COMMIT, ABORT), call)
-        self.fire(ctx, f"recover: {outcome}")
+        state = self.initial(node_id, peers)
+        if "tx" not in stored:
+            return self.fire(state, "begin")
+        call = f"coordinator_recovery({dict(stored)!r})"
+        outcome = _one_of(self.rules.recover_coordinator(dict(stored)), (COMMIT, ABORT), call)
+        return self.fire(state, f"recover: {outcome}")
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Votes go through ``coordinator_decision``; questions are answered."""
-        if isinstance(msg, Vote) and self.state == "preparing":
-            self.votes = {**self.votes, src: msg.yes}
-            self._decide(ctx, timed_out=False)
-        elif not isinstance(msg, Vote):
-            super().on_message(ctx, src, msg)
+    def step(self, state: CoordinatorState, event: Input) -> tuple[CoordinatorState, Effects]:
+        """Votes go through ``coordinator_decision``, and so does the vote timeout
+        (with ``timed_out=True``); questions are answered."""
+        assert isinstance(state, RuleCoordinatorState)
+        match event:
+            case Deliver(src, Vote() as msg) if state.phase == "preparing":
+                votes = {**dict(state.votes), src: msg.yes}
+                return self._decide(replace(state, votes=frozenset(votes.items())), False)
+            case Deliver(_, Vote()):
+                return state, ()
+            case Fire("votes") if state.phase == "preparing":
+                return self._decide(state, True)
+            case Fire():
+                return state, ()
+        return super().step(state, event)
 
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """The vote timeout asks ``coordinator_decision`` with ``timed_out=True``."""
-        if name == "votes" and self.state == "preparing":
-            self._decide(ctx, timed_out=True)
-
-    def _decide(self, ctx: Context, timed_out: bool) -> None:
-        call = (f"coordinator_decision({dict(sorted(self.votes.items()))!r}, "
-                f"{self.participants!r}, timed_out={timed_out})")
-        decision = _one_of(self.rules.decide(dict(self.votes), self.participants, timed_out),
+    def _decide(self, state: RuleCoordinatorState,
+                timed_out: bool) -> tuple[CoordinatorState, Effects]:
+        votes = dict(sorted(state.votes))
+        participants = tuple(sorted(state.participants))
+        call = f"coordinator_decision({votes!r}, {participants!r}, timed_out={timed_out})"
+        decision = _one_of(self.rules.decide(dict(votes), participants, timed_out),
                            (COMMIT, ABORT, None), call)
-        if decision is not None:
-            self.fire(ctx, f"decide {decision}")
+        if decision is None:
+            return state, ()
+        return self.fire(state, f"decide {decision}")
 
-    def state_key(self) -> tuple[Any, ...]:
-        """State, votes, decision."""
-        return ("rule-coordinator", self.state, frozenset(self.votes.items()), self.decision)
+
+class RuleCoordinator(Coordinator):
+    """The 2PC coordinator node running :class:`RuleCoordinatorProtocol`."""
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], rules: Rules) -> None:
+        super().__init__(node_id, peers, protocol=RuleCoordinatorProtocol(rules))
+
+    @property
+    def votes(self) -> dict[str, bool]:
+        """The votes so far."""
+        state = self.state
+        return dict(sorted(state.votes)) if isinstance(state, RuleCoordinatorState) else {}
+
+
+class RuleParticipantProtocol(ParticipantProtocol):
+    """A 2PC participant timing out and recovering with the learner's rules."""
+
+    def __init__(self, rules: Rules, vote_yes: bool = True) -> None:
+        super().__init__(CommitConfig(), vote_yes=vote_yes, table=_PARTICIPANT_TABLE)
+        self.rules = rules
+
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[ParticipantState, Effects]:
+        """Join, or recover with ``participant_recovery(log)``."""
+        state = self.initial(node_id, peers)
+        if "tx" not in stored:
+            return self.fire(state, "join")
+        log = dict(stored)
+        found = _one_of(self.rules.recover_participant(log),
+                        ("prepared", "committed", "aborted"), f"participant_recovery({log!r})")
+        return self.fire(state, "recover: nothing logged" if found == "aborted"
+                         and "log" not in log else f"recover: {found}")
+
+    def step(self, state: ParticipantState, event: Input) -> tuple[ParticipantState, Effects]:
+        """The ask timer goes through ``participant_timeout(voted_yes)``."""
+        match event:
+            case Fire("ask") if state.phase in ("working", "prepared"):
+                voted = state.phase == "prepared"
+                action = _one_of(self.rules.timeout(voted), ("abort", "commit", "ask"),
+                                 f"participant_timeout({voted})")
+                return self.fire(state, "ask timeout" if action == "ask"
+                                 else f"give up: {action}")
+            case Fire():
+                return state, ()
+        return super().step(state, event)
 
 
 class RuleParticipant(Participant):
-    """A 2PC participant timing out and recovering with the learner's rules."""
+    """The 2PC participant node running :class:`RuleParticipantProtocol`."""
 
     def __init__(self, node_id: str, peers: tuple[str, ...], rules: Rules,
                  vote_yes: bool = True) -> None:
-        super().__init__(node_id, peers, CommitConfig(), vote_yes=vote_yes)
-        self.rules = rules
-        self.table = _PARTICIPANT_TABLE
-
-    def on_start(self, ctx: Context) -> None:
-        """Join, or recover with ``participant_recovery(log)``."""
-        if "tx" not in ctx.stored:
-            self.fire(ctx, "join")
-            return
-        log = dict(ctx.stored)
-        state = _one_of(self.rules.recover_participant(log),
-                        ("prepared", "committed", "aborted"), f"participant_recovery({log!r})")
-        self.fire(ctx, "recover: nothing logged" if state == "aborted" and "log" not in log
-                  else f"recover: {state}")
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """The ask timer goes through ``participant_timeout(voted_yes)``."""
-        if name != "ask" or self.state not in ("working", "prepared"):
-            return
-        voted = self.state == "prepared"
-        action = _one_of(self.rules.timeout(voted), ("abort", "commit", "ask"),
-                         f"participant_timeout({voted})")
-        self.fire(ctx, "ask timeout" if action == "ask" else f"give up: {action}")
+        super().__init__(node_id, peers, protocol=RuleParticipantProtocol(rules, vote_yes))
 
 
 class RuleFactory:
@@ -302,7 +345,7 @@ def check_sweep(module: ModuleType) -> None:
             fail(f"seed {seed}: {err}", seed=seed)
         expect(all_decided(sim), f"seed {seed}: after the crashed node came back and every "
                f"message was delivered, some participant never decided: "
-               f"{ {p: n.state for p in PARTICIPANTS if (n := participant(sim, p))} }",
+               f"{ {p: n.phase for p in PARTICIPANTS if (n := participant(sim, p))} }",
                kind=LIVENESS, seed=seed,
                replay=f"consensus_lab.grading.two_phase_commit.replay({seed})")
 
@@ -373,5 +416,5 @@ CHECKS: tuple[Check, ...] = (
           "atomic", hint=_ALL, fn=check_model, timeout_s=120),
 )
 
-__all__ = ["CHECKS", "RuleCoordinator", "RuleParticipant", "Rules", "model_check", "replay",
-           "rule_sim", "storm"]
+__all__ = ["CHECKS", "RuleCoordinator", "RuleCoordinatorProtocol", "RuleParticipant",
+           "RuleParticipantProtocol", "Rules", "model_check", "replay", "rule_sim", "storm"]

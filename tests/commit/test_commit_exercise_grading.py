@@ -60,3 +60,23 @@ def test_a_wrong_kind_of_answer_is_reported(tmp_path):
                           isolate=False)
     assert result.status == "FAIL" and "participant_timeout(True) returned 'wait'" in \
         result.message
+
+
+def test_learner_rules_run_inside_the_step_protocol():
+    """The grader plugs the learner's functions into the pure 2PC protocol: the commit
+    decision comes from ``coordinator_decision``, still logged before it is sent."""
+    from consensus_lab.commit import twopc
+    from consensus_lab.commit.messages import Vote
+    from consensus_lab.grading.answers import load_answers
+    from consensus_lab.sim.step import Deliver, Persist, Send
+
+    rules = grading.rules_of(load_answers("two_phase_commit", "solutions"))
+    protocol = grading.RuleCoordinatorProtocol(rules)
+    state, _ = protocol.start("c1", ("p1", "p2", "p3"), {})
+    for p in ("p1", "p2", "p3"):
+        state, effects = protocol.step(state, Deliver(p, Vote(tx="T1", yes=True)))
+    assert state.phase == "committed" and dict(state.votes) == {"p1": True, "p2": True,
+                                                                 "p3": True}
+    persist = next(i for i, e in enumerate(effects) if isinstance(e, Persist))
+    first_send = next(i for i, e in enumerate(effects) if isinstance(e, Send))
+    assert persist < first_send and effects[persist].rule == twopc.RULE_COMMIT_POINT

@@ -6,9 +6,13 @@ import pytest
 
 from consensus_lab.commit import (
     all_yes,
+    atomicity_of,
     commit_sim,
     coordinator_crash,
+    in_doubt_of,
+    logged_outcome,
     one_no,
+    outcome_of,
     participant_crash,
     run_saga,
     threepc_coordinator_crash,
@@ -94,7 +98,7 @@ def test_atomicity_invariant_catches_a_buggy_coordinator():
         sim.run(until=1_000)
     correct = commit_sim("2pc", seed=0, no_voters=["p3"], network=slow_no)
     correct.run(until=1_000)
-    assert {n.state for n in correct.nodes.values()} == {"aborted"}
+    assert {n.phase for n in correct.nodes.values()} == {"aborted"}
 
 
 def test_saga_compensates_in_reverse_and_shows_intermediate_states():
@@ -115,3 +119,19 @@ def test_saga_compensates_in_reverse_and_shows_intermediate_states():
 def test_saga_without_failure_is_done():
     result = run_saga(3, seed=0)
     assert result.outcome == "done" and result.snapshots[-1][1] == ("done",) * 3
+
+
+def test_atomicity_on_state_values_agrees_with_the_monitor():
+    """The value-level checks (for a checker without node objects) see the same split:
+    each participant's outcome from its state value, or from its log if it is down."""
+    slow_no = Network(latency=(2, 10)).with_link("p3", "c1", latency=(50, 50))
+    sim = commit_sim("2pc", seed=0, variant="majority-commit", no_voters=["p3"],
+                     network=slow_no, invariants=False)
+    sim.run(until=1_000)
+    found = {p: outcome_of(sim.nodes[p].state) or logged_outcome(sim.stored(p))
+             for p in ("p1", "p2", "p3")}
+    assert found == {"p1": "commit", "p2": "commit", "p3": "abort"}
+    assert atomicity_of(found) == ("p1, p2 committed but p3 aborted "
+                                   "(atomicity: all commit or all abort)")
+    assert atomicity_of({"p1": "commit", "p2": None}) is None
+    assert not any(in_doubt_of(sim.nodes[p].state) for p in found)
