@@ -30,7 +30,7 @@ Theory of operation: ``phase`` moves along :data:`TRANSITIONS` only, through
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..sim.step import (
@@ -170,8 +170,8 @@ class ProposerProtocol(StepProtocol[ProposerState]):
         """Phase 1a: a ballot above every round seen, persisted, then Prepare to all."""
         round_ = state.max_round + 1
         ballot = Ballot(round_, state.node_id)
-        new = replace(state, phase=become(state.phase, event), max_round=round_, ballot=ballot,
-                      promises=(), accepts=frozenset(), proposed=None)
+        new = ProposerState(state.node_id, state.value, become(state.phase, event), round_,
+                            ballot, nacks=state.nacks)
         prepare = Prepare(ballot=ballot)
         rule = START if state.phase == IDLE else RETRY_TIMEOUT if state.phase != WAITING \
             else NACK_BACKOFF
@@ -185,10 +185,14 @@ class ProposerProtocol(StepProtocol[ProposerState]):
         """Count the promise; with a majority, start phase 2 with the P2c value."""
         promises = _put(state.promises, src, msg.accepted)
         if len(promises) < self.quorum:
-            return replace(state, promises=promises), ()
-        state = replace(state, promises=promises)
+            return ProposerState(state.node_id, state.value, state.phase, state.max_round,
+                                 state.ballot, promises, nacks=state.nacks), ()
+        state = ProposerState(state.node_id, state.value, state.phase, state.max_round,
+                              state.ballot, promises, nacks=state.nacks)
         proposed = self.pick_value(state)
-        new = replace(state, phase=become(state.phase, _PROMISED), proposed=proposed)
+        new = ProposerState(state.node_id, state.value, become(state.phase, _PROMISED),
+                            state.max_round, state.ballot, promises, proposed=proposed,
+                            nacks=state.nacks)
         accept = Accept(ballot=msg.ballot, value=proposed)
         return new, (*(Send(a, accept, P2A_ACCEPT) for a in self.acceptors),
                      timer("retry", self.config.retry_timeout, RETRY_TIMEOUT))
@@ -206,17 +210,21 @@ class ProposerProtocol(StepProtocol[ProposerState]):
         """With a majority of Accepted for our ballot, the proposed value is chosen."""
         accepts = state.accepts | {src}
         if len(accepts) < self.quorum:
-            return replace(state, accepts=accepts), ()
-        new = replace(state, phase=become(state.phase, _CHOSEN), accepts=accepts,
-                      chosen=state.proposed, nacks=0)
+            return ProposerState(state.node_id, state.value, state.phase, state.max_round,
+                                 state.ballot, state.promises, accepts, state.proposed,
+                                 nacks=state.nacks), ()
+        new = ProposerState(state.node_id, state.value, become(state.phase, _CHOSEN),
+                            state.max_round, state.ballot, state.promises, accepts,
+                            state.proposed, chosen=state.proposed, nacks=0)
         return new, (Note(f"chosen: {new.chosen} (ballot {new.ballot})", CHOSEN),
                      CancelTimer("retry", DONE_CANCEL))
 
     def on_nack(self, state: ProposerState, msg: Nack) -> tuple[ProposerState, Effects]:
         """Preempted: remember the round to outbid and wait before trying again."""
         nacks = state.nacks + 1
-        new = replace(state, phase=become(state.phase, _NACKED), nacks=nacks,
-                      max_round=max(state.max_round, msg.promised.round))
+        new = ProposerState(state.node_id, state.value, become(state.phase, _NACKED),
+                            max(state.max_round, msg.promised.round), state.ballot,
+                            state.promises, state.accepts, state.proposed, state.chosen, nacks)
         return new, (self.backoff(nacks),)
 
     def backoff(self, nacks: int) -> SetTimer:
