@@ -2,16 +2,17 @@
 
 Theory of operation: the learner writes pure functions — the acceptor's
 ``handle_prepare(state, ballot)`` and ``handle_accept(state, ballot, value)``
-over an :class:`AcceptorState`, the proposer's ``choose_value(promises,
-own_value)`` — and the grading modules plug them into the library's roles
-through two small subclasses:
+over an :class:`AcceptorState` (the library acceptor's own state value),
+the proposer's ``choose_value(promises, own_value)`` — and the grading
+modules plug them into the library's step protocols through two small
+subclasses (:func:`rule_protocols`):
 
-* :class:`RuleAcceptor` — an :class:`~consensus_lab.paxos.Acceptor` whose
-  answers to ``Prepare`` and ``Accept`` come from the learner's functions
-  (it still persists its state before answering, and tells the learners
-  what it accepted, as the library's acceptor does);
-* :class:`RuleProposer` — a :class:`~consensus_lab.paxos.Proposer` whose
-  phase-2 value (rule P2c) comes from ``choose_value``.
+* :class:`RuleAcceptorProtocol` — the acceptor protocol whose answers to
+  ``Prepare`` and ``Accept`` come from the learner's functions (it still
+  persists its state before answering, and tells the learners what it
+  accepted, as the library's acceptor does);
+* :class:`RuleProposerProtocol` — the proposer protocol whose phase-2 value
+  (rule P2c) comes from ``choose_value``.
 
 Two ways to run them, both checking agreement and validity after every
 event (:class:`~consensus_lab.paxos.PaxosInvariants`):
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import weakref
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -56,8 +57,22 @@ from consensus_lab.paxos import (
     paxos_ids,
     role_of,
 )
+from consensus_lab.paxos.acceptor import (
+    P1B_PROMISE,
+    P1B_REFUSE,
+    P2B_REFUSE,
+    AcceptorProtocol,
+    AcceptorState,
+)
 from consensus_lab.paxos.invariants import checker_of
-from consensus_lab.sim import Context, InvariantViolation, Network, Node, PendingEvent, Simulation
+from consensus_lab.paxos.proposer import ProposerProtocol, ProposerState
+from consensus_lab.paxos.protocols import PaxosProtocols, paxos_protocols
+from consensus_lab.sim import InvariantViolation, Network, Node, PendingEvent, Simulation
+from consensus_lab.sim.step import Effects, Send
+
+__all__ = ["AcceptorState", "RuleAcceptorProtocol", "RuleProposerProtocol", "Rules",
+           "WrongAnswer", "build", "factory", "model_check", "rule_protocols", "search",
+           "storm", "sweep"]
 
 TRACE_TAIL = 15
 SWEEP_SEEDS = range(300)
@@ -68,24 +83,6 @@ SWEEP_NETWORK = Network(latency=(1, 20), drop=0.1, duplicate=0.05, reorder=0.2,
 #: Proposers retry soon and often, so ballots overlap; backoff keeps some runs deciding.
 SWEEP_CONFIG = PaxosConfig(retry_after=2, retry_timeout=25, backoff_max=6, learner_poll=60)
 CHECK_CONFIG = PaxosConfig(backoff_max=0, learner_poll=0)
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptorState:
-    """What an acceptor remembers (and keeps on disk): its promise and its accepted proposal.
-
-    ``promised`` is the highest ballot it has promised (None: none yet);
-    ``accepted`` is ``(ballot, value)`` of the proposal it accepted last, or
-    None. Invariant of a correct acceptor: ``accepted[0] <= promised``.
-    """
-
-    promised: Ballot | None = None
-    accepted: tuple[Ballot, Any] | None = None
-
-    def __str__(self) -> str:
-        accepted = "None" if self.accepted is None else f"({self.accepted[0]}, " \
-            f"{self.accepted[1]!r})"
-        return f"AcceptorState(promised={self.promised}, accepted={accepted})"
 
 
 class WrongAnswer(Exception):
@@ -100,63 +97,67 @@ ChooseValue = Callable[[list[Promise], Any], Any]
 # -- the nodes ---------------------------------------------------------------------------
 
 
-class RuleAcceptor(Acceptor):
-    """An Acceptor whose promise and accept rules are the learner's pure functions."""
+class RuleAcceptorProtocol(AcceptorProtocol):
+    """The acceptor protocol whose promise and accept rules are the learner's pure functions.
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: PaxosConfig | None = None,
-                 *, handle_prepare: HandlePrepare, handle_accept: HandleAccept) -> None:
-        super().__init__(node_id, peers, config)
+    It still persists its state before answering, and tells the learners what
+    it accepted, as the library's acceptor does.
+    """
+
+    def __init__(self, config: PaxosConfig | None = None, learners: tuple[str, ...] = (), *,
+                 handle_prepare: HandlePrepare, handle_accept: HandleAccept) -> None:
+        super().__init__(config, learners)
         self._handle_prepare = handle_prepare
         self._handle_accept = handle_accept
 
-    def on_prepare(self, ctx: Context, src: str, msg: Prepare) -> None:
-        """Phase 1b by ``handle_prepare``: store the new state, persist it, answer."""
-        call = f"handle_prepare({self._state()}, {msg.ballot!r})"
-        reply = self._apply(call, self._handle_prepare(self._state(), msg.ballot),
-                            (Promise, Nack), msg.ballot)
-        self.persist(ctx)
-        ctx.send(src, reply)
+    def on_prepare(self, state: AcceptorState, src: str,
+                   msg: Prepare) -> tuple[AcceptorState, Effects]:
+        """Phase 1b by ``handle_prepare``: the new state, persisted, then the answer."""
+        call = f"handle_prepare({state}, {msg.ballot!r})"
+        new, reply = _checked(call, self._handle_prepare(state, msg.ballot),
+                              (Promise, Nack), msg.ballot)
+        rule = P1B_PROMISE if isinstance(reply, Promise) else P1B_REFUSE
+        return new, (*self.persist(new), Send(src, reply, rule))
 
-    def on_accept(self, ctx: Context, src: str, msg: Accept) -> None:
+    def on_accept(self, state: AcceptorState, src: str,
+                  msg: Accept) -> tuple[AcceptorState, Effects]:
         """Phase 2b by ``handle_accept``; an Accepted also goes to every learner."""
-        call = f"handle_accept({self._state()}, {msg.ballot!r}, {msg.value!r})"
-        reply = self._apply(call, self._handle_accept(self._state(), msg.ballot, msg.value),
-                            (Accepted, Nack), msg.ballot)
-        self.persist(ctx)
-        for dst in (src, *self.learners) if isinstance(reply, Accepted) else (src,):
-            ctx.send(dst, reply)
-
-    def _state(self) -> AcceptorState:
-        return AcceptorState(self.promised, self.accepted)
-
-    def _apply(self, call: str, answer: Any, kinds: tuple[type, ...], ballot: Ballot) -> Any:
-        """Check the shape of ``answer``, adopt its state and return its reply."""
-        names = " or ".join(k.__name__ for k in kinds)
-        if not (isinstance(answer, tuple) and len(answer) == 2
-                and isinstance(answer[0], AcceptorState) and isinstance(answer[1], kinds)):
-            raise WrongAnswer(f"{call} returned {answer!r}; it must return a pair "
-                              f"(AcceptorState, {names})")
-        state, reply = answer
-        if reply.ballot != ballot:
-            raise WrongAnswer(f"{call} answered with {reply!r}: a reply names the ballot it "
-                              f"answers, {ballot!r}")
-        self.promised, self.accepted = state.promised, state.accepted
-        return reply
+        call = f"handle_accept({state}, {msg.ballot!r}, {msg.value!r})"
+        new, reply = _checked(call, self._handle_accept(state, msg.ballot, msg.value),
+                              (Accepted, Nack), msg.ballot)
+        sends = self.tell(src, reply) if isinstance(reply, Accepted) else (
+            Send(src, reply, P2B_REFUSE),)
+        return new, (*self.persist(new), *sends)
 
 
-class RuleProposer(Proposer):
-    """A Proposer whose phase-2 value comes from the learner's ``choose_value``."""
+def _checked(call: str, answer: Any, kinds: tuple[type, ...],
+             ballot: Ballot) -> tuple[AcceptorState, Any]:
+    """``answer`` as (state, reply) once its shape is checked; WrongAnswer if it is wrong."""
+    names = " or ".join(k.__name__ for k in kinds)
+    if not (isinstance(answer, tuple) and len(answer) == 2
+            and isinstance(answer[0], AcceptorState) and isinstance(answer[1], kinds)):
+        raise WrongAnswer(f"{call} returned {answer!r}; it must return a pair "
+                          f"(AcceptorState, {names})")
+    state, reply = answer
+    if reply.ballot != ballot:
+        raise WrongAnswer(f"{call} answered with {reply!r}: a reply names the ballot it "
+                          f"answers, {ballot!r}")
+    return state, reply
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: PaxosConfig | None = None,
-                 value: Any = None, *, choose_value: ChooseValue) -> None:
-        super().__init__(node_id, peers, config, value)
+
+class RuleProposerProtocol(ProposerProtocol):
+    """The proposer protocol whose phase-2 value comes from the learner's ``choose_value``."""
+
+    def __init__(self, config: PaxosConfig | None = None, acceptors: tuple[str, ...] = (),
+                 values: Mapping[str, Any] | None = None, *, choose_value: ChooseValue) -> None:
+        super().__init__(config, acceptors, values)
         self._choose_value = choose_value
 
-    def pick_value(self) -> Any:
+    def pick_value(self, state: ProposerState) -> Any:
         """Rule P2c by ``choose_value``, given the majority's promises in arrival order."""
-        assert self.ballot is not None
-        promises = [Promise(ballot=self.ballot, accepted=acc) for acc in self.promises.values()]
-        return self._choose_value(promises, self.value)
+        assert state.ballot is not None
+        promises = [Promise(ballot=state.ballot, accepted=acc) for _src, acc in state.promises]
+        return self._choose_value(promises, state.value)
 
 
 @dataclass(frozen=True)
@@ -178,21 +179,37 @@ def factory(rules: Rules, config: PaxosConfig, values: dict[str, Any] | None = N
             ) -> Callable[[str, tuple[str, ...]], Node]:
     """Build each role, with the learner's rules where given; ``values`` per proposer."""
     values = values or {}
+    made: dict[tuple[str, ...], PaxosProtocols] = {}
+
+    def protocols(ids: tuple[str, ...]) -> PaxosProtocols:
+        ids = tuple(sorted(ids))
+        if ids not in made:
+            made[ids] = rule_protocols(rules, config, ids, values)
+        return made[ids]
 
     def make(node_id: str, peers: tuple[str, ...]) -> Node:
-        role = role_of(node_id)
+        role, chosen = role_of(node_id), protocols((node_id, *peers))
         if role == "acceptor":
-            if rules.handle_prepare is None or rules.handle_accept is None:
-                return Acceptor(node_id, peers, config)
-            return RuleAcceptor(node_id, peers, config, handle_prepare=rules.handle_prepare,
-                                handle_accept=rules.handle_accept)
+            return Acceptor(node_id, peers, config, chosen.acceptor)
         if role == "proposer":
-            if rules.choose_value is None:
-                return Proposer(node_id, peers, config, value=values.get(node_id))
-            return RuleProposer(node_id, peers, config, value=values.get(node_id),
-                                choose_value=rules.choose_value)
-        return Learner(node_id, peers, config)
+            return Proposer(node_id, peers, config, values.get(node_id), chosen.proposer)
+        return Learner(node_id, peers, config, chosen.learner)
     return make
+
+
+def rule_protocols(rules: Rules, config: PaxosConfig, ids: tuple[str, ...],
+                   values: Mapping[str, Any] | None = None) -> PaxosProtocols:
+    """The library's role protocols for ``ids``, with the learner's rules plugged in."""
+    base = paxos_protocols(config, ids, values)
+    acceptor, proposer = base.acceptor, base.proposer
+    if rules.handle_prepare is not None and rules.handle_accept is not None:
+        acceptor = RuleAcceptorProtocol(config, acceptor.learners,
+                                        handle_prepare=rules.handle_prepare,
+                                        handle_accept=rules.handle_accept)
+    if rules.choose_value is not None:
+        proposer = RuleProposerProtocol(config, proposer.acceptors, values,
+                                        choose_value=rules.choose_value)
+    return PaxosProtocols(base.ids, acceptor, proposer, base.learner)
 
 
 def build(rules: Rules, *, acceptors: int = 3, proposers: int = 2, learners: int = 0,
@@ -257,13 +274,19 @@ class Reduction:
     def state_key(self, sim: Simulation) -> Hashable:
         """Acceptors' state, proposers' state (promises in arrival order), the events that
         may still matter, and the ghost record of who accepted what."""
-        nodes = tuple((n.promised, n.accepted) if isinstance(n, Acceptor) else
-                      (n.phase, n.max_round, n.ballot, n.proposed, tuple(n.promises.items()))
+        nodes = tuple(n.state if isinstance(n, Acceptor) else _proposer_key(n.state)
                       if isinstance(n, Proposer) else None
                       for n in (sim.nodes[i] for i in sim.node_ids))
         flight = Counter((e.kind, e.node, e.src, e.msg, e.name)
                          for e in sim.pending() if self.may_matter(sim, e))
         return nodes, frozenset(flight.items()), checker_of(sim).state_key()
+
+
+def _proposer_key(state: ProposerState | None) -> Hashable:
+    """What of a proposer's state matters for safety (promises in arrival order)."""
+    if state is None:
+        return None
+    return state.phase, state.max_round, state.ballot, state.proposed, state.promises
 
 
 _PROMISE_PENDING: weakref.WeakKeyDictionary[Simulation, tuple[int, bool]] = \

@@ -18,6 +18,7 @@ from .config import ACCEPTOR, LEARNER, PROPOSER, PaxosConfig, config_for, role_o
 from .invariants import install_invariants
 from .learner import Learner
 from .proposer import Proposer
+from .protocols import PaxosProtocols, paxos_protocols
 
 #: The chapter's network: a few ms per message, no faults unless asked for.
 DEFAULT_NETWORK = Network(latency=(2, 10))
@@ -35,19 +36,32 @@ def paxos_ids(acceptors: int = 3, proposers: int = 2, learners: int = 1) -> tupl
 
 
 class PaxosFactory:
-    """Builds the node of the role an id names, all sharing one config."""
+    """Builds the node of the role an id names; all nodes share one protocol per role.
+
+    The protocols are built on the first call, from the cluster's ids (the
+    first node's id and peers): see :func:`~.protocols.paxos_protocols`.
+    """
 
     def __init__(self, config: PaxosConfig, values: Mapping[str, Any]) -> None:
         self.config = config
         self.values = dict(values)
+        self._protocols: PaxosProtocols | None = None
+
+    def protocols(self, node_ids: tuple[str, ...]) -> PaxosProtocols:
+        """The three role protocols for a cluster of ``node_ids`` (built once)."""
+        if self._protocols is None or self._protocols.ids != tuple(sorted(node_ids)):
+            self._protocols = paxos_protocols(self.config, node_ids, self.values)
+        return self._protocols
 
     def __call__(self, node_id: str, peers: tuple[str, ...]) -> Node:
         role = role_of(node_id)
+        protocols = self.protocols((node_id, *peers))
         if role == ACCEPTOR:
-            return Acceptor(node_id, peers, self.config)
+            return Acceptor(node_id, peers, self.config, protocols.acceptor)
         if role == PROPOSER:
-            return Proposer(node_id, peers, self.config, value=self.values.get(node_id))
-        return Learner(node_id, peers, self.config)
+            return Proposer(node_id, peers, self.config, self.values.get(node_id),
+                            protocols.proposer)
+        return Learner(node_id, peers, self.config, protocols.learner)
 
 
 def _values(proposer_ids: tuple[str, ...],

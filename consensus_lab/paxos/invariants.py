@@ -28,12 +28,12 @@ one kept on the simulation if none is installed).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..sim import Simulation
-from .acceptor import Acceptor
+from .acceptor import Acceptor, AcceptorState
 from .ballot import Ballot
 from .config import ACCEPTOR, majority, role_of
 from .learner import Learner
@@ -164,6 +164,50 @@ def decided(sim: Simulation) -> bool:
 def chosen_values(sim: Simulation) -> list[Any]:
     """The values chosen so far, computed from the acceptors (a list: agreement says <= 1)."""
     return chosen_record(sim).chosen_values()
+
+
+# ------------------------------------------------ the same checks on state values
+#: The ghost record as a value: ``(acceptor id, ballot, value)`` of every proposal
+#: any acceptor has ever accepted. It only grows (a crash cannot erase a choice).
+Ghost = frozenset[tuple[str, Ballot, Any]]
+
+
+def ghost_with(ghost: Ghost, acceptor_id: str, state: AcceptorState) -> Ghost:
+    """``ghost`` with the proposal ``state`` holds now (a model checker calls this after
+    every acceptor step: an acceptor's ``accepted`` changes only when it accepts)."""
+    accepted = state.accepted
+    if accepted is None:
+        return ghost
+    item = (acceptor_id, accepted[0], accepted[1])
+    return ghost if item in ghost else ghost | {item}
+
+
+def chosen_in(ghost: Ghost, quorum: int) -> dict[Ballot, Any]:
+    """Ballot -> value of every ballot a majority (``quorum`` acceptors) has accepted."""
+    voters: dict[Ballot, set[str]] = {}
+    values: dict[Ballot, Any] = {}
+    for acceptor, ballot, value in ghost:
+        voters.setdefault(ballot, set()).add(acceptor)
+        values.setdefault(ballot, value)
+    return {b: values[b] for b, who in voters.items() if len(who) >= quorum}
+
+
+def agreement_of(ghost: Ghost, quorum: int) -> str | None:
+    """Agreement on a ghost value: None, or what the two chosen values are."""
+    chosen = chosen_in(ghost, quorum)
+    values = {repr(v): (b, v) for b, v in sorted(chosen.items())}
+    if len(values) > 1:
+        (b1, v1), (b2, v2) = list(values.values())[:2]
+        return f"two values chosen: {v1!r} (ballot {b1}) and {v2!r} (ballot {b2})"
+    return None
+
+
+def validity_of(ghost: Ghost, quorum: int, proposed: Collection[Any]) -> str | None:
+    """Validity on a ghost value: None, or the chosen value no proposer proposed."""
+    for value in chosen_in(ghost, quorum).values():
+        if value not in proposed:
+            return f"{value!r} was chosen but no proposer proposed it"
+    return None
 
 
 def install_invariants(sim: Simulation) -> PaxosInvariants:

@@ -1,67 +1,148 @@
-"""The learner of single-decree Paxos: finds out which value was chosen.
+"""The learner of single-decree Paxos: finds out which value was chosen, as a step function.
 
 Rule (Paxos Made Simple, §2.3): a value is chosen when a majority of the
 acceptors have accepted one proposal — the same ballot — carrying it. Each
 acceptor tells every learner what it accepts; the learner counts, per
 ballot, the acceptors that have accepted it. Since messages can be lost, a
 learner that has not learned asks the acceptors again (``Query``) every
-``learner_poll`` ticks.
+``learner_poll`` ticks. A learner keeps nothing on disk: it can ask again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ..sim import Context, Node
+from ..sim.step import (
+    CancelTimer,
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Note,
+    Send,
+    StepNode,
+    StepProtocol,
+    timer,
+)
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
 from .messages import Accepted, Query
 
+#: The rules each effect of a learner carries out.
+LEARN = ("PMS §2.3: a learner finds out a value is chosen once a majority of acceptors "
+         "have accepted the same proposal")
+POLL = ("PMS §2.3: messages can be lost, so a learner that has not learned asks the "
+        "acceptors again what they accepted")
+POLL_STOP = "PMS §2.3: a learner that has learned the chosen value stops asking"
 
-class Learner(Node):
-    """One learner; ``learned`` is the chosen value once it knows it (else None)."""
+#: One ballot's count: ``(ballot, value, acceptors that accepted it)``.
+Votes = tuple[tuple[Ballot, Any, frozenset[str]], ...]
 
-    def __init__(self, node_id: str, peers: tuple[str, ...],
-                 config: PaxosConfig | None = None) -> None:
-        super().__init__(node_id, peers)
+
+@dataclass(frozen=True, slots=True)
+class LearnerState:
+    """The votes heard per ballot and, once a majority agrees, the learned value
+    (all volatile)."""
+
+    votes: Votes = ()
+    learned: Any = None
+    learned_ballot: Ballot | None = None
+
+
+class LearnerProtocol(StepProtocol[LearnerState]):
+    """Counting Accepted per ballot as a pure function; shared by every learner."""
+
+    __slots__ = ("config", "acceptors", "quorum")
+
+    def __init__(self, config: PaxosConfig | None = None,
+                 acceptors: tuple[str, ...] = ()) -> None:
         self.config = config or PaxosConfig()
-        self.acceptors = ids_of(ACCEPTOR, self.peers)
-        self.votes: dict[Ballot, tuple[Any, frozenset[str]]] = {}  # ballot -> (value, acceptors)
-        self.learned: Any = None
-        self.learned_ballot: Ballot | None = None
+        self.acceptors = tuple(acceptors)
+        self.quorum = majority(len(self.acceptors))
 
-    def on_start(self, ctx: Context) -> None:
-        """Start polling (learners keep nothing on disk: they can ask again)."""
-        if self.config.learner_poll:
-            ctx.set_timer("poll", self.config.learner_poll)
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[LearnerState, Effects]:
+        """Start polling (learners keep nothing on disk)."""
+        poll = self.config.learner_poll
+        return LearnerState(), ((timer("poll", poll, POLL),) if poll else ())
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Count an acceptor's Accepted towards its ballot."""
-        if isinstance(msg, Accepted) and src in self.acceptors:
-            self.on_accepted(ctx, src, msg)
+    def step(self, state: LearnerState, event: Input) -> tuple[LearnerState, Effects]:
+        """An acceptor's Accepted counts towards its ballot; ``poll`` asks again."""
+        if isinstance(event, Deliver):
+            if isinstance(event.msg, Accepted) and event.src in self.acceptors:
+                return self.on_accepted(state, event.src, event.msg)
+        elif isinstance(event, Fire) and event.name == "poll" and state.learned_ballot is None:
+            return state, (*(Send(a, Query(), POLL) for a in self.acceptors),
+                           timer("poll", self.config.learner_poll, POLL))
+        return state, ()
 
-    def on_accepted(self, ctx: Context, src: str, msg: Accepted) -> None:
+    def on_accepted(self, state: LearnerState, src: str,
+                    msg: Accepted) -> tuple[LearnerState, Effects]:
         """A majority of acceptors accepted the same ballot: its value is chosen (§2.3)."""
-        value, voters = self.votes.get(msg.ballot, (msg.value, frozenset()))
-        voters = voters | {src}
-        self.votes[msg.ballot] = (value, voters)
-        if self.learned_ballot is None and len(voters) >= majority(len(self.acceptors)):
-            self.learned, self.learned_ballot = value, msg.ballot
-            ctx.cancel_timer("poll")
-            ctx.note(f"learned {value} (ballot {msg.ballot}, from {', '.join(sorted(voters))})")
+        votes, value, voters = _vote(state.votes, msg.ballot, msg.value, src)
+        if state.learned_ballot is not None or len(voters) < self.quorum:
+            return LearnerState(votes, state.learned, state.learned_ballot), ()
+        return LearnerState(votes, value, msg.ballot), (
+            CancelTimer("poll", POLL_STOP),
+            Note(f"learned {value} (ballot {msg.ballot}, from {', '.join(sorted(voters))})",
+                 LEARN))
 
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """Not learned yet: ask every acceptor what it has accepted."""
-        if name == "poll" and self.learned_ballot is None:
-            for acceptor in self.acceptors:
-                ctx.send(acceptor, Query())
-            ctx.set_timer("poll", self.config.learner_poll)
+    def view(self, state: LearnerState) -> dict[str, Any]:
+        """What it learned, for tables."""
+        return {"learned": "-" if state.learned_ballot is None else state.learned}
 
-    def state_key(self) -> tuple[Any, ...]:
-        """The protocol state, hashable, for a model checker."""
-        votes = tuple(sorted((b, v, tuple(sorted(a))) for b, (v, a) in self.votes.items()))
-        return ("learner", votes, self.learned_ballot, self.learned)
+
+def _vote(votes: Votes, ballot: Ballot, value: Any,
+          src: str) -> tuple[Votes, Any, frozenset[str]]:
+    """``votes`` with ``src`` counted for ``ballot`` (the first value heard for it stays)."""
+    for i, (b, first, voters) in enumerate(votes):
+        if b == ballot:
+            voters = voters | {src}
+            return (*votes[:i], (b, first, voters), *votes[i + 1:]), first, voters
+    voters = frozenset((src,))
+    return (*votes, (ballot, value, voters)), value, voters
+
+
+class Learner(StepNode[LearnerState]):
+    """One learner node; ``learned`` is the chosen value once it knows it (else None)."""
+
+    protocol: LearnerProtocol
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], config: PaxosConfig | None = None,
+                 protocol: LearnerProtocol | None = None) -> None:
+        super().__init__(node_id, peers, protocol or LearnerProtocol(
+            config, ids_of(ACCEPTOR, tuple(sorted(peers)))))
+
+    def _now(self) -> LearnerState:
+        """The current state; before the first step, a fresh node's."""
+        return LearnerState() if self.state is None else self.state
 
     def view(self) -> dict[str, Any]:
-        """What it learned, for tables."""
-        return {"learned": "-" if self.learned_ballot is None else self.learned}
+        """The protocol's view; before the first step, that of a fresh node."""
+        return self.protocol.view(self._now())
+
+    def describe(self) -> str:
+        """The protocol's one-line label; before the first step, a fresh node's."""
+        return self.protocol.describe(self._now())
+
+    @property
+    def config(self) -> PaxosConfig:
+        """The protocol's configuration."""
+        return self.protocol.config
+
+    @property
+    def learned(self) -> Any:
+        """The learned value (None until learned)."""
+        return None if self.state is None else self.state.learned
+
+    @property
+    def learned_ballot(self) -> Ballot | None:
+        """The ballot a majority accepted (None until learned)."""
+        return None if self.state is None else self.state.learned_ballot
+
+    @property
+    def votes(self) -> dict[Ballot, tuple[Any, frozenset[str]]]:
+        """Ballot -> (value, acceptors that accepted it), a copy."""
+        return {} if self.state is None else {b: (v, a) for b, v, a in self.state.votes}

@@ -1,4 +1,4 @@
-"""The proposer of single-decree Paxos, with retries and randomized backoff.
+"""The proposer of single-decree Paxos, with retries and randomized backoff, as a step function.
 
 Rules (Paxos Made Simple, §2.2):
 
@@ -14,27 +14,49 @@ Progress (§2.4): two proposers can outbid each other for ever — each
 FLP result made concrete: no deterministic rule avoids every such schedule.
 After a ``Nack`` the proposer waits ``retry_after`` ticks and, with backoff
 on, a random extra wait that doubles with each consecutive ``Nack``
-(PMMC §4's backoff); desynchronized retries let one proposer finish.
+(PMMC §4's backoff); desynchronized retries let one proposer finish. The
+random wait is an effect, ``SetTimer("retry", low, high)``: whoever runs
+the protocol draws the duration from the range.
 
 The round it used last is persisted before its ``Prepare`` leaves: after a
 restart it must never reuse a ballot, which might carry another value.
 
 Theory of operation: ``phase`` moves along :data:`TRANSITIONS` only, through
-:meth:`Proposer._become`; one timer, ``retry``, drives every wait.
+:func:`become`; one timer, ``retry``, drives every wait.
+:class:`ProposerProtocol` is the pure protocol over a :class:`ProposerState`;
+:class:`Proposer` runs it as a simulator node with read-only attributes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ..sim import Context, Node
+from ..sim.step import (
+    CancelTimer,
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Note,
+    Persist,
+    Send,
+    SetTimer,
+    StepNode,
+    StepProtocol,
+    timer,
+)
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
 from .messages import Accept, Accepted, Nack, Prepare, Promise
 
+if TYPE_CHECKING:
+    from ..sim.node import Context
+
 IDLE, PREPARING, ACCEPTING, WAITING, DONE = "idle", "preparing", "accepting", "waiting", "done"
 
-#: The proposer's state machine: (from, event, to). ``_become`` refuses any
+#: The proposer's state machine: (from, event, to). :func:`become` refuses any
 #: other edge, and a test checks every edge is taken in some scenario.
 TRANSITIONS: tuple[tuple[str, str, str], ...] = (
     (IDLE, "start: prepare a ballot", PREPARING),
@@ -50,125 +72,273 @@ _EDGES = {(src, event): dst for src, event, dst in TRANSITIONS}
 _RETRY_EVENT = {IDLE: "start: prepare a ballot", WAITING: "wait over: prepare a higher ballot",
                 PREPARING: "retry timeout: prepare a higher ballot",
                 ACCEPTING: "retry timeout: prepare a higher ballot"}
+_PROMISED = "promises from a majority: send Accept"
+_CHOSEN = "Accepted from a majority: chosen"
+_NACKED = "Nack: wait, maybe with backoff"
+
+#: The rules each effect of a proposer carries out.
+START = "PMS §2.2: a proposer starts by preparing a proposal (after start_after ticks)"
+P1A_ROUND = ("PMS §2.2: different proposals have different numbers, so a proposer never "
+             "reuses one: its round is on stable storage before its prepare request leaves")
+P1A_PREPARE = ("PMS §2.2 P1a: a proposer selects a proposal number n and sends a prepare "
+               "request with number n to a majority of acceptors")
+P1A_NOTE = "PMS §2.2 phase 1(a): a new proposal number"
+P2A_ACCEPT = ("PMS §2.2 P2a / P2c: with promises from a majority, a proposer sends accept(n, v), "
+              "v the value of the highest-numbered proposal among the responses, or its own "
+              "value if they report none")
+RETRY_TIMEOUT = ("PMS §2.4: a proposer may abandon a proposal and begin a higher-numbered one "
+                 "at any time (here: no majority answered within retry_timeout)")
+CHOSEN = "PMS §2.3: a value is chosen once a majority of acceptors have accepted its proposal"
+DONE_CANCEL = "PMS §2.3: the value is chosen, nothing left to retry"
+NACK_BACKOFF = ("PMS §2.4 / PMMC §4: a preempted proposer waits a random time that doubles "
+                "with each preemption in a row before trying a higher number, so that one "
+                "proposer gets through")
 
 
-class Proposer(Node):
-    """One proposer that wants ``value`` chosen (or helps choose whatever already is)."""
+@dataclass(frozen=True, slots=True)
+class ProposerState:
+    """One proposer's state. ``max_round`` is durable (``Persist("round")``); the rest
+    is volatile. ``node_id`` and ``value`` (its own value) never change."""
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: PaxosConfig | None = None,
-                 value: Any = None) -> None:
-        super().__init__(node_id, peers)
+    node_id: str
+    value: Any  # the value it wants chosen (unless P2c says otherwise)
+    phase: str = IDLE
+    max_round: int = 0  # highest round used or seen; persisted before each Prepare
+    ballot: Ballot | None = None  # the ballot being tried
+    promises: tuple[tuple[str, tuple[Ballot, Any] | None], ...] = ()  # arrival order
+    accepts: frozenset[str] = frozenset()  # acceptors that accepted ``ballot``
+    proposed: Any = None  # the value sent in phase 2 of ``ballot``
+    chosen: Any = None  # set when phase == DONE
+    nacks: int = 0  # consecutive Nacks: the backoff doubles with each
+
+
+def become(phase: str, event: str) -> str:
+    """The phase after ``event`` in ``phase`` along :data:`TRANSITIONS` (no other edge)."""
+    target = _EDGES.get((phase, event))
+    if target is None:
+        raise AssertionError(f"no transition from {phase} on {event!r}")
+    return target
+
+
+class ProposerProtocol(StepProtocol[ProposerState]):
+    """Phase 1a and 2a, retries and backoff as pure functions; shared by every proposer.
+
+    ``acceptors`` are the ids it prepares; ``values`` maps a proposer id to its
+    own value (``"v-<id>"`` when absent).
+    """
+
+    __slots__ = ("config", "acceptors", "quorum", "values", "adopts")
+
+    def __init__(self, config: PaxosConfig | None = None, acceptors: tuple[str, ...] = (),
+                 values: Mapping[str, Any] | None = None) -> None:
         self.config = config or PaxosConfig()
-        self.value = f"v-{node_id}" if value is None else value
-        self.acceptors = ids_of(ACCEPTOR, self.peers)
-        self.phase = IDLE
-        self.max_round = 0  # highest round used or seen; persisted before each Prepare
-        self.ballot: Ballot | None = None  # the ballot being tried
-        self.promises: dict[str, tuple[Ballot, Any] | None] = {}  # acceptor -> what it reported
-        self.accepts: frozenset[str] = frozenset()  # acceptors that accepted self.ballot
-        self.proposed: Any = None  # the value sent in phase 2 of self.ballot
-        self.chosen: Any = None  # set when phase == DONE
-        self.nacks = 0  # consecutive Nacks: the backoff doubles with each
-        self.ballots_tried = 0  # statistics only (not protocol state)
+        self.acceptors = tuple(acceptors)
+        self.quorum = majority(len(self.acceptors))
+        self.values = dict(values or {})
+        self.adopts = self.config.proposer_adopts_accepted
 
-    # ------------------------------------------------------------ life cycle
-    def on_start(self, ctx: Context) -> None:
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[ProposerState, Effects]:
         """Recover the last round (never reuse a ballot) and schedule the first Prepare."""
-        self.max_round = ctx.stored.get("round", 0)
-        ctx.set_timer("retry", self.config.start_after)
+        value = self.values.get(node_id)
+        state = ProposerState(node_id, f"v-{node_id}" if value is None else value,
+                              max_round=stored.get("round", 0))
+        return state, (timer("retry", self.config.start_after, START),)
 
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """``retry``: the start, the end of a wait, or a timeout — prepare a higher ballot."""
-        if name == "retry" and self.phase != DONE:
-            self.prepare(ctx, _RETRY_EVENT[self.phase])
-
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Answers about the current ballot; anything about an older ballot is stale."""
-        if getattr(msg, "ballot", None) != self.ballot:
-            return
-        if isinstance(msg, Promise) and self.phase == PREPARING:
-            self.on_promise(ctx, src, msg)
-        elif isinstance(msg, Accepted) and self.phase == ACCEPTING:
-            self.on_accepted(ctx, src)
-        elif isinstance(msg, Nack) and self.phase in (PREPARING, ACCEPTING):
-            self.on_nack(ctx, msg)
+    def step(self, state: ProposerState, event: Input) -> tuple[ProposerState, Effects]:
+        """``retry`` prepares a higher ballot; answers about the current ballot count."""
+        if isinstance(event, Fire):
+            if event.name == "retry" and state.phase != DONE:
+                return self.prepare(state, _RETRY_EVENT[state.phase])
+            return state, ()
+        if not isinstance(event, Deliver):
+            return state, ()
+        msg = event.msg
+        if getattr(msg, "ballot", None) != state.ballot:
+            return state, ()  # about an older ballot: stale
+        phase = state.phase
+        if isinstance(msg, Promise) and phase == PREPARING:
+            return self.on_promise(state, event.src, msg)
+        if isinstance(msg, Accepted) and phase == ACCEPTING:
+            return self.on_accepted(state, event.src)
+        if isinstance(msg, Nack) and phase in (PREPARING, ACCEPTING):
+            return self.on_nack(state, msg)
+        return state, ()
 
     # ------------------------------------------------------------ phase 1
-    def prepare(self, ctx: Context, event: str) -> None:
+    def prepare(self, state: ProposerState, event: str) -> tuple[ProposerState, Effects]:
         """Phase 1a: a ballot above every round seen, persisted, then Prepare to all."""
-        self.max_round += 1
-        ctx.persist("round", self.max_round, immutable=True)
-        self.ballot = Ballot(self.max_round, self.node_id)
-        self.promises, self.accepts, self.proposed = {}, frozenset(), None
-        self.ballots_tried += 1
-        self._become(ctx, event)
-        for acceptor in self.acceptors:
-            ctx.send(acceptor, Prepare(ballot=self.ballot))
-        ctx.set_timer("retry", self.config.retry_timeout)
+        round_ = state.max_round + 1
+        ballot = Ballot(round_, state.node_id)
+        new = ProposerState(state.node_id, state.value, become(state.phase, event), round_,
+                            ballot, nacks=state.nacks)
+        prepare = Prepare(ballot=ballot)
+        rule = START if state.phase == IDLE else RETRY_TIMEOUT if state.phase != WAITING \
+            else NACK_BACKOFF
+        return new, (Persist("round", round_, P1A_ROUND),
+                     Note(f"prepare ballot {ballot}", rule),
+                     *(Send(a, prepare, P1A_PREPARE) for a in self.acceptors),
+                     timer("retry", self.config.retry_timeout, RETRY_TIMEOUT))
 
-    def on_promise(self, ctx: Context, src: str, msg: Promise) -> None:
+    def on_promise(self, state: ProposerState, src: str,
+                   msg: Promise) -> tuple[ProposerState, Effects]:
         """Count the promise; with a majority, start phase 2 with the P2c value."""
-        self.promises[src] = msg.accepted
-        if len(self.promises) < majority(len(self.acceptors)):
-            return
-        self.proposed = self.pick_value()
-        self._become(ctx, "promises from a majority: send Accept")
-        assert self.ballot is not None
-        for acceptor in self.acceptors:
-            ctx.send(acceptor, Accept(ballot=self.ballot, value=self.proposed))
-        ctx.set_timer("retry", self.config.retry_timeout)
+        promises = _put(state.promises, src, msg.accepted)
+        if len(promises) < self.quorum:
+            return ProposerState(state.node_id, state.value, state.phase, state.max_round,
+                                 state.ballot, promises, nacks=state.nacks), ()
+        state = ProposerState(state.node_id, state.value, state.phase, state.max_round,
+                              state.ballot, promises, nacks=state.nacks)
+        proposed = self.pick_value(state)
+        new = ProposerState(state.node_id, state.value, become(state.phase, _PROMISED),
+                            state.max_round, state.ballot, promises, proposed=proposed,
+                            nacks=state.nacks)
+        accept = Accept(ballot=msg.ballot, value=proposed)
+        return new, (*(Send(a, accept, P2A_ACCEPT) for a in self.acceptors),
+                     timer("retry", self.config.retry_timeout, RETRY_TIMEOUT))
 
-    def pick_value(self) -> Any:
+    def pick_value(self, state: ProposerState) -> Any:
         """Rule P2c: the value of the highest-ballot accepted proposal among the promises,
         or our own value if none was accepted (always ours in ``ignores-accepted``)."""
-        reported = [acc for acc in self.promises.values() if acc is not None]
-        if reported and self.config.proposer_adopts_accepted:
+        reported = [acc for _src, acc in state.promises if acc is not None]
+        if reported and self.adopts:
             return max(reported, key=lambda acc: acc[0])[1]
-        return self.value
+        return state.value
 
     # ------------------------------------------------------------ phase 2
-    def on_accepted(self, ctx: Context, src: str) -> None:
+    def on_accepted(self, state: ProposerState, src: str) -> tuple[ProposerState, Effects]:
         """With a majority of Accepted for our ballot, the proposed value is chosen."""
-        self.accepts = self.accepts | {src}
-        if len(self.accepts) >= majority(len(self.acceptors)):
-            self.chosen, self.nacks = self.proposed, 0
-            self._become(ctx, "Accepted from a majority: chosen")
-            ctx.cancel_timer("retry")
+        accepts = state.accepts | {src}
+        if len(accepts) < self.quorum:
+            return ProposerState(state.node_id, state.value, state.phase, state.max_round,
+                                 state.ballot, state.promises, accepts, state.proposed,
+                                 nacks=state.nacks), ()
+        new = ProposerState(state.node_id, state.value, become(state.phase, _CHOSEN),
+                            state.max_round, state.ballot, state.promises, accepts,
+                            state.proposed, chosen=state.proposed, nacks=0)
+        return new, (Note(f"chosen: {new.chosen} (ballot {new.ballot})", CHOSEN),
+                     CancelTimer("retry", DONE_CANCEL))
 
-    def on_nack(self, ctx: Context, msg: Nack) -> None:
+    def on_nack(self, state: ProposerState, msg: Nack) -> tuple[ProposerState, Effects]:
         """Preempted: remember the round to outbid and wait before trying again."""
-        self.max_round = max(self.max_round, msg.promised.round)
-        self.nacks += 1
-        self._become(ctx, "Nack: wait, maybe with backoff")
-        ctx.set_timer("retry", self.config.retry_after + self.backoff(ctx))
+        nacks = state.nacks + 1
+        new = ProposerState(state.node_id, state.value, become(state.phase, _NACKED),
+                            max(state.max_round, msg.promised.round), state.ballot,
+                            state.promises, state.accepts, state.proposed, state.chosen, nacks)
+        return new, (self.backoff(nacks),)
 
-    def backoff(self, ctx: Context) -> int:
-        """The random extra wait: uniform in [0, backoff_max * 2**k], k = Nacks in a row - 1."""
-        if not self.config.backoff_max:
-            return 0
-        doublings = min(self.nacks - 1, self.config.backoff_doublings)
-        return ctx.rng.randint(0, self.config.backoff_max << doublings)
+    def backoff(self, nacks: int) -> SetTimer:
+        """``retry_after`` plus a random extra wait in [0, backoff_max * 2**k],
+        k = Nacks in a row - 1 (capped at ``backoff_doublings``)."""
+        config = self.config
+        if not config.backoff_max:
+            return timer("retry", config.retry_after, NACK_BACKOFF)
+        doublings = min(nacks - 1, config.backoff_doublings)
+        return SetTimer("retry", config.retry_after,
+                        config.retry_after + (config.backoff_max << doublings), NACK_BACKOFF)
 
-    # ------------------------------------------------------------ helpers
-    def _become(self, ctx: Context, event: str) -> None:
-        """Follow the edge ``(phase, event)`` of :data:`TRANSITIONS` (no other edge exists)."""
-        target = _EDGES.get((self.phase, event))
-        if target is None:
-            raise AssertionError(f"{self.node_id}: no transition from {self.phase} on {event!r}")
-        self.phase = target
-        if target == DONE:
-            ctx.note(f"chosen: {self.chosen} (ballot {self.ballot})")
-        elif event.startswith(("start", "wait over", "retry")):
-            ctx.note(f"prepare ballot {self.ballot}")
+    def view(self, state: ProposerState) -> dict[str, Any]:
+        """Phase, ballot and the value at stake, for tables."""
+        value = state.chosen if state.phase == DONE else state.proposed
+        return {"phase": state.phase, "ballot": str(state.ballot or "-"),
+                "value": "-" if value is None else value}
 
-    def state_key(self) -> tuple[Any, ...]:
-        """The protocol state, hashable, for a model checker (no statistics)."""
-        return ("proposer", self.phase, self.max_round, self.ballot,
-                tuple(sorted(self.promises.items())), tuple(sorted(self.accepts)),
-                self.proposed, self.chosen, self.nacks if self.config.backoff_max else 0)
+
+def _put(pairs: tuple[tuple[str, Any], ...], key: str,
+         value: Any) -> tuple[tuple[str, Any], ...]:
+    """``pairs`` with ``key`` set to ``value``: in place if present, else appended."""
+    for i, (k, _v) in enumerate(pairs):
+        if k == key:
+            return (*pairs[:i], (key, value), *pairs[i + 1:])
+    return (*pairs, (key, value))
+
+
+class Proposer(StepNode[ProposerState]):
+    """One proposer node that wants ``value`` chosen (or helps choose whatever already is).
+
+    The attributes below read the current state; ``ballots_tried`` counts the
+    Prepare rounds of this incarnation (statistics, not protocol state).
+    """
+
+    protocol: ProposerProtocol
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], config: PaxosConfig | None = None,
+                 value: Any = None, protocol: ProposerProtocol | None = None) -> None:
+        if protocol is None:
+            values = {} if value is None else {node_id: value}
+            protocol = ProposerProtocol(config, ids_of(ACCEPTOR, tuple(sorted(peers))), values)
+        super().__init__(node_id, peers, protocol)
+        self._value = protocol.values.get(node_id, f"v-{node_id}") if value is None else value
+        self.ballots_tried = 0
+
+    def on_timer(self, ctx: Context, name: str) -> None:
+        """One Fire step; a new ballot counts as a ballot tried."""
+        before = self.ballot
+        super().on_timer(ctx, name)
+        if self.ballot != before:
+            self.ballots_tried += 1
+
+    def _get(self, name: str, default: Any = None) -> Any:
+        return default if self.state is None else getattr(self.state, name)
+
+    def _now(self) -> ProposerState:
+        """The current state; before the first step, a fresh node's."""
+        return ProposerState(self.node_id, self._value) if self.state is None else self.state
 
     def view(self) -> dict[str, Any]:
-        """Phase, ballot and the value at stake, for tables."""
-        value = self.chosen if self.phase == DONE else self.proposed
-        return {"phase": self.phase, "ballot": str(self.ballot or "-"),
-                "value": "-" if value is None else value}
+        """The protocol's view; before the first step, that of a fresh node."""
+        return self.protocol.view(self._now())
+
+    def describe(self) -> str:
+        """The protocol's one-line label; before the first step, a fresh node's."""
+        return self.protocol.describe(self._now())
+
+    @property
+    def config(self) -> PaxosConfig:
+        """The protocol's configuration."""
+        return self.protocol.config
+
+    @property
+    def value(self) -> Any:
+        """Its own value."""
+        return self._get("value", self._value)
+
+    @property
+    def phase(self) -> str:
+        """idle, preparing, accepting, waiting or done."""
+        return self._get("phase", IDLE)  # type: ignore[no-any-return]
+
+    @property
+    def max_round(self) -> int:
+        """The highest round used or seen."""
+        return self._get("max_round", 0)  # type: ignore[no-any-return]
+
+    @property
+    def ballot(self) -> Ballot | None:
+        """The ballot being tried."""
+        return self._get("ballot")  # type: ignore[no-any-return]
+
+    @property
+    def promises(self) -> dict[str, tuple[Ballot, Any] | None]:
+        """Acceptor -> what its Promise reported, in arrival order (a copy)."""
+        return dict(self._get("promises", ()))
+
+    @property
+    def accepts(self) -> frozenset[str]:
+        """Acceptors that accepted the current ballot."""
+        return self._get("accepts", frozenset())  # type: ignore[no-any-return]
+
+    @property
+    def proposed(self) -> Any:
+        """The value sent in phase 2 of the current ballot."""
+        return self._get("proposed")
+
+    @property
+    def chosen(self) -> Any:
+        """The chosen value once ``phase`` is done."""
+        return self._get("chosen")
+
+    @property
+    def nacks(self) -> int:
+        """Consecutive Nacks."""
+        return self._get("nacks", 0)  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ termination on a crashed majority — while correct runs pass all three.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_agreement_also_compares_what_the_nodes_decided() -> None:
     sim = paxos_sim(3, 1, 1, seed=0)
     sim.run(until=decided, max_steps=5_000)
     learner = learners_of(sim)[0]
-    learner.learned = "something else"
+    learner.state = replace(learner.state, learned="something else")  # a broken learner
     verdict = check_agreement(sim)
     assert not verdict.holds and "l1='something else'" in verdict.why
 
@@ -73,7 +74,8 @@ def test_validity_fails_when_a_decided_value_was_never_proposed() -> None:
     sim = paxos_sim(3, 1, 1, seed=0)
     sim.run(until=decided, max_steps=5_000)
     assert check_validity(sim).holds
-    learners_of(sim)[0].learned = 0  # "always decide 0"
+    learner = learners_of(sim)[0]
+    learner.state = replace(learner.state, learned=0)  # "always decide 0"
     verdict = check_validity(sim)
     assert not verdict.holds and verdict.why == "l1 decided 0, which no proposer proposed"
 
