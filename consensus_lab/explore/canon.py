@@ -93,7 +93,7 @@ class Renamer:
         if kind is tuple:
             renamed = [self(item) for item in value]
             if value and self._keyed_by_members(value):
-                renamed.sort(key=_first_or_self)  # a set or a map of members: keep it sorted
+                renamed.sort(key=_sort_key)  # a set or a map of members: keep it sorted
             return tuple(renamed)
         if kind is frozenset:
             return frozenset([self(item) for item in value])
@@ -138,8 +138,7 @@ class Symmetry:
 
     def _candidates(self, world: World) -> Iterator[dict[str, str]]:
         """Renamings that sort members by colour, in every order within a colour."""
-        index = self.model.index
-        colours = {m: self.colour(world, index[m]) for m in self.group}
+        colours = self.colours(world)
         ordered = sorted(self.group, key=colours.__getitem__)
         classes: list[list[str]] = []
         for member in ordered:
@@ -147,19 +146,39 @@ class Symmetry:
                 classes[-1].append(member)
             else:
                 classes.append([member])
+        if len(classes) == len(ordered):  # every colour differs: one renaming
+            yield dict(zip(ordered, self.slots, strict=True))
+            return
         for choice in product(*(permutations(c) for c in classes)):
             members = [m for part in choice for m in part]
             yield dict(zip(members, self.slots, strict=True))
 
-    def colour(self, world: World, i: int) -> tuple[bool, int]:
-        """What no renaming changes about node ``i``: its state, storage and timers with
-        every member's id masked (or ``signature(state)``), as a hash (only equality and
-        one fixed order matter)."""
-        state = world.states[i]
-        if self.signature is not None:
-            return (state is not None, 0 if state is None else hash(self.signature(state)))
+    def colours(self, world: World) -> dict[str, tuple[bool, int]]:
+        """What no renaming changes about each member: its state, storage and timers and
+        the messages to and from it, every member's id masked (or ``signature(state)``
+        with the messages); as hashes (only equality and one fixed order matter)."""
         mask = self._mask
-        return (state is not None, hash((mask(state), mask(world.stored[i]), world.timers[i])))
+        index = self.model.index
+        inbox: dict[str, list[int]] = {m: [] for m in self.group}
+        outbox: dict[str, list[int]] = {m: [] for m in self.group}
+        for packet in world.net:
+            dst, src = packet[0], packet[1]
+            if dst in inbox or src in outbox:
+                masked = hash(mask(packet))
+                if dst in inbox:
+                    inbox[dst].append(masked)
+                if src in outbox:
+                    outbox[src].append(masked)
+        signature = self.signature
+        found: dict[str, tuple[bool, int]] = {}
+        for member in self.group:
+            i = index[member]
+            state = world.states[i]
+            own = (signature(state) if signature is not None and state is not None
+                   else (mask(state), mask(world.stored[i]), world.timers[i]))
+            found[member] = (state is not None, hash((own, tuple(sorted(inbox[member])),
+                                                      tuple(sorted(outbox[member])))))
+        return found
 
     def renamer(self, mapping: dict[str, str]) -> Renamer:
         """The remembering renamer of ``mapping``."""
@@ -186,8 +205,12 @@ class Symmetry:
         return World(tuple(states), tuple(stored), tuple(timers), net, rename(world.ghost))
 
 
-def _first_or_self(item: Any) -> Any:
-    return item[0] if type(item) is tuple else item
+def _sort_key(item: Any) -> tuple[str, int]:
+    """By id; items whose ids were masked alike, by their hash (a fixed order that no
+    renaming changes, so masked values are equal for renamed worlds)."""
+    if type(item) is tuple:
+        return (item[0], hash(item[1]))
+    return (item, 0)
 
 
 def _identity(mapping: dict[str, str]) -> bool:

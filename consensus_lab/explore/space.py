@@ -325,6 +325,7 @@ class Search:
                     next_report = elapsed + every
                     progress(Progress(found.states, found.transitions, depth, elapsed,
                                       len(frontier)))
+        self.seen = seen  # the names of every state met (tests compare reductions)
         found.elapsed = time.perf_counter() - start
         found.complete = found.violation is None and found.bound_hit is None and not frontier
         return found

@@ -105,7 +105,7 @@ class ProposerState:
     phase: str = IDLE
     max_round: int = 0  # highest round used or seen; persisted before each Prepare
     ballot: Ballot | None = None  # the ballot being tried
-    promises: tuple[tuple[str, tuple[Ballot, Any] | None], ...] = ()  # arrival order
+    promises: tuple[tuple[str, tuple[Ballot, Any] | None], ...] = ()  # by acceptor
     accepts: frozenset[str] = frozenset()  # acceptors that accepted ``ballot``
     proposed: Any = None  # the value sent in phase 2 of ``ballot``
     chosen: Any = None  # set when phase == DONE
@@ -246,11 +246,15 @@ class ProposerProtocol(StepProtocol[ProposerState]):
 
 def _put(pairs: tuple[tuple[str, Any], ...], key: str,
          value: Any) -> tuple[tuple[str, Any], ...]:
-    """``pairs`` with ``key`` set to ``value``: in place if present, else appended."""
-    for i, (k, _v) in enumerate(pairs):
-        if k == key:
-            return (*pairs[:i], (key, value), *pairs[i + 1:])
-    return (*pairs, (key, value))
+    """``pairs`` (sorted by key: a map from acceptor to its report) with ``key`` set."""
+    kept = [pair for pair in pairs if pair[0] != key]
+    kept.append((key, value))
+    kept.sort(key=_key_of)
+    return tuple(kept)
+
+
+def _key_of(pair: tuple[str, Any]) -> str:
+    return pair[0]
 
 
 class Proposer(StepNode[ProposerState]):
@@ -320,7 +324,7 @@ class Proposer(StepNode[ProposerState]):
 
     @property
     def promises(self) -> dict[str, tuple[Ballot, Any] | None]:
-        """Acceptor -> what its Promise reported, in arrival order (a copy)."""
+        """Acceptor -> what its Promise reported, by acceptor (a copy)."""
         return dict(self._get("promises", ()))
 
     @property
