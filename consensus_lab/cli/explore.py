@@ -17,6 +17,7 @@ from typing import Any
 
 from ..explore.protocols import PROTOCOLS, Spec, all_specs, get_spec
 from ..explore.search import STRATEGIES, ExploreResult
+from ..explore.space import Progress
 from ..sim import ConfigError
 from .args import HOUR_S, count, exit_code, one_of, positive_int, positive_seconds
 
@@ -48,7 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--time-limit", type=positive_seconds(HOUR_S), default=300.0,
                         help="seconds before giving up, at most 3600 (default 300)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines on stderr while it searches")
     return parser
+
+
+def report_progress(progress: Progress) -> None:
+    """One line on stderr: how far the search has got (every second or so)."""
+    print(f"explore: {progress.states:,} states, depth {progress.depth}, "
+          f"{progress.states_per_s:,.0f} states/s, {progress.elapsed:.0f} s, "
+          f"{progress.frontier:,} to expand", file=sys.stderr, flush=True)
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | int:
@@ -75,7 +85,8 @@ def explore_main(argv: list[str] | None = None) -> int:
     result = spec.run(max_depth=args.depth, max_states=args.max_states,
                       drop_budget=args.drops, dup_budget=args.dups,
                       crash_budget=args.crashes, strategy=args.strategy,
-                      time_limit=args.time_limit)
+                      time_limit=args.time_limit,
+                      progress=None if args.quiet else report_progress)
     if args.json:
         print(json.dumps({"protocol": spec.protocol, "variant": spec.variant,
                           **result.to_json()}, indent=2))

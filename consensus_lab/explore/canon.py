@@ -127,8 +127,12 @@ class Symmetry:
 
     def canon(self, world: World) -> tuple[World, dict[str, str]]:
         """The class's name and the renaming that maps ``world`` to it."""
+        candidates = list(self._candidates(world))
+        if len(candidates) == 1:
+            [mapping] = candidates
+            return (world if _identity(mapping) else self.rename_world(world, mapping)), mapping
         best: tuple[int, World, dict[str, str]] | None = None
-        for mapping in self._candidates(world):
+        for mapping in candidates:
             renamed = world if _identity(mapping) else self.rename_world(world, mapping)
             score = hash(renamed)
             if best is None or score < best[0]:

@@ -54,12 +54,22 @@ def record_accepted(ghost: Ghost, node: str, state: Any, effects: Effects) -> Gh
 
 def chosen_values(model: Model, world: World) -> list[Any]:
     """The values some majority of acceptors accepted in one ballot, by ballot."""
-    votes: dict[tuple[Any, Any], set[str]] = {}
-    for acceptor, ballot, value in world.ghost:
-        votes.setdefault((ballot, value), set()).add(acceptor)
-    need = majority(len(ids_of(ACCEPTOR, model.ids)))
-    return [value for (_ballot, value), who in sorted(votes.items(), key=_by_ballot)
-            if len(who) >= need]
+    ghost = world.ghost
+    need = _NEED.get(model.ids)
+    if need is None:
+        need = _NEED[model.ids] = majority(len(ids_of(ACCEPTOR, model.ids)))
+    found = _CHOSEN.get((ghost, need))
+    if found is None:
+        votes: dict[tuple[Any, Any], set[str]] = {}
+        for acceptor, ballot, value in ghost:
+            votes.setdefault((ballot, value), set()).add(acceptor)
+        found = _CHOSEN[(ghost, need)] = [value for (_ballot, value), who in
+                                  sorted(votes.items(), key=_by_ballot) if len(who) >= need]
+    return found
+
+
+_CHOSEN: dict[tuple[Ghost, int], list[Any]] = {}  # (ghost, majority) -> chosen values
+_NEED: dict[tuple[str, ...], int] = {}  # node ids -> a majority of their acceptors
 
 
 def _by_ballot(item: tuple[tuple[Any, Any], set[str]]) -> Any:

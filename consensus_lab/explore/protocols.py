@@ -13,30 +13,62 @@ The Paxos entry imports :mod:`consensus_lab.paxos` only when used.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..sim import ConfigError
+from .replay import explore_scene
 from .schedule import Setup
 from .search import ExploreResult, explore
+from .space import Scene
+
+#: ``explore()``'s budget options and the :class:`~.space.Scene` fields they set.
+SCENE_BUDGETS = {"drop_budget": "drops", "dup_budget": "duplicates", "crash_budget": "crashes"}
+SEARCH_BOUNDS = ("max_depth", "max_states", "time_limit", "progress")
 
 
 @dataclass(frozen=True)
 class Spec:
-    """One protocol variant as the checker runs it."""
+    """One protocol variant as the checker runs it.
+
+    A spec is searched on world values when it has a ``world`` (a function
+    that builds its :class:`~.space.Scene`), else by cloning simulations
+    from ``setup`` with ``options`` (the commit protocols, until they move).
+    """
 
     protocol: str
     variant: str
     summary: str  # what the variant changes, in one line
     scene: str  # the start state and the bounds, in one line
-    setup: Setup
+    setup: Setup | None
     buggy: bool
     options: Mapping[str, Any] = field(default_factory=dict)  # explore() keyword arguments
+    world: Callable[[], Scene] | None = None
 
     def run(self, **overrides: Any) -> ExploreResult:
         """Search with the spec's options, some replaced by ``overrides``."""
-        options = {**self.options, **{k: v for k, v in overrides.items() if v is not None}}
-        return explore(self.setup, **options)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if self.world is not None:
+            return self._run_world(given)
+        given.pop("progress", None)
+        assert self.setup is not None
+        return explore(self.setup, **{**self.options, **given})
+
+    def _run_world(self, given: dict[str, Any]) -> ExploreResult:
+        assert self.world is not None
+        strategy = given.pop("strategy", "bfs")
+        if strategy != "bfs":
+            raise ConfigError(f"{self.protocol} is searched breadth-first on world values; "
+                              f"strategy must be 'bfs', got {strategy!r}")
+        scene = self.world()
+        budgets = {SCENE_BUDGETS[k]: given.pop(k) for k in list(given) if k in SCENE_BUDGETS}
+        if budgets:
+            scene = replace(scene, **budgets)
+        bounds = {k: given.pop(k) for k in list(given) if k in SEARCH_BOUNDS}
+        if given:
+            raise ConfigError(f"unknown options for a world search: {', '.join(sorted(given))}; "
+                              f"allowed: {', '.join((*SCENE_BUDGETS, *SEARCH_BOUNDS))}")
+        return explore_scene(scene, **bounds)
 
 
 @dataclass(frozen=True)
@@ -106,20 +138,15 @@ def _paxos_variants() -> Mapping[str, str]:
 def _paxos_spec(variant: str) -> Spec:
     from functools import partial
 
-    from . import paxos
+    from .paxos_scene import paxos_scene
 
     crashes = 1 if variant == "amnesiac-acceptor" else 0
     scene = ("3 acceptors, 2 proposers (one ballot each), from the start; every delivery "
              "order, no loss" + (f", {crashes} acceptor reboot" if crashes else "")
-             + "; acceptor symmetry, dead replies left out")
-    return Spec(
-        protocol="paxos", variant=variant, summary=_paxos_variants()[variant], scene=scene,
-        setup=partial(paxos.paxos_setup, variant, learners=0),
-        buggy=variant != "correct",
-        options={"allow": paxos.one_ballot, "dead": paxos.dead,
-                 "symmetry": ("a1", "a2", "a3"), "goal": paxos.chosen,
-                 "crash_budget": crashes, "reboot": True, "crash_nodes": ("a1", "a2", "a3")},
-    )
+             + "; acceptor symmetry, dead replies left out, sleep sets")
+    return Spec(protocol="paxos", variant=variant, summary=_paxos_variants()[variant],
+                scene=scene, setup=None, buggy=variant != "correct",
+                world=partial(paxos_scene, variant))
 
 
 # ------------------------------------------------------------------ atomic commit
