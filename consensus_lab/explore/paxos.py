@@ -70,9 +70,9 @@ class ExploredProposer(Proposer):
 
     def state_key(self) -> tuple[Any, ...]:
         """Phase, rounds, the promises and accepts as sets, the values at stake."""
-        return ("proposer", self.phase, self.max_round, self.ballot,
-                frozenset(self.promises.items()), self.accepts, self.proposed, self.chosen,
-                self.nacks if self.config.backoff_max else 0)
+        s = self._now()
+        return ("proposer", s.phase, s.max_round, s.ballot, frozenset(s.promises), s.accepts,
+                s.proposed, s.chosen, s.nacks if self.protocol.config.backoff_max else 0)
 
 
 class ExploredLearner(Learner):
@@ -98,16 +98,17 @@ class ExploredPaxosInvariants(PaxosInvariants):
 
 
 class ExploredFactory(PaxosFactory):
-    """Builds the explored node classes for each role."""
+    """Builds the explored node classes for each role (one shared protocol per role)."""
 
     def __call__(self, node_id: str, peers: tuple[str, ...]) -> Node:
         role = role_of(node_id)
+        protocols = self.protocols((node_id, *peers))
         if role == ACCEPTOR:
-            return Acceptor(node_id, peers, self.config)
+            return Acceptor(node_id, peers, self.config, protocols.acceptor)
         if role == PROPOSER:
-            return ExploredProposer(node_id, peers, self.config,
-                                    value=self.values.get(node_id))
-        return ExploredLearner(node_id, peers, self.config)
+            return ExploredProposer(node_id, peers, self.config, self.values.get(node_id),
+                                    protocols.proposer)
+        return ExploredLearner(node_id, peers, self.config, protocols.learner)
 
 
 def paxos_setup(variant: str = "correct", acceptors: int = 3, proposers: int = 2,
