@@ -55,6 +55,7 @@ from ..paxos import (
 from ..paxos.config import ACCEPTOR, PROPOSER, check_variant, role_of
 from ..paxos.lessons import CHECKER_CRASHES, checker_setup, one_ballot_each, proposer_crashed
 from ..paxos.messages import Accepted, Nack, Promise
+from ..paxos.proposer import ProposerState
 from ..sim import Network, Node, PendingEvent, Simulation
 from .search import explore
 
@@ -156,9 +157,9 @@ def dead(sim: Simulation, event: PendingEvent) -> bool:
     return _stale_for(node, event.msg)
 
 
-def _stale_for(proposer: Proposer, msg: Any) -> bool:
+def _stale_for(proposer: Proposer | ProposerState, msg: Any) -> bool:
     """A reply the proposer ignores now and always will (ballots only grow,
-    and a ballot's phases never come back)."""
+    and a ballot's phases never come back). Works on a node or its state value."""
     ballot = getattr(msg, "ballot", None)
     if ballot != proposer.ballot:
         return proposer.ballot is not None and ballot is not None and ballot < proposer.ballot
