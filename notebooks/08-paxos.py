@@ -36,8 +36,8 @@
 import pandas as pd
 pd.set_option("display.max_colwidth", None)
 from consensus_lab.nb import show
-from consensus_lab.paxos import (Acceptor, Proposer, chosen_values, decided, learned,
-                                 paxos_sim, proposers_of)
+from consensus_lab.paxos import (AcceptorProtocol, ProposerProtocol, chosen_values, decided,
+                                 learned, paxos_sim, proposers_of)
 from consensus_lab.paxos.lessons import step_phase
 from consensus_lab.sim import Network
 from consensus_lab.viz import spacetime_diagram
@@ -66,10 +66,11 @@ from consensus_lab.widgets.paxos import ballots_rows, paxos_label, paxos_player
 # Three acceptors, one proposer, one learner; every message takes exactly 10 ms. The
 # player below is stepped by the next cells, one **phase** at a time (`step_phase` steps
 # until every message of one type in flight has been delivered); after each, a table of
-# every node. The rules, from the library:
+# every node. The rules, from the library (each returns the new state and the effects, in
+# order, each citing the sentence of the paper it carries out):
 
 # %%
-show(Acceptor.on_prepare, Acceptor.on_accept, Proposer.pick_value)
+show(AcceptorProtocol.on_prepare, AcceptorProtocol.on_accept, ProposerProtocol.pick_value)
 
 # %%
 NET = Network(latency=(10, 10))

@@ -55,6 +55,7 @@ from ..paxos import (
 from ..paxos.config import ACCEPTOR, PROPOSER, check_variant, role_of
 from ..paxos.lessons import CHECKER_CRASHES, checker_setup, one_ballot_each, proposer_crashed
 from ..paxos.messages import Accepted, Nack, Promise
+from ..paxos.proposer import ProposerState
 from ..sim import Network, Node, PendingEvent, Simulation
 from .search import explore
 
@@ -70,9 +71,9 @@ class ExploredProposer(Proposer):
 
     def state_key(self) -> tuple[Any, ...]:
         """Phase, rounds, the promises and accepts as sets, the values at stake."""
-        return ("proposer", self.phase, self.max_round, self.ballot,
-                frozenset(self.promises.items()), self.accepts, self.proposed, self.chosen,
-                self.nacks if self.config.backoff_max else 0)
+        s = self._now()
+        return ("proposer", s.phase, s.max_round, s.ballot, frozenset(s.promises), s.accepts,
+                s.proposed, s.chosen, s.nacks if self.protocol.config.backoff_max else 0)
 
 
 class ExploredLearner(Learner):
@@ -98,16 +99,17 @@ class ExploredPaxosInvariants(PaxosInvariants):
 
 
 class ExploredFactory(PaxosFactory):
-    """Builds the explored node classes for each role."""
+    """Builds the explored node classes for each role (one shared protocol per role)."""
 
     def __call__(self, node_id: str, peers: tuple[str, ...]) -> Node:
         role = role_of(node_id)
+        protocols = self.protocols((node_id, *peers))
         if role == ACCEPTOR:
-            return Acceptor(node_id, peers, self.config)
+            return Acceptor(node_id, peers, self.config, protocols.acceptor)
         if role == PROPOSER:
-            return ExploredProposer(node_id, peers, self.config,
-                                    value=self.values.get(node_id))
-        return ExploredLearner(node_id, peers, self.config)
+            return ExploredProposer(node_id, peers, self.config, self.values.get(node_id),
+                                    protocols.proposer)
+        return ExploredLearner(node_id, peers, self.config, protocols.learner)
 
 
 def paxos_setup(variant: str = "correct", acceptors: int = 3, proposers: int = 2,
@@ -155,9 +157,9 @@ def dead(sim: Simulation, event: PendingEvent) -> bool:
     return _stale_for(node, event.msg)
 
 
-def _stale_for(proposer: Proposer, msg: Any) -> bool:
+def _stale_for(proposer: Proposer | ProposerState, msg: Any) -> bool:
     """A reply the proposer ignores now and always will (ballots only grow,
-    and a ballot's phases never come back)."""
+    and a ballot's phases never come back). Works on a node or its state value."""
     ballot = getattr(msg, "ballot", None)
     if ballot != proposer.ballot:
         return proposer.ballot is not None and ballot is not None and ballot < proposer.ballot
