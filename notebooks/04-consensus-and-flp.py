@@ -40,8 +40,8 @@ pd.set_option("display.max_colwidth", None)   # show long table cells in full
 
 # %%
 from consensus_lab.nb import show
-from consensus_lab.paxos import (PREPARING, Proposer, config_for, decided, learned,
-                                 paxos_sim, proposers_of)
+from consensus_lab.paxos import (PREPARING, ProposerProtocol, config_for, decided,
+                                 learned, paxos_sim, proposers_of)
 from consensus_lab.paxos.properties import check_agreement, check_termination
 from consensus_lab.paxos.scenarios import adversary_pick, duel, ignored_accepted_value
 from consensus_lab.viz.experiments import backoff_experiment, properties_table
@@ -386,7 +386,7 @@ show(adversary_pick)
 # on, a random extra wait:
 
 # %%
-show(Proposer.on_nack, Proposer.backoff)
+show(ProposerProtocol.on_nack, ProposerProtocol.backoff)
 
 # %% [markdown]
 # ### Duelling proposers (seed 0, 1000 ms)
