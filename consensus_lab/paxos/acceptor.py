@@ -27,10 +27,9 @@ simulator, with read-only ``promised`` and ``accepted``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ..sim.step import Deliver, Effects, Input, Persist, Send, StepNode, StepProtocol
+from ..sim.step import Deliver, Effects, Input, Persist, Send, StepNode, StepProtocol, Value, value
 from .ballot import Ballot
 from .config import LEARNER, PaxosConfig, ids_of
 from .messages import Accept, Accepted, Nack, Prepare, Promise, Query
@@ -52,8 +51,8 @@ ANSWER_QUERY = ("PMS §2.3: a learner may ask an acceptor again what it has acce
                 "messages)")
 
 
-@dataclass(frozen=True, slots=True)
-class AcceptorState:
+@value
+class AcceptorState(Value):
     """What an acceptor remembers: its promise and its accepted proposal (both durable).
 
     ``promised`` is the highest ballot it has promised (None: none yet);

@@ -10,11 +10,11 @@ ballot, and a proposer that wants to outbid ballot ``b`` picks round
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..sim.step import Value, value
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Ballot:
+@value(order=True)
+class Ballot(Value):
     """A proposal number ``(round, proposer_id)``, ordered by round, then by id.
 
     >>> Ballot(1, "p2") > Ballot(1, "p1") and Ballot(2, "p1") > Ballot(1, "p2")

@@ -11,7 +11,6 @@ learner that has not learned asks the acceptors again (``Query``) every
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..sim.step import (
@@ -24,7 +23,9 @@ from ..sim.step import (
     Send,
     StepNode,
     StepProtocol,
+    Value,
     timer,
+    value,
 )
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
@@ -41,8 +42,8 @@ POLL_STOP = "PMS §2.3: a learner that has learned the chosen value stops asking
 Votes = tuple[tuple[Ballot, Any, frozenset[str]], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LearnerState:
+@value
+class LearnerState(Value):
     """The votes heard per ballot and, once a majority agrees, the learned value
     (all volatile)."""
 

@@ -9,9 +9,9 @@ not leave it in the dark for ever.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..sim.step import Value, value
 from .ballot import Ballot
 
 
@@ -19,8 +19,8 @@ def _pvalue(accepted: tuple[Ballot, Any] | None) -> str:
     return "-" if accepted is None else f"{accepted[0]}:{accepted[1]}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Prepare:
+@value(kw_only=True)
+class Prepare(Value):
     """proposer → every acceptor, phase 1a: "promise me ``ballot``" (PMS §2.2, P2c)."""
 
     ballot: Ballot
@@ -29,8 +29,8 @@ class Prepare:
         return f"Prepare({self.ballot})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Promise:
+@value(kw_only=True)
+class Promise(Value):
     """acceptor → proposer, phase 1b: "no ballot below ``ballot`` from me any more".
 
     ``accepted`` is the highest-ballot proposal this acceptor has accepted, as
@@ -45,8 +45,8 @@ class Promise:
         return f"Promise({self.ballot} acc={_pvalue(self.accepted)})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Accept:
+@value(kw_only=True)
+class Accept(Value):
     """proposer → every acceptor, phase 2a: "accept ``value`` in ``ballot``" (PMS §2.2)."""
 
     ballot: Ballot
@@ -56,8 +56,8 @@ class Accept:
         return f"Accept({self.ballot} {self.value})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Accepted:
+@value(kw_only=True)
+class Accepted(Value):
     """acceptor → the ballot's proposer and every learner, phase 2b: "I accepted it" (§2.3)."""
 
     ballot: Ballot
@@ -67,8 +67,8 @@ class Accepted:
         return f"Accepted({self.ballot} {self.value})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Nack:
+@value(kw_only=True)
+class Nack(Value):
     """acceptor → proposer, either phase: ``ballot`` is refused, I promised ``promised``.
 
     Paxos Made Simple notes (§2.2) that an acceptor *may* tell a proposer to
@@ -83,8 +83,8 @@ class Nack:
         return f"Nack({self.ballot} < {self.promised})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Query:
+@value(kw_only=True)
+class Query(Value):
     """learner → every acceptor: "tell me again what you accepted" (answered with Accepted)."""
 
     def __str__(self) -> str:

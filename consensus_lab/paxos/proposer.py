@@ -30,7 +30,6 @@ Theory of operation: ``phase`` moves along :data:`TRANSITIONS` only, through
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..sim.step import (
@@ -45,7 +44,9 @@ from ..sim.step import (
     SetTimer,
     StepNode,
     StepProtocol,
+    Value,
     timer,
+    value,
 )
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
@@ -95,8 +96,8 @@ NACK_BACKOFF = ("PMS §2.4 / PMMC §4: a preempted proposer waits a random time 
                 "proposer gets through")
 
 
-@dataclass(frozen=True, slots=True)
-class ProposerState:
+@value
+class ProposerState(Value):
     """One proposer's state. ``max_round`` is durable (``Persist("round")``); the rest
     is volatile. ``node_id`` and ``value`` (its own value) never change."""
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, dataclass_transform
 
 from .history import ClientRequest
 from .node import Node
@@ -70,29 +70,34 @@ class Value:
 T = TypeVar("T")
 
 
-def value(cls: type[T]) -> type[T]:
+@dataclass_transform(frozen_default=True)
+def value(cls: type[T] | None = None, /, *, order: bool = False, kw_only: bool = False) -> Any:
     """A frozen, slotted dataclass whose hash is computed once, then remembered.
 
     Use it (on a subclass of :class:`Value`) for node states and messages:
     a model checker hashes every world it meets, and a world is made of
     states and messages that mostly did not change, so remembering their
-    hashes makes filing a world cheap. Equality is the dataclass's own.
+    hashes makes filing a world cheap. Equality (and with ``order=True``,
+    ordering) is the dataclass's own; ``kw_only`` as for a dataclass.
     """
-    if not issubclass(cls, Value):
-        raise TypeError(f"@value needs a subclass of Value, got {cls.__name__}")
-    made = dataclass(frozen=True, slots=True)(cls)
-    fields_hash = made.__hash__
+    def make(kind: type[T]) -> type[T]:
+        if not issubclass(kind, Value):
+            raise TypeError(f"@value needs a subclass of Value, got {kind.__name__}")
+        made = dataclass(frozen=True, slots=True, order=order, kw_only=kw_only)(kind)
+        fields_hash = made.__hash__
 
-    def __hash__(self: Any) -> int:
-        try:
-            return self._hash  # type: ignore[no-any-return]
-        except AttributeError:
-            found = fields_hash(self)
-            object.__setattr__(self, "_hash", found)
-            return found
+        def __hash__(self: Any) -> int:
+            try:
+                return self._hash  # type: ignore[no-any-return]
+            except AttributeError:
+                found = fields_hash(self)
+                object.__setattr__(self, "_hash", found)
+                return found
 
-    made.__hash__ = __hash__  # type: ignore[method-assign]
-    return made
+        made.__hash__ = __hash__  # type: ignore[method-assign]
+        return made
+
+    return make if cls is None else make(cls)
 
 
 # ------------------------------------------------------------------ inputs
