@@ -59,6 +59,7 @@ class Renamer:
     def __init__(self, mapping: dict[str, str]) -> None:
         self.mapping = mapping
         self.memos: dict[type, dict[Any, Any]] = {}  # per type: 1 == True, (1,) == a named tuple
+        self.parts: dict[tuple[int, Any], Any] = {}  # (which part of a world, it) -> renamed
 
     def __call__(self, value: Any) -> Any:
         kind = type(value)
@@ -193,20 +194,34 @@ class Symmetry:
         return found
 
     def rename_world(self, world: World, mapping: dict[str, str]) -> World:
-        """``world`` with every member renamed: slots moved, contents renamed, net re-sorted."""
+        """``world`` with every member renamed: slots moved, contents renamed, net re-sorted.
+
+        Each part (states, storage, timers, net, ghost) is renamed as a whole and
+        remembered: most parts recur in many worlds.
+        """
         rename = self.renamer(mapping)
+        parts = rename.parts
+        found = []
+        for kind, part in enumerate(world):
+            key = (kind, part)
+            done = parts.get(key)
+            if done is None:
+                done = parts[key] = self._rename_part(kind, part, mapping, rename)
+            found.append(done)
+        return World(*found)
+
+    def _rename_part(self, kind: int, part: Any, mapping: dict[str, str],
+                     rename: Renamer) -> Any:
+        if kind == 3:  # net: every packet renamed, then in the canonical order again
+            return tuple(sorted((rename(p) for p in part), key=packet_key))
+        if kind == 4:  # ghost
+            return rename(part)
         model = self.model
-        n = len(model.ids)
-        states: list[Any] = [None] * n
-        stored: list[Any] = [()] * n
-        timers: list[Any] = [()] * n
+        moved: list[Any] = [None] * len(model.ids)
         for i, node in enumerate(model.ids):
-            j = model.index[mapping.get(node, node)]
-            states[j] = rename(world.states[i])
-            stored[j] = rename(world.stored[i])
-            timers[j] = world.timers[i]
-        net = tuple(sorted((rename(p) for p in world.net), key=packet_key))
-        return World(tuple(states), tuple(stored), tuple(timers), net, rename(world.ghost))
+            item = part[i]
+            moved[model.index[mapping.get(node, node)]] = item if kind == 2 else rename(item)
+        return tuple(moved)
 
 
 def _sort_key(item: Any) -> tuple[str, int]:
