@@ -29,6 +29,7 @@ A read or write that did not gather ``R`` / ``W`` replies within
 ``op_timeout`` gets ``fail`` for a read; a write stays unanswered (some
 replicas may already hold it: outcome unknown, the client records ``info``).
 
+The settings and messages are in :mod:`.dynamo_wire` (re-exported here).
 As a step protocol (:mod:`consensus_lab.sim.step`): :class:`DynamoStore` is
 the pure rules over a frozen :class:`DynamoState`; :class:`DynamoNode` runs
 them in the simulator. Durable state: ``data`` and ``counter`` (written with
@@ -46,7 +47,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..clocks.vector import VectorClock
-from ..sim import ClientRequest, ConfigError
+from ..sim import ClientRequest
 from ..sim.step import (
     CancelTimer,
     Deliver,
@@ -60,6 +61,7 @@ from ..sim.step import (
     Send,
     timer,
 )
+from .dynamo_wire import DynamoConfig, Get, GetReply, Put, PutAck, Sync, show_versions
 from .stepping import (
     Local,
     Pairs,
@@ -82,7 +84,6 @@ from .versions import (
     sibling_merge,
 )
 
-MODES = ("lww", "siblings")
 OPS = ("read", "write")
 
 RULE_PUT = ("Dynamo §4.5: the coordinator writes the new version locally and sends it to the "
@@ -108,103 +109,6 @@ RULE_ANTI_ENTROPY = ("Dynamo §4.7: replicas synchronize with an anti-entropy pr
                      "periodically push every version to a random peer")
 RULE_SYNC = ("Dynamo §4.7: a replica merges the synchronized versions of the keys it is a "
              "replica of")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DynamoConfig:
-    """Replication settings; :meth:`check` validates them against the cluster size."""
-
-    mode: str = "lww"
-    n_replicas: int | None = None  # None: every node replicates every key
-    r: int = 1
-    w: int = 1
-    read_repair: bool = True
-    anti_entropy_every: int | None = None
-    op_timeout: int = 200
-
-    def check(self, cluster_size: int) -> int:
-        """Raise ConfigError on a bad setting; return the effective N."""
-        if self.mode not in MODES:
-            raise ConfigError(f"unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
-        n = cluster_size if self.n_replicas is None else self.n_replicas
-        if not isinstance(n, int) or not 1 <= n <= cluster_size:
-            raise ConfigError(f"n_replicas must be in [1, {cluster_size}] (the cluster size), "
-                              f"got {self.n_replicas!r}")
-        for name in ("r", "w"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= n:
-                raise ConfigError(f"{name} must be in [1, N={n}], got {value!r}")
-        if self.anti_entropy_every is not None and (
-                not isinstance(self.anti_entropy_every, int) or self.anti_entropy_every <= 0):
-            raise ConfigError("anti_entropy_every must be a positive int or None, "
-                              f"got {self.anti_entropy_every!r}")
-        if not isinstance(self.op_timeout, int) or self.op_timeout <= 0:
-            raise ConfigError(f"op_timeout must be a positive int, got {self.op_timeout!r}")
-        return n
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Put:
-    """coordinator → replica, write or read repair: merge ``versions`` of ``key``.
-
-    ``versions``: LWW ``((stamp, value),)``; siblings: a tuple of :class:`Sibling`.
-    ``op_id`` 0 marks a read repair (no ack wanted).
-    """
-
-    op_id: int
-    key: Any
-    versions: tuple[Any, ...]
-
-    def __str__(self) -> str:
-        return f"Put#{self.op_id}({self.key}={_show(self.versions)})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PutAck:
-    """replica → coordinator, write: the replica merged the versions of ``op_id``."""
-
-    op_id: int
-
-    def __str__(self) -> str:
-        return f"PutOk#{self.op_id}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Get:
-    """coordinator → replica, read: "send me your versions of ``key``"."""
-
-    op_id: int
-    key: Any
-
-    def __str__(self) -> str:
-        return f"Get#{self.op_id}({self.key})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GetReply:
-    """replica → coordinator, read: carries the replica's ``versions`` of the key."""
-
-    op_id: int
-    versions: tuple[Any, ...]
-
-    def __str__(self) -> str:
-        return f"GetOk#{self.op_id}({_show(self.versions)})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Sync:
-    """node → one random peer, anti-entropy: carries ``(key, versions)`` for every key."""
-
-    items: tuple[tuple[Any, tuple[Any, ...]], ...]
-
-    def __str__(self) -> str:
-        return f"Sync({len(self.items)} keys)"
-
-
-def _show(versions: tuple[Any, ...]) -> str:
-    if versions and isinstance(versions[0], Sibling):
-        return "{" + ", ".join(str(s) for s in versions) + "}"
-    return ", ".join(f"{v!r}@{ts[0]}.{ts[1]}" for ts, v in versions) or "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,7 +361,7 @@ class DynamoStore(StoreProtocol[DynamoState]):
         return tuple(v for _, v in versions)
 
     def view(self, state: DynamoState) -> dict[str, Any]:
-        return {str(k): _show(v) for k, v in state.data}
+        return {str(k): show_versions(v) for k, v in state.data}
 
 
 class DynamoNode(StoreNode[DynamoState]):
