@@ -87,21 +87,24 @@ glossary_table("consistency").query("notebook == '01-consistency-models'")
 from consensus_lab.consistency import check, check_sequential
 from consensus_lab.consistency.causal import check_causal
 from consensus_lab.nb import show
-from consensus_lab.stores import CausalNode, SequentialNode, spectrum_runs, spectrum_workload
+from consensus_lab.stores import spectrum_runs, spectrum_workload
+from consensus_lab.stores.causal import CausalStore
+from consensus_lab.stores.sequential import SequentialStore
 from consensus_lab.viz.experiments import plot_spectrum, spectrum_table
 from consensus_lab.stores.spectrum import DEFAULT_SEED
 from consensus_lab.viz import history_timeline
 
-show(SequentialNode._on_apply, SequentialNode._apply)
+show(SequentialStore.on_apply, SequentialStore.apply)
 
 # %% [markdown]
-# The causal store *is* causal broadcast plus a dictionary: `CausalNode` inherits the
-# hold-back queue of notebook 03's `CausalBroadcastNode` and only adds what a write does to
-# the data. Concurrent writes to one key are settled by last-write-wins on a stamp that is
-# always higher than anything the writer had seen — so an effect never loses to its cause:
+# The causal store *is* causal broadcast plus a dictionary: `CausalStore` keeps the
+# hold-back queue and delivery rule of notebook 03's `CausalBroadcastNode` and only adds
+# what a write does to the data. Concurrent writes to one key are settled by
+# last-write-wins on a stamp that is always higher than anything the writer had seen — so
+# an effect never loses to its cause:
 
 # %%
-show(CausalNode.write, CausalNode._apply)
+show(CausalStore.write, CausalStore.apply)
 
 # %% [markdown]
 # ### One workload, four stores

@@ -40,7 +40,9 @@ import pandas as pd
 
 from consensus_lab.consistency import check
 from consensus_lab.nb import show
-from consensus_lab.stores import DynamoNode, QuorumNode, partition_experiment
+from consensus_lab.stores import partition_experiment
+from consensus_lab.stores.dynamo import DynamoStore
+from consensus_lab.stores.quorum import QuorumStore
 from consensus_lab.stores.raftstore import RaftStoreNode
 from consensus_lab.viz import history_timeline
 from consensus_lab.widgets import CapExplorer, CapModel
@@ -118,14 +120,14 @@ glossary_table().loc[["network partition", "partition tolerance (CAP)", "lineari
 # the client records `info`):
 
 # %%
-show(QuorumNode._on_query_reply, QuorumNode.on_timer)
+show(QuorumStore.on_query_reply, QuorumStore.on_timer)
 
 # %% [markdown]
 # The AP store's secret is the opposite rule: a write is acknowledged as soon as **W**
 # replicas it can reach have it — nobody asks whether they are a majority:
 
 # %%
-show(DynamoNode._on_put_ack)
+show(DynamoStore.on_put_ack)
 
 # %% [markdown]
 # ## CP under a partition: the minority refuses, like etcd

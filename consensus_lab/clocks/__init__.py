@@ -12,8 +12,7 @@
   vector clocks, and happens-before / concurrent between two of them.
 
 The pure modules (``lamport``, ``vector``, ``causal``) import only the standard
-library; ``broadcast``, ``timed`` and ``scenarios`` also use :mod:`consensus_lab.sim`
-(``legacy`` is the old mutable node, kept for ``stores.causal`` until it is converted).
+library; ``broadcast``, ``timed`` and ``scenarios`` also use :mod:`consensus_lab.sim`.
 """
 
 from consensus_lab.clocks.broadcast import (

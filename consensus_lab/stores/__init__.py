@@ -14,11 +14,17 @@
   replicas: causally consistent, not sequential.
 * :mod:`.spectrum` — the same workload on a store of each strength
   (:func:`spectrum_run`, :func:`spectrum_rows`; ``viz.spectrum_table`` and ``viz.plot_spectrum``).
+
+Each store is a step protocol (:mod:`consensus_lab.sim.step`): the pure rules
+(:class:`SequentialStore`, :class:`QuorumStore`, :class:`DynamoStore`,
+:class:`CausalStore`) over frozen states, run in the simulator by the
+``...Node`` classes (:class:`~.stepping.StoreNode`, which also passes the
+node's local clock and any random peer in as :class:`~.stepping.Local`).
 """
 
 from .analysis import Anomalies, find_anomalies, read_values
-from .causal import CausalNode, CausalWrite
-from .dynamo import DynamoConfig, DynamoNode, Get, GetReply, Put, PutAck, Sync
+from .causal import CausalNode, CausalStore, CausalWrite
+from .dynamo import DynamoConfig, DynamoNode, DynamoStore, Get, GetReply, Put, PutAck, Sync
 from .experiment import (
     STORES,
     ExperimentResult,
@@ -26,8 +32,8 @@ from .experiment import (
     cap_rows,
     partition_experiment,
 )
-from .quorum import Query, QueryReply, QuorumNode, Store, StoreAck
-from .sequential import ApplyWrite, OrderWrite, SequentialNode
+from .quorum import Query, QueryReply, QuorumNode, QuorumStore, Store, StoreAck
+from .sequential import ApplyWrite, OrderWrite, SequentialNode, SequentialStore
 from .spectrum import STORES as SPECTRUM_STORES
 from .spectrum import (
     SpectrumResult,
@@ -36,6 +42,7 @@ from .spectrum import (
     spectrum_runs,
     spectrum_workload,
 )
+from .stepping import Local, StoreNode, StoreProtocol
 from .versions import Sibling, Versioned, Write, join_context, lww_merge, sibling_merge
 
 __all__ = [
@@ -46,4 +53,6 @@ __all__ = [
     "PutAck", "Query", "QueryReply", "QuorumNode", "STORES", "SideStats", "Sibling", "Store",
     "StoreAck", "Sync", "Versioned", "Write", "cap_rows", "find_anomalies", "join_context",
     "lww_merge", "partition_experiment", "read_values", "sibling_merge",
+    "CausalStore", "DynamoStore", "Local", "QuorumStore", "SequentialStore", "StoreNode",
+    "StoreProtocol",
 ]

@@ -15,28 +15,65 @@ side, "Cassandra accepts writes and may diverge"):
   writes. That is the availability; divergence is the price.
 * **Conflicts** are resolved by a :mod:`versions <consensus_lab.stores.versions>`
   policy: ``mode="lww"`` keeps the version with the highest
-  ``(ctx.now, node id)`` stamp (so a node whose clock lags loses its writes),
+  ``(local time, node id)`` stamp (so a node whose clock lags loses its writes),
   ``mode="siblings"`` keeps concurrent writes side by side as siblings.
 * **Read repair** (on by default): after a read the coordinator sends the
   merged result to the replicas that answered with something older.
 * **Anti-entropy** (off unless ``anti_entropy_every`` is set): every that
   many ticks a node pushes all its versions to one random peer, which
   merges them — how replicas converge after a partition heals.
-  Hinted handoff is not implemented (anti-entropy covers convergence here).
+  Hinted handoff and sloppy quorums are not implemented (anti-entropy
+  covers convergence here; the preference list never changes).
 
 A read or write that did not gather ``R`` / ``W`` replies within
 ``op_timeout`` gets ``fail`` for a read; a write stays unanswered (some
 replicas may already hold it: outcome unknown, the client records ``info``).
+
+The settings and messages are in :mod:`.dynamo_wire` (re-exported here).
+As a step protocol (:mod:`consensus_lab.sim.step`): :class:`DynamoStore` is
+the pure rules over a frozen :class:`DynamoState`; :class:`DynamoNode` runs
+them in the simulator. Durable state: ``data`` and ``counter`` (written with
+``Persist`` before any Send or ack that depends on them); the operations in
+flight, the op counter and ``last_stamp`` are volatile. Two readings come in
+with the input (:class:`~.stepping.Local`): the node's local clock, for the
+LWW stamp, and the random peer of an anti-entropy round (drawn by the node
+from its seeded stream, as ``ctx.rng.choice(peers)`` did).
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..clocks.vector import VectorClock
-from ..sim import ClientRequest, ConfigError, Context, Node
+from ..sim import ClientRequest
+from ..sim.step import (
+    CancelTimer,
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Note,
+    Persist,
+    Reply,
+    Request,
+    Send,
+    timer,
+)
+from .dynamo_wire import DynamoConfig, Get, GetReply, Put, PutAck, Sync, show_versions
+from .stepping import (
+    Local,
+    Pairs,
+    StoreNode,
+    StoreProtocol,
+    drop,
+    freeze_map,
+    get,
+    put,
+    unknown_op,
+    unwrap,
+)
 from .versions import (
     LWW_ZERO,
     Sibling,
@@ -47,221 +84,210 @@ from .versions import (
     sibling_merge,
 )
 
-MODES = ("lww", "siblings")
 OPS = ("read", "write")
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DynamoConfig:
-    """Replication settings; :meth:`check` validates them against the cluster size."""
-
-    mode: str = "lww"
-    n_replicas: int | None = None  # None: every node replicates every key
-    r: int = 1
-    w: int = 1
-    read_repair: bool = True
-    anti_entropy_every: int | None = None
-    op_timeout: int = 200
-
-    def check(self, cluster_size: int) -> int:
-        """Raise ConfigError on a bad setting; return the effective N."""
-        if self.mode not in MODES:
-            raise ConfigError(f"unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
-        n = cluster_size if self.n_replicas is None else self.n_replicas
-        if not isinstance(n, int) or not 1 <= n <= cluster_size:
-            raise ConfigError(f"n_replicas must be in [1, {cluster_size}] (the cluster size), "
-                              f"got {self.n_replicas!r}")
-        for name in ("r", "w"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= n:
-                raise ConfigError(f"{name} must be in [1, N={n}], got {value!r}")
-        if self.anti_entropy_every is not None and (
-                not isinstance(self.anti_entropy_every, int) or self.anti_entropy_every <= 0):
-            raise ConfigError("anti_entropy_every must be a positive int or None, "
-                              f"got {self.anti_entropy_every!r}")
-        if not isinstance(self.op_timeout, int) or self.op_timeout <= 0:
-            raise ConfigError(f"op_timeout must be a positive int, got {self.op_timeout!r}")
-        return n
+RULE_PUT = ("Dynamo §4.5: the coordinator writes the new version locally and sends it to the "
+            "N highest-ranked reachable nodes of the preference list")
+RULE_GET = ("Dynamo §4.5: the coordinator requests all existing versions of the key from "
+            "the N highest-ranked reachable nodes")
+RULE_STAMP_LWW = ("DDIA ch. 5, last write wins: attach a timestamp (here the coordinator's "
+                  "local clock) to each write; the biggest one is the most recent")
+RULE_DOT = ("Dynamo §4.4: a write through a node counts a new version at that node "
+            "(a dot, persisted before the version leaves)")
+RULE_MERGE = ("Dynamo §4.4: a replica keeps the versions that no other version has seen "
+              "(LWW: the one with the biggest timestamp), on stable storage")
+RULE_PUT_ACK = "Dynamo §4.5: a replica acknowledges a put once it merged the version"
+RULE_GET_REPLY = "Dynamo §4.5: a replica answers a get with every version of the key it holds"
+RULE_W = "Dynamo §4.5: a write succeeds once W replicas acknowledge it"
+RULE_R = ("Dynamo §4.5: the coordinator waits for R responses before returning the result "
+          "(all causally unrelated versions, merged)")
+RULE_READ_REPAIR = ("Dynamo §5: if stale versions were returned in any of the responses, "
+                    "the coordinator updates those nodes with the latest version (read repair)")
+RULE_OP_TIMEOUT = ("DDIA ch. 5: a read that got fewer than r responses within the timeout "
+                   "fails; a write with fewer than w acks has an unknown outcome")
+RULE_ANTI_ENTROPY = ("Dynamo §4.7: replicas synchronize with an anti-entropy protocol: "
+                     "periodically push every version to a random peer")
+RULE_SYNC = ("Dynamo §4.7: a replica merges the synchronized versions of the keys it is a "
+             "replica of")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Put:
-    """coordinator → replica, write or read repair: merge ``versions`` of ``key``.
-
-    ``versions``: LWW ``((stamp, value),)``; siblings: a tuple of :class:`Sibling`.
-    ``op_id`` 0 marks a read repair (no ack wanted).
-    """
-
-    op_id: int
-    key: Any
-    versions: tuple[Any, ...]
-
-    def __str__(self) -> str:
-        return f"Put#{self.op_id}({self.key}={_show(self.versions)})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PutAck:
-    """replica → coordinator, write: the replica merged the versions of ``op_id``."""
-
-    op_id: int
-
-    def __str__(self) -> str:
-        return f"PutOk#{self.op_id}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Get:
-    """coordinator → replica, read: "send me your versions of ``key``"."""
-
-    op_id: int
-    key: Any
-
-    def __str__(self) -> str:
-        return f"Get#{self.op_id}({self.key})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GetReply:
-    """replica → coordinator, read: carries the replica's ``versions`` of the key."""
-
-    op_id: int
-    versions: tuple[Any, ...]
-
-    def __str__(self) -> str:
-        return f"GetOk#{self.op_id}({_show(self.versions)})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Sync:
-    """node → one random peer, anti-entropy: carries ``(key, versions)`` for every key."""
-
-    items: tuple[tuple[Any, tuple[Any, ...]], ...]
-
-    def __str__(self) -> str:
-        return f"Sync({len(self.items)} keys)"
-
-
-def _show(versions: tuple[Any, ...]) -> str:
-    if versions and isinstance(versions[0], Sibling):
-        return "{" + ", ".join(str(s) for s in versions) + "}"
-    return ", ".join(f"{v!r}@{ts[0]}.{ts[1]}" for ts, v in versions) or "-"
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Pending:
-    """One operation this node coordinates."""
+    """One operation this node coordinates (volatile)."""
 
     request: ClientRequest
     replicas: tuple[str, ...]
-    acks: set[str] = field(default_factory=set)
-    replies: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    acks: frozenset[str] = frozenset()
+    replies: Pairs = ()  # replica -> versions, in arrival order
 
 
-class DynamoNode(Node):
-    """Replica and coordinator of the AP store (see the module docstring).
+@dataclass(frozen=True, slots=True)
+class DynamoState:
+    """One replica and coordinator of the AP store."""
 
-    Client operations: ``read key`` → the value (LWW; None if never written)
-    or a :class:`Versioned` (siblings); ``write key value`` → the value
-    (siblings: ``value`` may be a :class:`Write` carrying a read's context).
-    """
+    node_id: str
+    peers: tuple[str, ...]
+    n: int  # replicas per key (configuration)
+    data: Pairs = ()  # durable: key -> versions
+    counter: int = 0  # durable, siblings: the last dot counter this node issued
+    last_stamp: int = LWW_ZERO[0]  # volatile, lww: the last local time this node stamped
+    pending: Pairs = ()  # volatile: op id -> Pending
+    next_op: int = 0  # volatile
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], *,
-                 config: DynamoConfig | None = None) -> None:
-        super().__init__(node_id, peers)
+    @property
+    def ring(self) -> tuple[str, ...]:
+        """Every node id, sorted: the ring the preference lists walk."""
+        return tuple(sorted((self.node_id, *self.peers)))
+
+
+def preference_list(ring: tuple[str, ...], n: int, key: Any) -> tuple[str, ...]:
+    """The ``n`` replicas of ``key``: successors of its hash on the ring of node ids (§4.2)."""
+    if n == len(ring):
+        return ring
+    start = zlib.crc32(repr(key).encode()) % len(ring)
+    return tuple(ring[(start + i) % len(ring)] for i in range(n))
+
+
+def _arrived(replies: Pairs, src: str, versions: tuple[Any, ...]) -> Pairs:
+    """``replies`` with ``src``'s versions: replaced in place, or appended (arrival order)."""
+    if any(k == src for k, _ in replies):
+        return tuple((k, versions if k == src else v) for k, v in replies)
+    return (*replies, (src, versions))
+
+
+Result = tuple[DynamoState, Effects]
+
+
+class DynamoStore(StoreProtocol[DynamoState]):
+    """The rules of the AP store (see the module docstring) as pure functions."""
+
+    def __init__(self, config: DynamoConfig | None = None) -> None:
         self.config = config or DynamoConfig()
-        self.ring = tuple(sorted((node_id, *self.peers)))
-        self.n = self.config.check(len(self.ring))
-        self.data: dict[Any, tuple[Any, ...]] = {}  # key -> versions; persisted
-        self.counter = 0  # siblings: the last dot counter this node issued; persisted
-        self.last_stamp = LWW_ZERO[0]  # lww: the last local time this node stamped
-        self.pending: dict[int, Pending] = {}
-        self.next_op = 0
 
-    # -- lifecycle ----------------------------------------------------------------
+    def start(self, node_id: str, peers: tuple[str, ...], stored: Any) -> Result:
+        """Boot, or recover the persisted ``data`` and ``counter``; arm anti-entropy."""
+        n = self.config.check(len(peers) + 1)
+        state = DynamoState(node_id, peers, n, data=freeze_map(stored.get("data", ())),
+                            counter=stored.get("counter", 0))
+        every = self.config.anti_entropy_every
+        return state, (timer("anti-entropy", every, RULE_ANTI_ENTROPY),) if every else ()
 
-    def on_start(self, ctx: Context) -> None:
-        self.data = dict(ctx.stored.get("data", {}))
-        self.counter = ctx.stored.get("counter", 0)
-        if self.config.anti_entropy_every:
-            ctx.set_timer("anti-entropy", self.config.anti_entropy_every)
+    def random_peer_among(self, state: DynamoState, event: Input) -> tuple[str, ...]:
+        """An anti-entropy round with something to push picks one random peer."""
+        if event == Fire("anti-entropy") and state.peers and state.data:
+            return state.peers
+        return ()
 
-    def preference_list(self, key: Any) -> tuple[str, ...]:
-        """The ``N`` replicas of ``key``: successors of its hash on the ring of node ids."""
-        if self.n == len(self.ring):
-            return self.ring
-        start = zlib.crc32(repr(key).encode()) % len(self.ring)
-        return tuple(self.ring[(start + i) % len(self.ring)] for i in range(self.n))
+    def step(self, state: DynamoState, event: Input | Local) -> Result:
+        event, now, peer = unwrap(event)
+        match event:
+            case Request(request):
+                return self.on_request(state, request, now)
+            case Fire(name):
+                return self.on_timer(state, name, peer)
+            case Deliver(src, msg):
+                return self.on_message(state, src, msg)
+        raise TypeError(f"not an input: {event!r}")
 
-    def on_request(self, ctx: Context, request: ClientRequest) -> None:
+    def preference_list(self, state: DynamoState, key: Any) -> tuple[str, ...]:
+        """The ``N`` replicas of ``key``."""
+        return preference_list(state.ring, state.n, key)
+
+    # -- coordinator: requests and timers ------------------------------------------------
+
+    def on_request(self, state: DynamoState, request: ClientRequest, now: int) -> Result:
+        """Send a write's new version, or a read's Get, to every replica of the key."""
         if request.f not in OPS:
-            ctx.reply(request, f"unknown operation {request.f!r}; allowed: {', '.join(OPS)}",
-                      ok=False)
-            return
-        self.next_op += 1
-        op_id, key = self.next_op, request.key
-        self.pending[op_id] = Pending(request, self.preference_list(key))
-        ctx.set_timer(f"op:{op_id}", self.config.op_timeout)
+            return state, (unknown_op(request),)
+        op_id, key = state.next_op + 1, request.key
+        replicas = self.preference_list(state, key)
+        state = replace(state, next_op=op_id,
+                        pending=put(state.pending, op_id, Pending(request, replicas)))
+        effects: Effects = (timer(f"op:{op_id}", self.config.op_timeout, RULE_OP_TIMEOUT),)
         if request.f == "write":
-            msg: Any = Put(op_id=op_id, key=key, versions=(self._new_version(ctx, request),))
+            state, version, stamped = self.new_version(state, request, now)
+            msg: Any = Put(op_id=op_id, key=key, versions=(version,))
+            effects, rule = effects + stamped, RULE_PUT
         else:
-            msg = Get(op_id=op_id, key=key)
-        self._to_replicas(ctx, self.pending[op_id].replicas, msg)
+            msg, rule = Get(op_id=op_id, key=key), RULE_GET
+        for replica in replicas:
+            state, more = self.reply_to(state, replica, msg, rule)
+            effects += more
+        return state, effects
 
-    def _new_version(self, ctx: Context, request: ClientRequest) -> Any:
-        """Stamp a client's write: LWW (local time, id); siblings: a fresh dot."""
+    def new_version(self, state: DynamoState, request: ClientRequest,
+                    now: int) -> tuple[DynamoState, Any, Effects]:
+        """Stamp a client's write: LWW (local time, id); siblings: a fresh dot, persisted."""
         value = request.value
         if self.config.mode == "lww":
-            self.last_stamp = max(ctx.now, self.last_stamp + 1)
-            return ((self.last_stamp, self.node_id), value)
+            stamp = max(now, state.last_stamp + 1)
+            return replace(state, last_stamp=stamp), ((stamp, state.node_id), value), ()
         context = value.context if isinstance(value, Write) else ()
         value = value.value if isinstance(value, Write) else value
-        self.counter = max(self.counter, VectorClock(context)[self.node_id]) + 1
-        ctx.persist("counter", self.counter)
-        return Sibling(value=value, dot=(self.node_id, self.counter), context=context)
+        counter = max(state.counter, VectorClock(context)[state.node_id]) + 1
+        version = Sibling(value=value, dot=(state.node_id, counter), context=context)
+        return (replace(state, counter=counter), version,
+                (Persist("counter", counter, RULE_DOT),))
 
-    def on_timer(self, ctx: Context, name: str) -> None:
+    def on_timer(self, state: DynamoState, name: str, peer: str | None) -> Result:
+        """Anti-entropy: re-arm, push everything to ``peer``. An op timer: give up."""
         if name == "anti-entropy":
-            ctx.set_timer(name, self.config.anti_entropy_every or 1)
-            if self.peers and self.data:
-                items = tuple(sorted(self.data.items(), key=lambda kv: repr(kv[0])))
-                ctx.send(ctx.rng.choice(self.peers), Sync(items=items))
-            return
-        op = self.pending.pop(int(name.split(":")[1]), None)
+            effects: Effects = (timer(name, self.config.anti_entropy_every or 1,
+                                      RULE_ANTI_ENTROPY),)
+            if state.peers and state.data:  # no drawn peer (a bare input): the first one
+                dst = state.peers[0] if peer is None else peer
+                effects += (Send(dst, Sync(items=state.data), RULE_ANTI_ENTROPY),)
+            return state, effects
+        op_id = int(name.split(":")[1])
+        op = get(state.pending, op_id)
         if op is None:
-            return
+            return state, ()
+        state = replace(state, pending=drop(state.pending, op_id))
         if op.request.f == "read":
-            ctx.reply(op.request, f"only {len(op.replies)} of R={self.config.r} replied",
-                      ok=False)
-        else:
-            ctx.note(f"write {op.request.key} got {len(op.acks)} of W={self.config.w} acks")
+            return state, (Reply(op.request, f"only {len(op.replies)} of R={self.config.r} "
+                                 "replied", ok=False, rule=RULE_OP_TIMEOUT),)
+        return state, (Note(f"write {op.request.key} got {len(op.acks)} of W={self.config.w} "
+                            "acks", RULE_OP_TIMEOUT),)
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+    # -- messages ---------------------------------------------------------------------
+
+    def on_message(self, state: DynamoState, src: str, msg: Any) -> Result:
         if isinstance(msg, Put):
-            self.merge(ctx, msg.key, msg.versions)
-            if msg.op_id:
-                self._reply_to(ctx, src, PutAck(op_id=msg.op_id))
-        elif isinstance(msg, Get):
-            self._reply_to(ctx, src, GetReply(op_id=msg.op_id,
-                                              versions=self.data.get(msg.key, ())))
-        elif isinstance(msg, PutAck):
-            self._on_put_ack(ctx, src, msg)
-        elif isinstance(msg, GetReply):
-            self._on_get_reply(ctx, src, msg)
-        elif isinstance(msg, Sync):
-            for key, versions in msg.items:
-                if self.node_id in self.preference_list(key):
-                    self.merge(ctx, key, versions)
+            state, effects = self.merge(state, msg.key, msg.versions)
+            if not msg.op_id:  # a read repair wants no ack
+                return state, effects
+            state, more = self.reply_to(state, src, PutAck(op_id=msg.op_id), RULE_PUT_ACK)
+            return state, effects + more
+        if isinstance(msg, Get):
+            return self.reply_to(state, src, GetReply(op_id=msg.op_id,
+                                                      versions=get(state.data, msg.key, ())),
+                                 RULE_GET_REPLY)
+        if isinstance(msg, PutAck):
+            return self.on_put_ack(state, src, msg)
+        if isinstance(msg, GetReply):
+            return self.on_get_reply(state, src, msg)
+        if isinstance(msg, Sync):
+            return self.on_sync(state, msg)
+        return state, ()
 
-    # -- replica rule -----------------------------------------------------------------
+    # -- replica rules -----------------------------------------------------------------
 
-    def merge(self, ctx: Context, key: Any, versions: tuple[Any, ...]) -> None:
-        """Merge incoming versions of ``key`` into ours by the configured policy."""
-        mine = self.data.get(key, ())
+    def merge(self, state: DynamoState, key: Any, versions: tuple[Any, ...]) -> Result:
+        """Merge incoming versions of ``key`` into ours by the configured policy; persist."""
+        mine = get(state.data, key, ())
         merged = self.merge_versions(mine, versions)
-        if merged != mine:
-            self.data[key] = merged
-            ctx.persist("data", self.data)
+        if merged == mine:
+            return state, ()
+        state = replace(state, data=put(state.data, key, merged))
+        return state, (Persist("data", state.data, RULE_MERGE),)
+
+    def on_sync(self, state: DynamoState, msg: Sync) -> Result:
+        """Anti-entropy: merge the keys this node is a replica of; persist once."""
+        before = state.data
+        for key, versions in msg.items:
+            if state.node_id in self.preference_list(state, key):
+                state, _ = self.merge(state, key, versions)
+        return state, (Persist("data", state.data, RULE_SYNC),) if state.data != before else ()
 
     def merge_versions(self, mine: tuple[Any, ...], theirs: tuple[Any, ...]) -> tuple[Any, ...]:
         """The versions to keep of ``mine`` and ``theirs`` under the configured policy."""
@@ -274,33 +300,38 @@ class DynamoNode(Node):
 
     # -- coordinator rules --------------------------------------------------------------
 
-    def _on_put_ack(self, ctx: Context, src: str, msg: PutAck) -> None:
-        op = self.pending.get(msg.op_id)
+    def on_put_ack(self, state: DynamoState, src: str, msg: PutAck) -> Result:
+        """W acks: the write succeeded; answer the client."""
+        op = get(state.pending, msg.op_id)
         if op is None:
-            return
-        op.acks.add(src)
-        if len(op.acks) >= self.config.w:
-            self._finish(ctx, msg.op_id)
-            value = op.request.value
-            ctx.reply(op.request, value.value if isinstance(value, Write) else value)
+            return state, ()
+        op = replace(op, acks=op.acks | {src})
+        if len(op.acks) < self.config.w:
+            return replace(state, pending=put(state.pending, msg.op_id, op)), ()
+        value = op.request.value
+        state, effects = self.finish(state, msg.op_id, RULE_W)
+        return state, (*effects, Reply(op.request, value.value if isinstance(value, Write)
+                                       else value, rule=RULE_W))
 
-    def _on_get_reply(self, ctx: Context, src: str, msg: GetReply) -> None:
-        op = self.pending.get(msg.op_id)
+    def on_get_reply(self, state: DynamoState, src: str, msg: GetReply) -> Result:
+        """R replies: merge them, repair the stale replicas, answer the client."""
+        op = get(state.pending, msg.op_id)
         if op is None:
-            return
-        op.replies[src] = msg.versions
+            return state, ()
+        op = replace(op, replies=_arrived(op.replies, src, msg.versions))
         if len(op.replies) < self.config.r:
-            return
-        self._finish(ctx, msg.op_id)
+            return replace(state, pending=put(state.pending, msg.op_id, op)), ()
+        state, effects = self.finish(state, msg.op_id, RULE_R)
         merged: tuple[Any, ...] = ()
-        for versions in op.replies.values():
+        for _, versions in op.replies:
             merged = self.merge_versions(merged, versions)
         if self.config.read_repair:
-            for replica, versions in sorted(op.replies.items()):
+            for replica, versions in sorted(op.replies, key=lambda kv: kv[0]):
                 if self.merge_versions(versions, merged) != versions:
-                    self._reply_to(ctx, replica, Put(op_id=0, key=op.request.key,
-                                                     versions=merged))
-        ctx.reply(op.request, self.result_of(merged))
+                    state, more = self.reply_to(state, replica, Put(
+                        op_id=0, key=op.request.key, versions=merged), RULE_READ_REPAIR)
+                    effects += more
+        return state, (*effects, Reply(op.request, self.result_of(merged), rule=RULE_R))
 
     def result_of(self, versions: tuple[Any, ...]) -> Any:
         """What a read answers for these merged versions."""
@@ -309,28 +340,64 @@ class DynamoNode(Node):
                              context=join_context(versions))
         return versions[0][1] if versions else None
 
-    def _finish(self, ctx: Context, op_id: int) -> None:
-        del self.pending[op_id]
-        ctx.cancel_timer(f"op:{op_id}")
+    def finish(self, state: DynamoState, op_id: int, rule: str) -> Result:
+        """The operation is done: forget it and cancel its timeout."""
+        return (replace(state, pending=drop(state.pending, op_id)),
+                (CancelTimer(f"op:{op_id}", rule),))
 
     # -- plumbing ---------------------------------------------------------------------
 
-    def _to_replicas(self, ctx: Context, replicas: tuple[str, ...], msg: Any) -> None:
-        """Send ``msg`` to each replica; this node handles its own copy at once."""
-        for replica in replicas:
-            self._reply_to(ctx, replica, msg)
+    def reply_to(self, state: DynamoState, dst: str, msg: Any, rule: str) -> Result:
+        """Send ``msg`` to ``dst``, or handle it here at once if ``dst`` is this node."""
+        if dst == state.node_id:
+            return self.on_message(state, dst, msg)
+        return state, (Send(dst, msg, rule),)
 
-    def _reply_to(self, ctx: Context, dst: str, msg: Any) -> None:
-        if dst == self.node_id:
-            self.on_message(ctx, dst, msg)
-        else:
-            ctx.send(dst, msg)
+    def values_of(self, state: DynamoState, key: Any) -> tuple[Any, ...]:
+        """The values ``state`` holds for ``key`` (one under LWW, any number of siblings)."""
+        versions = get(state.data, key, ())
+        if self.config.mode == "siblings":
+            return tuple(self.result_of(versions).values)
+        return tuple(v for _, v in versions)
+
+    def view(self, state: DynamoState) -> dict[str, Any]:
+        return {str(k): show_versions(v) for k, v in state.data}
+
+
+class DynamoNode(StoreNode[DynamoState]):
+    """Replica and coordinator of the AP store (see the module docstring).
+
+    Client operations: ``read key`` → the value (LWW; None if never written)
+    or a :class:`Versioned` (siblings); ``write key value`` → the value
+    (siblings: ``value`` may be a :class:`Write` carrying a read's context).
+    """
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], *,
+                 config: DynamoConfig | None = None) -> None:
+        self.store = DynamoStore(config)
+        super().__init__(node_id, peers, self.store)
+        self.ring = tuple(sorted((node_id, *self.peers)))
+        self.n = self.store.config.check(len(self.ring))  # a bad config fails here
+
+    @property
+    def config(self) -> DynamoConfig:
+        """The replication settings."""
+        return self.store.config
+
+    def preference_list(self, key: Any) -> tuple[str, ...]:
+        """The ``N`` replicas of ``key``: successors of its hash on the ring of node ids."""
+        return preference_list(self.ring, self.n, key)
+
+    @property
+    def data(self) -> dict[Any, tuple[Any, ...]]:
+        """key -> versions held here (a fresh dict)."""
+        return dict(self.current.data)
+
+    @property
+    def counter(self) -> int:
+        """Siblings: the last dot counter this node issued."""
+        return self.current.counter
 
     def values_of(self, key: Any) -> tuple[Any, ...]:
         """The values this replica holds for ``key`` (one under LWW, any number of siblings)."""
-        return tuple(self.result_of(self.data.get(key, ())).values
-                     if self.config.mode == "siblings"
-                     else [v for _, v in self.data.get(key, ())])
-
-    def view(self) -> dict[str, Any]:
-        return {str(k): _show(v) for k, v in sorted(self.data.items(), key=lambda kv: repr(kv[0]))}
+        return self.store.values_of(self.current, key)

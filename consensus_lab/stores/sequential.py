@@ -41,17 +41,32 @@ completed: a stale read, which linearizability forbids.
 Not fault tolerant (deliberately): nothing is persisted and a lost message
 is never resent, so a crashed sequencer or a dropped ``ApplyWrite`` stops
 the writes. Replacing the sequencer safely is consensus (notebooks 05–08).
+
+As a step protocol (:mod:`consensus_lab.sim.step`): :class:`SequentialStore`
+is the pure rules over a frozen :class:`SeqState`; :class:`SequentialNode`
+runs them in the simulator. Durable state: none (every field is volatile).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..sim import ClientRequest, ConfigError, Context, Node
+from ..sim import ClientRequest, ConfigError
+from ..sim.step import Deliver, Effects, Fire, Input, Note, Reply, Request, Send
+from .stepping import Local, Pairs, StoreNode, StoreProtocol, get, put, unknown_op, unwrap
 
-OPS = ("read", "write")
-
+RULE_READ_LOCAL = ("ZooKeeper (Hunt et al. 2010): a read is served from the local replica's "
+                   "copy, without a round trip, and may be stale")
+RULE_FORWARD = "ZooKeeper: a write is forwarded to the one server that orders all writes"
+RULE_ORDER = ("DDIA ch. 9, total order broadcast: one node numbers every write and sends it "
+              "to every replica, so all see the same order")
+RULE_IN_ORDER = ("DDIA ch. 9, total order broadcast: messages are delivered to every node in "
+                 "the same order; a write that arrives early waits for the gap before it")
+RULE_DUPLICATE = "total order broadcast: a write already applied or held is applied once only"
+RULE_ACK = ("Lamport 1979, program order: the home replica acknowledges a write only once it "
+            "applied it itself, so the client's next read sees it")
+RULE_NOT_SEQUENCER = "only the sequencer numbers writes: an Order sent elsewhere is ignored"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderWrite:
@@ -84,7 +99,129 @@ class ApplyWrite:
         return f"Apply(#{self.seq} {self.key}={self.value!r})"
 
 
-class SequentialNode(Node):
+def sequencer_of(node_id: str, peers: tuple[str, ...], sequencer: str | None) -> str:
+    """The sequencer: ``sequencer`` if given (it must be a node), else the first node id."""
+    everyone = tuple(sorted((node_id, *peers)))
+    chosen = everyone[0] if sequencer is None else sequencer
+    if chosen not in everyone:
+        raise ConfigError(f"sequencer must be one of the nodes {', '.join(everyone)}, "
+                          f"got {sequencer!r}")
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class SeqState:
+    """One replica of the sequential store; every field is volatile (nothing is persisted)."""
+
+    node_id: str
+    peers: tuple[str, ...]
+    sequencer: str
+    data: Pairs = ()  # key -> value after the first `applied_seq` writes
+    # Invariant: log[i].seq == i + 1 and applied_seq == len(log): applied in order, no gaps.
+    log: tuple[ApplyWrite, ...] = ()
+    applied_seq: int = 0
+    # Invariant: sorted by seq, every seq > applied_seq + 1 (the next one would be applied).
+    held: tuple[ApplyWrite, ...] = ()
+    waiting: Pairs = ()  # op id -> a client write not yet applied
+    next_op: int = 0
+    next_seq: int = 0  # sequencer only: the last sequence number handed out
+
+    @property
+    def is_sequencer(self) -> bool:
+        """True on the one node that numbers the writes."""
+        return self.node_id == self.sequencer
+
+
+Result = tuple[SeqState, Effects]
+
+
+class SequentialStore(StoreProtocol[SeqState]):
+    """The rules of the sequential store (see the module docstring) as pure functions."""
+
+    def __init__(self, sequencer: str | None = None) -> None:
+        self.sequencer = sequencer
+
+    def start(self, node_id: str, peers: tuple[str, ...], stored: Any) -> Result:
+        """A fresh replica: nothing was persisted, so a restart starts empty."""
+        return SeqState(node_id, peers, sequencer_of(node_id, peers, self.sequencer)), ()
+
+    def step(self, state: SeqState, event: Input | Local) -> Result:
+        match unwrap(event)[0]:
+            case Request(request):
+                return self.on_request(state, request)
+            case Deliver(_, OrderWrite() as msg):
+                return self.on_order(state, msg)
+            case Deliver(_, ApplyWrite() as msg):
+                return self.on_apply(state, msg)
+            case Deliver() | Fire():
+                return state, ()
+        raise TypeError(f"not an input: {event!r}")
+
+    def on_request(self, state: SeqState, request: ClientRequest) -> Result:
+        """Read: answer from the local copy. Write: send it to the sequencer to be ordered."""
+        if request.f not in ("read", "write"):
+            return state, (unknown_op(request),)
+        if request.f == "read":
+            return state, (Reply(request, get(state.data, request.key), rule=RULE_READ_LOCAL),)
+        op_id = state.next_op + 1
+        state = replace(state, next_op=op_id, waiting=put(state.waiting, op_id, request))
+        order = OrderWrite(origin=state.node_id, op_id=op_id, key=request.key,
+                           value=request.value)
+        if state.is_sequencer:
+            return self.on_order(state, order)
+        return state, (Send(state.sequencer, order, RULE_FORWARD),)
+
+    # -- sequencer rule ---------------------------------------------------------------
+
+    def on_order(self, state: SeqState, msg: OrderWrite) -> Result:
+        """Give the write the next sequence number; apply it here, then send it to everyone."""
+        if not state.is_sequencer:
+            return state, (Note(f"ignore {msg}: {state.sequencer} is the sequencer",
+                                RULE_NOT_SEQUENCER),)
+        seq = state.next_seq + 1
+        apply = ApplyWrite(seq=seq, origin=msg.origin, op_id=msg.op_id, key=msg.key,
+                           value=msg.value)
+        state, effects = self.on_apply(replace(state, next_seq=seq), apply)
+        return state, effects + tuple(Send(dst, apply, RULE_ORDER) for dst in state.peers)
+
+    # -- replica rules ----------------------------------------------------------------
+
+    def on_apply(self, state: SeqState, msg: ApplyWrite) -> Result:
+        """Hold the write until every earlier number is applied; then apply in order."""
+        if msg.seq <= state.applied_seq or any(h.seq == msg.seq for h in state.held):
+            return state, (Note(f"ignore duplicate #{msg.seq}", RULE_DUPLICATE),)
+        held = tuple(sorted((*state.held, msg), key=lambda m: m.seq))
+        effects: Effects = ()
+        while held and held[0].seq == state.applied_seq + 1:
+            state, more = self.apply(state, held[0])
+            held, effects = held[1:], effects + more
+        state = replace(state, held=held)
+        if held:
+            effects += (Note(f"hold #{', #'.join(str(m.seq) for m in held)}: "
+                             f"waits for #{state.applied_seq + 1}", RULE_IN_ORDER),)
+        return state, effects
+
+    def apply(self, state: SeqState, msg: ApplyWrite) -> Result:
+        """Apply the next write; acknowledge it if one of this replica's clients wrote it."""
+        state = replace(state, data=put(state.data, msg.key, msg.value),
+                        log=(*state.log, msg), applied_seq=msg.seq)
+        request = get(state.waiting, msg.op_id) if msg.origin == state.node_id else None
+        if request is None:
+            return state, ()
+        state = replace(state, waiting=tuple(p for p in state.waiting if p[0] != msg.op_id))
+        return state, (Reply(request, msg.value, rule=RULE_ACK),)
+
+    # -- display ------------------------------------------------------------------------
+
+    def view(self, state: SeqState) -> dict[str, Any]:
+        shown = {str(k): repr(v) for k, v in state.data}
+        shown["applied"] = f"#{state.applied_seq}"
+        if state.held:
+            shown["held"] = " ".join(f"#{m.seq}" for m in state.held)
+        return shown
+
+
+class SequentialNode(StoreNode[SeqState]):
     """Replica (and, on one node, sequencer) of the sequential store (see the module docstring).
 
     Client operations: ``read key`` → the value at this replica (None if never
@@ -93,101 +230,41 @@ class SequentialNode(Node):
 
     def __init__(self, node_id: str, peers: tuple[str, ...], *,
                  sequencer: str | None = None) -> None:
-        super().__init__(node_id, peers)
-        everyone = tuple(sorted((node_id, *self.peers)))
-        self.sequencer = everyone[0] if sequencer is None else sequencer
-        if self.sequencer not in everyone:
-            raise ConfigError(f"sequencer must be one of the nodes {', '.join(everyone)}, "
-                              f"got {sequencer!r}")
-        self.data: dict[Any, Any] = {}  # key -> value after the first `applied_seq` writes
-        # Invariant: log[i].seq == i + 1 and applied_seq == len(log): applied in order, no gaps.
-        self.log: list[ApplyWrite] = []
-        self.applied_seq = 0
-        # Invariant: every held seq > applied_seq + 1 (the next one would have been applied).
-        self.held: dict[int, ApplyWrite] = {}
-        self.waiting: dict[int, ClientRequest] = {}  # op id -> a client write not yet applied
-        self.next_op = 0
-        self.next_seq = 0  # sequencer only: the last sequence number handed out
+        super().__init__(node_id, peers, SequentialStore(sequencer))
+        self._sequencer = sequencer_of(node_id, self.peers, sequencer)  # a bad name fails here
+
+    @property
+    def sequencer(self) -> str:
+        """The node that numbers the writes."""
+        return self._sequencer
 
     @property
     def is_sequencer(self) -> bool:
         """True on the one node that numbers the writes."""
         return self.node_id == self.sequencer
 
-    def on_request(self, ctx: Context, request: ClientRequest) -> None:
-        if request.f not in OPS:
-            ctx.reply(request, f"unknown operation {request.f!r}; allowed: {', '.join(OPS)}",
-                      ok=False)
-            return
-        if request.f == "read":
-            ctx.reply(request, self.data.get(request.key))  # local: no round trip, maybe stale
-            return
-        self.next_op += 1
-        self.waiting[self.next_op] = request
-        order = OrderWrite(origin=self.node_id, op_id=self.next_op, key=request.key,
-                           value=request.value)
-        if self.is_sequencer:
-            self.on_message(ctx, self.node_id, order)
-        else:
-            ctx.send(self.sequencer, order)
+    @property
+    def log(self) -> tuple[ApplyWrite, ...]:
+        """The writes applied here, in sequence order."""
+        return self.current.log
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        if isinstance(msg, OrderWrite):
-            self._on_order(ctx, msg)
-        elif isinstance(msg, ApplyWrite):
-            self._on_apply(ctx, msg)
+    @property
+    def held(self) -> dict[int, ApplyWrite]:
+        """Writes that arrived early, by sequence number (a fresh dict)."""
+        return {m.seq: m for m in self.current.held}
 
-    # -- sequencer rule ---------------------------------------------------------------
-
-    def _on_order(self, ctx: Context, msg: OrderWrite) -> None:
-        """Give the write the next sequence number; apply it here, then send it to everyone."""
-        if not self.is_sequencer:
-            ctx.note(f"ignore {msg}: {self.sequencer} is the sequencer")
-            return
-        self.next_seq += 1
-        apply = ApplyWrite(seq=self.next_seq, origin=msg.origin, op_id=msg.op_id,
-                           key=msg.key, value=msg.value)
-        self._on_apply(ctx, apply)
-        ctx.broadcast(apply)
-
-    # -- replica rules ----------------------------------------------------------------
-
-    def _on_apply(self, ctx: Context, msg: ApplyWrite) -> None:
-        """Hold the write until every earlier number is applied; then apply in order."""
-        if msg.seq <= self.applied_seq or msg.seq in self.held:
-            ctx.note(f"ignore duplicate #{msg.seq}")
-            return
-        self.held[msg.seq] = msg
-        while self.applied_seq + 1 in self.held:
-            self._apply(ctx, self.held.pop(self.applied_seq + 1))
-        if self.held:
-            ctx.note(f"hold #{', #'.join(map(str, sorted(self.held)))}: "
-                     f"waits for #{self.applied_seq + 1}")
-
-    def _apply(self, ctx: Context, msg: ApplyWrite) -> None:
-        """Apply the next write; acknowledge it if one of this replica's clients wrote it."""
-        self.data[msg.key] = msg.value
-        self.log.append(msg)
-        self.applied_seq = msg.seq
-        if msg.origin == self.node_id and msg.op_id in self.waiting:
-            ctx.reply(self.waiting.pop(msg.op_id), msg.value)
-
-    # -- display ------------------------------------------------------------------------
+    @property
+    def applied_seq(self) -> int:
+        """The number of the last write applied here."""
+        return self.current.applied_seq
 
     def value_of(self, key: Any) -> Any:
         """This replica's value of ``key`` (None if never written)."""
-        return self.data.get(key)
+        return get(self.current.data, key)
 
     def versions(self) -> dict[Any, list[Any]]:
         """Per key, the values in the order this replica applied them (the sequencer's order)."""
         order: dict[Any, list[Any]] = {}
-        for msg in self.log:
+        for msg in self.current.log:
             order.setdefault(msg.key, []).append(msg.value)
         return order
-
-    def view(self) -> dict[str, Any]:
-        shown = {str(k): repr(v) for k, v in sorted(self.data.items(), key=lambda kv: repr(kv[0]))}
-        shown["applied"] = f"#{self.applied_seq}"
-        if self.held:
-            shown["held"] = " ".join(f"#{s}" for s in sorted(self.held))
-        return shown

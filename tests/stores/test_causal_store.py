@@ -1,11 +1,12 @@
-"""The causal store: one replica's rules with a recording context, then small scenarios.
+"""The causal store: one replica's rules as pure steps, then small scenarios.
 
 The rules are those of :mod:`consensus_lab.stores.causal`: local reads and
-writes, causal delivery between replicas (BSS 1991, reused from
+writes, causal delivery between replicas (BSS 1991, the rules of
 :mod:`consensus_lab.clocks.broadcast`), and a conflict policy for concurrent
-writes. The scenarios show what causal consistency allows — replicas that
-apply concurrent writes in different orders — and what it forbids — an
-effect seen before its cause.
+writes. Each rule test calls ``CausalStore.step`` and asserts on the state and
+the effects (order and rule tags). The scenarios show what causal
+consistency allows — replicas that apply concurrent writes in different
+orders — and what it forbids — an effect seen before its cause.
 """
 
 from __future__ import annotations
@@ -18,19 +19,32 @@ from consensus_lab.clocks import Broadcast
 from consensus_lab.consistency import History, check_sequential
 from consensus_lab.consistency.causal import check_causal
 from consensus_lab.sim import ClientRequest, ConfigError, Network, Simulation
+from consensus_lab.sim.step import Deliver, Note, Persist, Reply, Request, Send
 from consensus_lab.stores import CausalNode, CausalWrite
-from tests.fake_context import FakeContext
+from consensus_lab.stores.causal import (
+    RULE_BROADCAST,
+    RULE_DELIVER,
+    RULE_DUPLICATE,
+    RULE_HOLD_BACK,
+    RULE_LOG,
+    RULE_READ_LOCAL,
+    RULE_WRITE_LOCAL,
+    CausalState,
+    CausalStore,
+)
+from consensus_lab.stores.stepping import RULE_UNKNOWN_OP, Local
+from tests.stores.steps import kinds, notes, rules, sent, stored_after
 
 NODES = ("n1", "n2", "n3")
 
 
 def started(node_id: str = "n1", conflict: str = "lww",
-            stored: dict | None = None) -> tuple[CausalNode, FakeContext]:
+            stored: dict | None = None) -> tuple[CausalStore, CausalState]:
     peers = tuple(n for n in NODES if n != node_id)
-    ctx = FakeContext(node_id, peers, stored)
-    node = CausalNode(node_id, peers, conflict=conflict)
-    node.on_start(ctx)
-    return node, ctx
+    store = CausalStore(conflict)
+    state, effects = store.start(node_id, peers, stored or {})
+    assert effects == ()
+    return store, state
 
 
 def request(f: str, key: str = "x", value: object = None, rid: int = 1) -> ClientRequest:
@@ -46,75 +60,103 @@ def write(origin: str, seq: int, key: str, value: str, stamp: tuple[int, str],
 
 def test_a_write_is_applied_answered_and_broadcast_at_once() -> None:
     """"A write is applied locally at once, acknowledged, and broadcast to the other replicas"
-    — stamped with the writer's vector after counting it."""
-    node, ctx = started()
-    ctx.now = 40
-    node.on_request(ctx, req := request("write", value="a"))
+    — stamped with the writer's vector after counting it; logged durably before it leaves."""
+    store, state = started()
+    state, effects = store.step(state, Local(Request(req := request("write", value="a")),
+                                             now=40))
     msg = write("n1", 1, "x", "a", (40, "n1"))
-    assert [e[0] for e in ctx.effects] == ["persist", "note", "send", "send", "reply"]
-    assert ctx.sent() == [("n2", msg), ("n3", msg)]
-    assert ctx.effects[-1] == ("reply", req, "a", True)
-    assert node.value_of("x") == "a" and isinstance(msg, Broadcast)
+    assert kinds(effects) == ["persist:delivered", "note", "send", "send", "reply"]
+    assert effects[0] == Persist("delivered", ((msg, 40),), RULE_LOG)
+    assert rules(effects) == [RULE_LOG, RULE_DELIVER, RULE_BROADCAST, RULE_BROADCAST,
+                              RULE_WRITE_LOCAL]
+    assert sent(effects) == [("n2", msg), ("n3", msg)]
+    assert effects[-1] == Reply(req, "a", rule=RULE_WRITE_LOCAL)
+    assert state.value_of("x") == "a" and isinstance(msg, Broadcast)
 
 
 def test_a_read_is_answered_from_the_local_copy() -> None:
-    node, ctx = started()
-    node.on_request(ctx, req := request("read"))
-    assert ctx.effects == [("reply", req, None, True)]
+    store, state = started()
+    after, effects = store.step(state, Request(req := request("read")))
+    assert effects == (Reply(req, None, rule=RULE_READ_LOCAL),) and after == state
 
 
 def test_the_stamp_never_runs_behind_what_was_seen() -> None:
     """Stamp counter = max(local time, highest stamp seen + 1): a write made after seeing
     another gets a higher stamp even when the local clock lags."""
-    node, ctx = started("n2")
-    node.on_message(ctx, "n1", write("n1", 1, "x", "a", (500, "n1")))
-    ctx.now = 10
-    assert node.write(ctx, "x", "b").stamp == (501, "n2")
-    ctx.now = 900
-    assert node.write(ctx, "y", "c").stamp == (900, "n2")
+    store, state = started("n2")
+    state, _ = store.step(state, Deliver("n1", write("n1", 1, "x", "a", (500, "n1"))))
+    state, msg, _ = store.write(state, "x", "b", now=10)
+    assert msg.stamp == (501, "n2")
+    assert store.write(state, "y", "c", now=900)[1].stamp == (900, "n2")
 
 
 def test_a_write_waits_for_its_causes() -> None:
     """Causal delivery: n2's write, made after delivering n1#1, is held back at n3 until
     n1#1 arrives; then both are applied, cause first."""
-    node, ctx = started("n3")
+    store, state = started("n3")
     effect = write("n2", 1, "y", "b", (2, "n2"), n1=1)
-    node.on_message(ctx, "n2", effect)
-    assert node.value_of("y") is None and node.held_back == [effect]
-    assert ("note", "hold back n2#1 \"y='b'\": waits for n1#1") in ctx.effects
-    node.on_message(ctx, "n1", write("n1", 1, "x", "a", (1, "n1")))
-    assert (node.value_of("x"), node.value_of("y")) == ("a", "b")
-    assert [m.value for m in node.writes()] == ["a", "b"]
+    state, effects = store.step(state, Deliver("n2", effect))
+    assert state.value_of("y") is None and state.held_back == (effect,)
+    assert effects == (Note("hold back n2#1 \"y='b'\": waits for n1#1", RULE_HOLD_BACK),)
+    state, effects = store.step(state, Deliver("n1", write("n1", 1, "x", "a", (1, "n1"))))
+    assert (state.value_of("x"), state.value_of("y")) == ("a", "b")
+    assert [m.value for m, _ in state.delivered] == ["a", "b"] and state.held_back == ()
+    assert kinds(effects) == ["persist:delivered", "note"] * 2  # each logged as delivered
+    assert notes(effects) == ["deliver n1#1 \"x='a'\" vc=[n1:1 n2:0 n3:0]",
+                              "deliver n2#1 \"y='b'\" vc=[n1:1 n2:1 n3:0]"]
+
+
+def test_a_duplicate_is_delivered_once() -> None:
+    store, state = started("n3")
+    first = write("n1", 1, "x", "a", (1, "n1"))
+    state, _ = store.step(state, Deliver("n1", first))
+    again, effects = store.step(state, Deliver("n1", first))
+    assert effects == (Note("ignore duplicate n1#1", RULE_DUPLICATE),) and again == state
 
 
 @pytest.mark.parametrize(("conflict", "kept"), [("lww", "late-stamp"),
                                                 ("last-applied", "early-stamp")])
 def test_the_conflict_policy_resolves_concurrent_writes(conflict: str, kept: str) -> None:
     """LWW keeps the higher stamp whatever the delivery order; last-applied keeps the last."""
-    node, ctx = started("n3", conflict)
-    node.on_message(ctx, "n2", write("n2", 1, "x", "late-stamp", (9, "n2")))
-    node.on_message(ctx, "n1", write("n1", 1, "x", "early-stamp", (5, "n1")))
-    assert node.applied_order("x") == ["late-stamp", "early-stamp"]
-    assert node.value_of("x") == kept
+    store, state = started("n3", conflict)
+    state, _ = store.step(state, Deliver("n2", write("n2", 1, "x", "late-stamp", (9, "n2"))))
+    state, _ = store.step(state, Deliver("n1", write("n1", 1, "x", "early-stamp", (5, "n1"))))
+    assert [m.value for m, _ in state.delivered] == ["late-stamp", "early-stamp"]
+    assert state.value_of("x") == kept
 
 
 def test_a_restarted_replica_rebuilds_its_values_from_the_delivery_log() -> None:
-    node, ctx = started("n2")
-    node.on_message(ctx, "n1", write("n1", 1, "x", "a", (7, "n1")))
-    node.write(ctx, "x", "b")
-    again, _ = started("n2", stored=ctx.storage)
-    assert again.value_of("x") == "b" and again.highest == node.highest == 8
-    assert again.clock.as_dict() == {"n1": 1, "n2": 1, "n3": 0}
+    """Only the delivery log is durable; clock, values and highest are rebuilt from it,
+    and a held-back message (volatile) is gone."""
+    store, state = started("n2")
+    state, one = store.step(state, Deliver("n1", write("n1", 1, "x", "a", (7, "n1"))))
+    state, _, two = store.write(state, "x", "b", now=0)
+    state, three = store.step(state, Deliver("n3", write("n3", 2, "z", "c", (9, "n3"))))
+    assert state.held_back != ()
+    _, again = started("n2", stored=stored_after({}, one + two + three))
+    assert again.value_of("x") == "b" and again.highest == state.highest == 8
+    assert again.counters() == {"n1": 1, "n2": 1, "n3": 0} and again.held_back == ()
+    node = CausalNode("n2", ("n1", "n3"))
+    node.state = again
+    assert node.clock.as_dict() == {"n1": 1, "n2": 1, "n3": 0} and node.highest == 8
 
 
 def test_bad_conflict_policy_and_unknown_operation() -> None:
     with pytest.raises(ConfigError, match="unknown conflict policy 'newest'; allowed: lww, "
                                           "last-applied"):
         CausalNode("n1", ("n2",), conflict="newest")
-    node, ctx = started()
-    node.on_request(ctx, req := request("broadcast", value="hi"))
-    assert ctx.effects == [("reply", req, "unknown operation 'broadcast'; allowed: read, write",
-                            False)]
+    store, state = started()
+    _, effects = store.step(state, Request(req := request("broadcast", value="hi")))
+    assert effects == (Reply(req, "unknown operation 'broadcast'; allowed: read, write",
+                             ok=False, rule=RULE_UNKNOWN_OP),)
+
+
+def test_sends_follow_the_persist_of_the_write_they_carry() -> None:
+    """Durable before dependent: no Send of a write precedes its Persist in the log."""
+    store, state = started()
+    _, effects = store.step(state, Request(request("write", value="a")))
+    first_send = next(i for i, e in enumerate(effects) if isinstance(e, Send))
+    assert any(isinstance(e, Persist) for e in effects[:first_send])
 
 
 # -- scenarios -----------------------------------------------------------------------------
