@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 from ..raft import RaftConfig, RaftNode, RaftProtocol, RaftState
-from ..raft.state import LEADER
+from ..raft.state import LEADER, evolve
 from ..sim import ClientRequest, ConfigError, Context
 from ..sim.step import Effect, Effects, Note, Reply, Send, timer
 from .mvcc import Command, Failure, MVCCStore
@@ -123,7 +123,7 @@ class EtcdProtocol(RaftProtocol):
         Renewing leases is etcd's lessor ``Promote``.
         """
         s = self.submit(super().become_leader(s, out), None, out)
-        return self._sync_lessor(replace(_etcd(s), lease_expiry=(), revoking=frozenset()))
+        return self._sync_lessor(evolve(_etcd(s), lease_expiry=(), revoking=frozenset()))
 
     def apply_committed(self, s: RaftState, out: Out) -> RaftState:
         """Apply as Raft does, then let the lessor see granted and revoked leases."""
@@ -178,7 +178,7 @@ class EtcdProtocol(RaftProtocol):
         e = _etcd(s)
         for lease_id, expires_at in sorted(e.lease_expiry):
             if expires_at <= e.now and lease_id not in e.revoking:
-                e = replace(e, revoking=e.revoking | {lease_id}, lessor_seq=e.lessor_seq + 1)
+                e = evolve(e, revoking=e.revoking | {lease_id}, lessor_seq=e.lessor_seq + 1)
                 out.append(Note(f"lease {lease_id} expired: proposing its revoke", LESSOR))
                 e = _etcd(self.submit(e, Command(client=None, seq=e.lessor_seq,
                                                  op=LeaseRevokeRequest(id=lease_id)), out))
@@ -191,7 +191,7 @@ class EtcdProtocol(RaftProtocol):
             return e, Failure(kind="lease_not_found", lease_id=lease_id)
         expiry = dict(e.lease_expiry)
         expiry[lease_id] = e.now + lease.ttl * TICKS_PER_SECOND
-        return replace(e, lease_expiry=tuple(expiry.items())), lease.ttl
+        return evolve(e, lease_expiry=tuple(expiry.items())), lease.ttl
 
     def _sync_lessor(self, s: RaftState) -> RaftState:
         """Track new leases with a full TTL from now; forget revoked ones."""
@@ -206,7 +206,7 @@ class EtcdProtocol(RaftProtocol):
         pairs = tuple(expiry.items())
         if pairs == e.lease_expiry and revoking == e.revoking:
             return e
-        return replace(e, lease_expiry=pairs, revoking=revoking)
+        return evolve(e, lease_expiry=pairs, revoking=revoking)
 
     def describe(self, state: RaftState) -> str:
         """Raft's label plus the store revision."""
@@ -238,7 +238,7 @@ class EtcdNode(RaftNode):
     def _clock(self, ctx: Context) -> None:
         state = self._state()
         if isinstance(state, EtcdState) and state.now != ctx.now:
-            self.state = replace(state, now=ctx.now)
+            self.state = evolve(state, now=ctx.now)
 
     def on_start(self, ctx: Context) -> None:
         super().on_start(ctx)

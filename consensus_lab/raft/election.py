@@ -9,7 +9,6 @@ the edges of :data:`~.state.TRANSITIONS`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..sim.step import CancelTimer, Effect, Note, Persist, Send, SetTimer, timer
@@ -17,7 +16,7 @@ from . import paper
 from .config import RaftConfig
 from .messages import RequestVote, RequestVoteReply
 from .rules import RaftRules
-from .state import CANDIDATE, FOLLOWER, LEADER, RaftState
+from .state import CANDIDATE, FOLLOWER, LEADER, RaftState, evolve
 
 Out = list[Effect]
 
@@ -44,9 +43,9 @@ class ElectionSteps:
         """
         was_leader = s.role == LEADER
         if term != s.current_term:
-            s = replace(s, current_term=term, voted_for=None)
+            s = evolve(s, current_term=term, voted_for=None)
             self.persist_state(s, out, paper.TERM_RULE)
-        s = replace(s, role=FOLLOWER, leader_id=leader, votes=frozenset(), next_index=(),
+        s = evolve(s, role=FOLLOWER, leader_id=leader, votes=frozenset(), next_index=(),
                     match_index=(), probing=frozenset())
         out.append(CancelTimer("heartbeat", paper.FOLLOWER_NO_HEARTBEAT))
         if was_leader:
@@ -55,9 +54,9 @@ class ElectionSteps:
 
     def become_candidate(self, s: RaftState, out: Out) -> RaftState:
         """Start an election: new term, vote for self, ask everyone (§5.2)."""
-        s = replace(s, current_term=s.current_term + 1, voted_for=s.node_id)
+        s = evolve(s, current_term=s.current_term + 1, voted_for=s.node_id)
         self.persist_state(s, out, paper.START_ELECTION)
-        s = replace(s, role=CANDIDATE, leader_id=None, votes=frozenset((s.node_id,)))
+        s = evolve(s, role=CANDIDATE, leader_id=None, votes=frozenset((s.node_id,)))
         self.reset_election_timer(out, paper.START_ELECTION)
         out.append(Note(f"election for term {s.current_term}", paper.START_ELECTION))
         ask = RequestVote(term=s.current_term, candidate_id=s.node_id,
@@ -68,7 +67,7 @@ class ElectionSteps:
     def become_leader(self, s: RaftState, out: Out) -> RaftState:
         """Won the election: send heartbeats at once and keep sending them (§5.2)."""
         after = s.log.last_index + 1
-        s = replace(s, role=LEADER, leader_id=s.node_id,
+        s = evolve(s, role=LEADER, leader_id=s.node_id,
                     next_index=tuple((p, after) for p in s.peers),
                     match_index=tuple((p, 0) for p in s.peers), probing=frozenset(),
                     votes=frozenset())
@@ -98,7 +97,7 @@ class ElectionSteps:
         """RequestVote receiver implementation (Figure 2)."""
         granted = self.rules.grant_vote(s, msg)
         if granted:
-            s = replace(s, voted_for=msg.candidate_id)
+            s = evolve(s, voted_for=msg.candidate_id)
             self.persist_state(s, out, paper.PERSIST_STATE)
             self.reset_election_timer(out, paper.VOTE_RESETS_TIMER)
         out.append(Send(src, RequestVoteReply(term=s.current_term, vote_granted=granted),
@@ -109,6 +108,6 @@ class ElectionSteps:
                             out: Out) -> RaftState:
         """A vote for this candidacy counts; a refusal or an old reply does not."""
         if msg.term == s.current_term and msg.vote_granted:
-            s = replace(s, votes=s.votes | {src})
+            s = evolve(s, votes=s.votes | {src})
             return self.maybe_win(s, out)
         return s

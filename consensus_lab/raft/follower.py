@@ -10,7 +10,6 @@ the clients waiting for them; ``maybe_snapshot`` compacts the log (§7).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..sim.step import Effect, Note, Persist, Reply, Send
@@ -19,7 +18,7 @@ from .config import RaftConfig
 from .log import Log
 from .messages import AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply
 from .rules import RaftRules
-from .state import RaftState
+from .state import RaftState, evolve
 
 Out = list[Effect]
 
@@ -52,7 +51,7 @@ class FollowerSteps:
                             paper.STALE_TERM_REJECT))
             return s
         if s.leader_id != src:
-            s = replace(s, leader_id=src)
+            s = evolve(s, leader_id=src)
         self.reset_election_timer(out, paper.LEADER_RESETS_TIMER)
         prev, prev_term, entries = msg.prev_log_index, msg.prev_log_term, msg.entries
         snap = s.log.snapshot_index
@@ -69,10 +68,10 @@ class FollowerSteps:
         if log.rewrites != s.log.rewrites:  # entries were removed: their clients lose
             s = self.drop_pending_from(s, first_difference(s.log, log))
         if changed:
-            s = self.persist_log(replace(s, log=log), out)
+            s = self.persist_log(evolve(s, log=log), out)
         last_new = msg.prev_log_index + len(msg.entries)  # "index of last new entry"
         if min(msg.leader_commit, last_new) > s.commit_index:
-            s = self.apply_committed(replace(s, commit_index=min(msg.leader_commit, last_new)),
+            s = self.apply_committed(evolve(s, commit_index=min(msg.leader_commit, last_new)),
                                      out)
         out.append(Send(src, AppendEntriesReply(
             term=s.current_term, success=True,
@@ -86,7 +85,7 @@ class FollowerSteps:
             out.append(Send(src, InstallSnapshotReply(term=s.current_term, match_index=0),
                             paper.STALE_TERM_REJECT))
             return s
-        s = replace(s, leader_id=src)
+        s = evolve(s, leader_id=src)
         self.reset_election_timer(out, paper.LEADER_RESETS_TIMER)
         index, term = msg.last_included_index, msg.last_included_term
         if index > s.commit_index:
@@ -95,7 +94,7 @@ class FollowerSteps:
                 log = log.compacted(index, term)  # keep the entries after the snapshot
             else:
                 log = log.reset_to(index, term)  # "discard the entire log"
-            s = replace(s, log=log, snapshot_data=msg.data, store=self.restore_store(msg.data),
+            s = evolve(s, log=log, snapshot_data=msg.data, store=self.restore_store(msg.data),
                         commit_index=index, last_applied=index)
             out.append(Persist("snapshot", msg.data, paper.SNAPSHOT_SAVE))
             s = self.persist_log(s, out, paper.SNAPSHOT_SAVE)
@@ -122,7 +121,7 @@ class FollowerSteps:
                     ok = term == entry.term
                     out.append(Reply(request, result if ok else "lost", ok,
                                      paper.COMMITTED_REPLY if ok else paper.LOST_REPLY))
-        s = replace(s, store=store, last_applied=s.commit_index, pending=pending,
+        s = evolve(s, store=store, last_applied=s.commit_index, pending=pending,
                     applied=tuple(applied) if self.config.keep_applied else s.applied)
         return self.maybe_snapshot(s, out)
 
@@ -134,7 +133,7 @@ class FollowerSteps:
     def drop_pending_from(self, s: RaftState, index: int) -> RaftState:
         """Client commands at ``index`` and after were overwritten: they never happen."""
         kept = tuple(p for p in s.pending if p[0] < index)
-        return s if len(kept) == len(s.pending) else replace(s, pending=kept)
+        return s if len(kept) == len(s.pending) else evolve(s, pending=kept)
 
     def maybe_snapshot(self, s: RaftState, out: Out) -> RaftState:
         """Compact the log once ``snapshot_threshold`` applied entries pile up (§7)."""
@@ -143,6 +142,6 @@ class FollowerSteps:
             return s
         term = s.log.term_at(s.last_applied) or 0
         data = s.store.snapshot()
-        s = replace(s, snapshot_data=data, log=s.log.compacted(s.last_applied, term))
+        s = evolve(s, snapshot_data=data, log=s.log.compacted(s.last_applied, term))
         out.append(Persist("snapshot", data, paper.SNAPSHOT_TAKE))
         return self.persist_log(s, out, paper.SNAPSHOT_TAKE)

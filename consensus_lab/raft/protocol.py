@@ -32,7 +32,6 @@ known bug (a committed entry lost; the Figure 8 case).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ..kv import Command
@@ -53,7 +52,7 @@ from .messages import (
 )
 from .replication import ReplicationSteps
 from .rules import RaftRules
-from .state import CANDIDATE, LEADER, RaftState, Submit
+from .state import CANDIDATE, LEADER, RaftState, Submit, evolve
 from .store import KVValue
 
 Out = list[Effect]
@@ -192,7 +191,7 @@ class RaftProtocol(ElectionSteps, ReplicationSteps, FollowerSteps, StepProtocol[
     def propose(self, s: RaftState, command: Any, request: Any, out: Out) -> RaftState:
         """A leader appends ``command`` and answers ``request`` once it is applied."""
         index = s.log.last_index + 1
-        s = replace(s, pending=(*s.pending, (index, request, s.current_term)))
+        s = evolve(s, pending=(*s.pending, (index, request, s.current_term)))
         return self.submit(s, command, out)
 
     def submit(self, s: RaftState, command: Any, out: Out) -> RaftState:
@@ -203,7 +202,7 @@ class RaftProtocol(ElectionSteps, ReplicationSteps, FollowerSteps, StepProtocol[
         # Written to disk before anything depends on it: the next send, or counting
         # ourselves towards a majority (persist_log_if_dirty). Until then a crash
         # loses it, and nobody has seen it.
-        s = replace(s, log=s.log.appended((entry,)), log_dirty=True)
+        s = evolve(s, log=s.log.appended((entry,)), log_dirty=True)
         out.append(timer("replicate", 0, paper.REPLICATE_SOON))  # one round per moment
         if not s.peers:
             s = self.advance_commit(s, out)  # a single-node cluster commits at once

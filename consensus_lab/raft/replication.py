@@ -18,7 +18,6 @@ majority (``persist_log_if_dirty``).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..sim.step import Effect, Persist, Send
@@ -26,7 +25,7 @@ from . import paper
 from .config import RaftConfig
 from .messages import AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply
 from .rules import RaftRules
-from .state import RaftState, get, put
+from .state import RaftState, evolve, get, put
 
 Out = list[Effect]
 
@@ -45,7 +44,7 @@ class ReplicationSteps:
         """Save the log after the snapshot (entries are frozen: no copy needed)."""
         out.append(Persist("log", s.log.entries, rule))
         out.append(Persist("snapshot_meta", (s.log.snapshot_index, s.log.snapshot_term), rule))
-        return replace(s, log_dirty=False) if s.log_dirty else s
+        return evolve(s, log_dirty=False) if s.log_dirty else s
 
     def persist_log_if_dirty(self, s: RaftState, out: Out) -> RaftState:
         """Persist entries the leader appended since its last write (one write per batch)."""
@@ -54,21 +53,34 @@ class ReplicationSteps:
     # ------------------------------------------------------------ sending
     def broadcast_append(self, s: RaftState, out: Out) -> RaftState:
         """Send each follower what it is missing (a heartbeat if nothing)."""
-        for peer in s.peers:
-            s = self.send_append(s, peer, out)
+        s = self.persist_log_if_dirty(s, out)  # persist before any send that depends on it
+        moved = {}
+        for peer, next_index in s.next_index:
+            sent = self.append_for(s, peer, next_index, out)
+            if sent != next_index:
+                moved[peer] = sent
+        if moved:
+            s = evolve(s, next_index=tuple((p, moved.get(p, i)) for p, i in s.next_index))
         return s
 
     def send_append(self, s: RaftState, peer: str, out: Out) -> RaftState:
         """AppendEntries from ``next_index[peer]``, or InstallSnapshot if compacted."""
         s = self.persist_log_if_dirty(s, out)  # persist before any send that depends on it
-        next_index, log = get(s.next_index, peer), s.log
+        next_index = get(s.next_index, peer)
+        sent = self.append_for(s, peer, next_index, out)
+        return s if sent == next_index else evolve(s, next_index=put(s.next_index, peer, sent))
+
+    def append_for(self, s: RaftState, peer: str, next_index: int, out: Out) -> int:
+        """Send ``peer`` the message for ``next_index``; the next index to use after it
+        (moved forward optimistically past the entries sent, unless probing)."""
+        log = s.log
         if next_index <= log.snapshot_index:
             out.append(Send(peer, InstallSnapshot(
                 term=s.current_term, leader_id=s.node_id,
                 last_included_index=log.snapshot_index,
                 last_included_term=log.snapshot_term, data=s.snapshot_data),
                 paper.SNAPSHOT_SEND))
-            return s
+            return next_index
         prev = next_index - 1
         entries = log.slice_from(next_index, self.config.max_entries_per_message)
         out.append(Send(peer, AppendEntries(
@@ -76,8 +88,8 @@ class ReplicationSteps:
             prev_log_term=log.term_at(prev) or 0, entries=entries,
             leader_commit=s.commit_index), paper.APPEND if entries else paper.HEARTBEAT))
         if entries and peer not in s.probing:  # optimistic pipelining
-            s = replace(s, next_index=put(s.next_index, peer, next_index + len(entries)))
-        return s
+            return next_index + len(entries)
+        return next_index
 
     # ------------------------------------------------------------ replies
     def handle_append_reply(self, s: RaftState, src: str, msg: AppendEntriesReply,
@@ -86,13 +98,13 @@ class ReplicationSteps:
         match = get(s.match_index, src)
         if msg.success:
             if msg.match_index > match:
-                s = replace(s, match_index=put(s.match_index, src, msg.match_index))
+                s = evolve(s, match_index=put(s.match_index, src, msg.match_index))
                 s = self.advance_commit(s, out)
             next_index = get(s.next_index, src)
             if msg.match_index + 1 >= next_index and src in s.probing:
-                s = replace(s, probing=s.probing - {src})  # the probe matched: pipeline again
+                s = evolve(s, probing=s.probing - {src})  # the probe matched: pipeline again
             if msg.match_index + 1 > next_index:
-                s = replace(s, next_index=put(s.next_index, src, msg.match_index + 1))
+                s = evolve(s, next_index=put(s.next_index, src, msg.match_index + 1))
             if get(s.next_index, src) <= s.log.last_index:
                 s = self.send_append(s, src, out)
             return s
@@ -101,7 +113,7 @@ class ReplicationSteps:
         if stale:
             return s  # answers a message sent before what we know now
         retry = max(match + 1, self.backed_up_index(s, msg))
-        s = replace(s, probing=s.probing | {src}, next_index=put(s.next_index, src, retry))
+        s = evolve(s, probing=s.probing | {src}, next_index=put(s.next_index, src, retry))
         return self.send_append(s, src, out)
 
     def backed_up_index(self, s: RaftState, msg: AppendEntriesReply) -> int:
@@ -117,7 +129,7 @@ class ReplicationSteps:
     def handle_snapshot_reply(self, s: RaftState, src: str, msg: InstallSnapshotReply,
                               out: Out) -> RaftState:
         """The follower has our snapshot: continue with the entries after it."""
-        s = replace(s, match_index=put(s.match_index, src,
+        s = evolve(s, match_index=put(s.match_index, src,
                                        max(get(s.match_index, src), msg.match_index)),
                     next_index=put(s.next_index, src,
                                    max(get(s.next_index, src), msg.match_index + 1)),
@@ -133,4 +145,4 @@ class ReplicationSteps:
         n = self.rules.commit_index(s)
         if n <= s.commit_index:
             return s
-        return self.apply_committed(replace(s, commit_index=n), out)
+        return self.apply_committed(evolve(s, commit_index=n), out)

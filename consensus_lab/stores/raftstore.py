@@ -22,12 +22,12 @@ The experiment's ``read`` / ``write`` become the KV's ``get`` / ``put``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 from ..kv import Command
 from ..raft import RaftConfig, RaftNode, RaftProtocol, RaftState
-from ..raft.state import LEADER
+from ..raft.state import LEADER, evolve
 from ..sim import ClientRequest, ConfigError
 from ..sim.step import CancelTimer, Effect, Reply, Send, timer
 
@@ -82,7 +82,7 @@ class RaftStoreProtocol(RaftProtocol):
             out.append(Send(s.leader_id, Forward(request=request), FORWARD))
         else:
             assert isinstance(s, RaftStoreState)
-            s = replace(s, held=(*s.held, request))
+            s = evolve(s, held=(*s.held, request))
             out.append(timer(f"held:{request.id}", self.op_timeout, HOLD))
         return s
 
@@ -110,7 +110,7 @@ class RaftStoreProtocol(RaftProtocol):
             wanted = int(name.removeprefix("held:"))
             for request in s.held:
                 if request.id == wanted:
-                    s = replace(s, held=tuple(r for r in s.held if r.id != wanted))
+                    s = evolve(s, held=tuple(r for r in s.held if r.id != wanted))
                     out.append(Reply(request, "no leader", False, HOLD))
             return s
         return self._release_held(super().on_timer(s, name, out), out)
@@ -120,7 +120,7 @@ class RaftStoreProtocol(RaftProtocol):
         assert isinstance(s, RaftStoreState)
         if not s.held or (s.role != LEADER and s.leader_id is None):
             return s
-        waiting, s = s.held, replace(s, held=())
+        waiting, s = s.held, evolve(s, held=())
         for request in waiting:
             out.append(CancelTimer(f"held:{request.id}", HOLD))
             s = self.on_request(s, request, out)
