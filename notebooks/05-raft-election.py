@@ -34,7 +34,8 @@ from dataclasses import asdict
 
 from consensus_lab.nb import show
 from consensus_lab.raft import CANDIDATE, RaftConfig, RaftNode, check_one_leader, raft_cluster
-from consensus_lab.raft.node import TRANSITIONS
+from consensus_lab.raft import RaftProtocol, rules
+from consensus_lab.raft.state import TRANSITIONS
 from consensus_lab.raft.scenarios import first_election, submit_to_leader
 from consensus_lab.viz import raft_logs, raft_table, role_diagram, term_timeline, to_dataframe
 from consensus_lab.widgets import raft_player
@@ -87,14 +88,16 @@ role_diagram(highlight=CANDIDATE)
 # a follower (or a candidate whose election failed) stands for election.
 
 # %%
-show(RaftNode.on_timer, RaftNode.become_candidate)
+show(RaftProtocol.on_timer, RaftProtocol.become_candidate)
 
 # %% [markdown]
-# Every message goes through `step`: first the rule all servers share (a higher term makes
+# `step(state, input)` is a pure function: it returns the next state and the effects
+# (Persist, Send, SetTimer ...) in the order the paper needs. Every message goes through
+# `on_message`: first the rule all servers share (a higher term makes
 # me a follower of that term), then the step function of my current role:
 
 # %%
-show(RaftNode.step)
+show(RaftProtocol.on_message)
 
 # %% [markdown]
 # The vote. `log_up_to_date` compares the *last term* first and the length only when the
@@ -102,13 +105,13 @@ show(RaftNode.step)
 # notebook 07 shows why the term must come first):
 
 # %%
-show(RaftNode.should_grant_vote, RaftNode.log_up_to_date)
+show(rules.grant_vote, rules.log_up_to_date)
 
 # %% [markdown]
 # A candidate counts the votes of its own term; a majority (3 of 5) makes it the leader:
 
 # %%
-show(RaftNode._step_candidate, RaftNode._maybe_win, RaftNode.quorum)
+show(RaftProtocol.step_candidate, RaftProtocol.step_candidate_vote, RaftProtocol.maybe_win)
 
 # %% [markdown]
 # ## Experiment 1 — the first election (5 nodes, seed 1)

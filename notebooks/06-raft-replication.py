@@ -33,7 +33,7 @@ pd.set_option("display.max_colwidth", None)   # show long table cells in full
 from consensus_lab.nb import show
 from consensus_lab.raft import (AppendEntriesReply, RaftConfig, RaftNode, check_one_leader,
                                 raft_cluster)
-from consensus_lab.raft.replication import ReplicationMixin
+from consensus_lab.raft import RaftProtocol, rules
 from consensus_lab.raft.scenarios import (catch_up, leader_id, raft, run_until,
                                           settle_leader, submit_to_leader)
 from consensus_lab.viz import raft_logs, raft_table, to_dataframe
@@ -79,25 +79,25 @@ glossary_table("raft").query("notebook == '06-raft-replication'")
 # it knows):
 
 # %%
-show(RaftNode.on_request, RaftNode.submit)
+show(RaftProtocol.on_request, RaftProtocol.submit)
 
 # %% [markdown]
 # The leader sends each follower what it lacks, from `next_index`:
 
 # %%
-show(ReplicationMixin.send_append)
+show(RaftProtocol.send_append)
 
 # %% [markdown]
 # The follower's side: the consistency check, the merge, the commit index:
 
 # %%
-show(ReplicationMixin.handle_append_entries, ReplicationMixin.consistency_check)
+show(RaftProtocol.handle_append_entries, rules.check_log)
 
 # %% [markdown]
 # The commit rule and applying committed entries in order:
 
 # %%
-show(ReplicationMixin.advance_commit, ReplicationMixin.apply_committed)
+show(RaftProtocol.advance_commit, RaftProtocol.apply_committed)
 
 # %% [markdown]
 # ## Experiment 1 — `SET X=5`, as in the chapter's sequence diagram (3 nodes, seed 2)
@@ -259,7 +259,7 @@ raft_logs(sim)
 # one round trip. The reply and the leader's side:
 
 # %%
-show(AppendEntriesReply, ReplicationMixin.backed_up_index)
+show(AppendEntriesReply, RaftProtocol.backed_up_index)
 
 # %% [markdown]
 # `catch_up` crashes a follower, commits 50 writes without it, restarts it and counts the
@@ -285,7 +285,7 @@ pd.DataFrame([{"fast_backup": c.fast_backup, "entries behind": c.behind,
 # prefix of its log by a snapshot of its state machine every 10 applied entries (§7):
 
 # %%
-show(ReplicationMixin.maybe_snapshot)
+show(RaftProtocol.maybe_snapshot)
 
 # %%
 sim = raft_cluster(3, seed=3, config=RaftConfig(snapshot_threshold=10))

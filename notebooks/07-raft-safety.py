@@ -35,7 +35,7 @@ from functools import partial
 from consensus_lab.nb import show
 from consensus_lab.raft import (RaftConfig, RaftInvariants, RaftNode, RequestVote,
                                 RequestVoteReply)
-from consensus_lab.raft.replication import ReplicationMixin
+from consensus_lab.raft import rules
 from consensus_lab.raft.scenarios import Figure8, lose_committed_entry, search_seeds
 from consensus_lab.sim import InvariantViolation
 from consensus_lab.viz import raft_logs, raft_table, schedule_spacetime
@@ -79,7 +79,7 @@ show(RaftInvariants.election_safety, RaftInvariants.state_machine_safety)
 # checker); in `RaftConfig` they are marked *buggy when False*:
 
 # %%
-show(RaftNode.should_grant_vote, ReplicationMixin.advance_commit)
+show(rules.grant_vote, rules.commit_index)
 
 # %% [markdown]
 # ## Experiment 1 — without the election restriction, a committed entry is lost

@@ -27,12 +27,15 @@ Time is in ticks of 1 ms; lease TTLs are seconds, as in etcd.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from ..raft.config import RaftConfig
-from ..raft.node import LEADER, RaftNode
+from ..raft import RaftConfig, RaftNode, RaftProtocol, RaftState
+from ..raft.state import LEADER, evolve
 from ..sim import ClientRequest, ConfigError, Context
+from ..sim.step import Effect, Effects, Note, Reply, Send, timer
 from .mvcc import Command, Failure, MVCCStore
 from .ops import LeaseRevokeRequest
 
@@ -41,6 +44,13 @@ LOG_OPS = ("put", "range", "delete", "txn", "lease_grant", "lease_revoke")
 #: Requests answered without the log.
 LOCAL_OPS = ("range_serializable", "lease_keepalive", "status")
 TICKS_PER_SECOND = 1000
+Out = list[Effect]
+LESSOR = ("etcd lessor: only the leader tracks lease expiry, by its own clock; an expired "
+          "lease is revoked through the log; keep-alives renew without the log")
+FORWARD = ("etcd: a member forwards a request to the leader it knows; without a leader, "
+           "or at a deposed one, the request fails (it was never proposed)")
+SERIALIZABLE = ("etcd: serializable reads and status are answered by the member from what it "
+                "has applied (--consistency=s), without the log")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,123 +63,215 @@ class Forward:
         return f"Fwd({self.request})"
 
 
-class EtcdNode(RaftNode):
-    """A Raft server with an :class:`MVCCStore` and a lessor (module docstring)."""
+@dataclass(frozen=True, slots=True)
+class EtcdState(RaftState):
+    """Raft's state plus the lessor (leader only, volatile) and the member's clock.
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], *,
-                 config: RaftConfig | None = None, lease_check_interval: int = 50) -> None:
-        super().__init__(node_id, peers, config=config)
+    ``now`` is the member's local time when the current input arrived: the step
+    function has no clock, so :class:`EtcdNode` passes the clock reading in
+    with every input (an explicit input, like the randomness of a timer).
+    """
+
+    now: int = 0
+    lease_expiry: tuple[tuple[int, int], ...] = ()  # lease id -> local time it expires
+    revoking: frozenset[int] = frozenset()  # expired leases whose revoke is in the log
+    lessor_seq: int = 0
+
+
+def _apply_copy(store: MVCCStore, command: Any) -> tuple[MVCCStore, Any]:
+    """Copy on write: apply ``command`` to a copy, so an earlier state keeps its store."""
+    if not isinstance(command, Command):
+        return store, store.apply(command)  # a no-op changes nothing
+    fresh = copy.copy(store)
+    fresh.keys, fresh.events = dict(store.keys), list(store.events)
+    fresh.leases, fresh.sessions = dict(store.leases), dict(store.sessions)
+    return fresh, fresh.apply(command)
+
+
+class EtcdProtocol(RaftProtocol):
+    """Raft with an :class:`MVCCStore` and a lessor (module docstring)."""
+
+    state_class = EtcdState
+
+    def __init__(self, config: RaftConfig | None = None, lease_check_interval: int = 50) -> None:
+        super().__init__(config)
         if not isinstance(lease_check_interval, int) or lease_check_interval <= 0:
             raise ConfigError(f"lease_check_interval must be a positive int of ticks, "
                               f"got {lease_check_interval!r}")
         self.lease_check_interval = lease_check_interval
-        # an etcd member applies commands to an MVCC store, not to RaftNode's KVStore
-        self.store: MVCCStore = MVCCStore()  # type: ignore[assignment]
-        # The lessor (leader only, volatile): lease id -> local time it expires.
-        self.lease_expiry: dict[int, int] = {}
-        self.revoking: set[int] = set()  # expired leases whose revoke is in the log
-        self.lessor_seq = 0
+
+    # ------------------------------------------------------------ state machine
+    def restore_store(self, data: Any) -> Any:
+        """An etcd member applies commands to an MVCC store, not to Raft's KV."""
+        return MVCCStore.restore(data)
+
+    def apply_command(self, store: Any, command: Any) -> tuple[Any, Any]:
+        return _apply_copy(store, command)
 
     # ------------------------------------------------------------ life cycle
-    def on_start(self, ctx: Context) -> None:
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[RaftState, Effects]:
         """Raft recovery (the MVCC store is rebuilt from the snapshot, the log replays)."""
-        super().on_start(ctx)
-        self.lease_expiry, self.revoking = {}, set()
-        ctx.set_timer("lessor", self.lease_check_interval)
+        s, effects = super().start(node_id, peers, stored)
+        return s, (*effects, timer("lessor", self.lease_check_interval, LESSOR))
 
-    def become_leader(self, ctx: Context) -> None:
+    def become_leader(self, s: RaftState, out: Out) -> RaftState:
         """Lead: append an empty entry and give every lease a full TTL from now.
 
         The empty entry (as etcd's leader appends one) commits the entries of
         earlier terms (§5.4.2), so the new leader soon knows every lease.
         Renewing leases is etcd's lessor ``Promote``.
         """
-        super().become_leader(ctx)
-        self.submit(ctx, None)
-        self.lease_expiry, self.revoking = {}, set()
-        self._sync_lessor(ctx)
+        s = self.submit(super().become_leader(s, out), None, out)
+        return self._sync_lessor(evolve(_etcd(s), lease_expiry=(), revoking=frozenset()))
 
-    def apply_committed(self, ctx: Context) -> None:
+    def apply_committed(self, s: RaftState, out: Out) -> RaftState:
         """Apply as Raft does, then let the lessor see granted and revoked leases."""
-        super().apply_committed(ctx)
-        if self.role == LEADER:
-            self._sync_lessor(ctx)
+        s = super().apply_committed(s, out)
+        return self._sync_lessor(s) if s.role == LEADER else s
 
     # ------------------------------------------------------------ clients
-    def on_request(self, ctx: Context, request: ClientRequest) -> None:
+    def on_request(self, s: RaftState, request: Any, out: Out) -> RaftState:
         """Serve locally, propose on the leader, forward from a follower, or fail."""
         if request.f == "range_serializable":
             op = request.value
-            ctx.reply(request, self.store.range(op.key, op.prefix))
+            out.append(Reply(request, s.store.range(op.key, op.prefix), True, SERIALIZABLE))
         elif request.f == "status":
-            ctx.reply(request, self.status())
+            out.append(Reply(request, status(s), True, SERIALIZABLE))
         elif request.f not in LOG_OPS and request.f != "lease_keepalive":
-            ctx.reply(request, f"unknown etcd request {request.f!r}; allowed: "
-                      f"{', '.join(LOG_OPS + LOCAL_OPS)}", ok=False)
-        elif self.role == LEADER:
-            self._lead(ctx, request)
-        elif self.leader_id is not None:
-            ctx.send(self.leader_id, Forward(request=request))
+            out.append(Reply(request, f"unknown etcd request {request.f!r}; allowed: "
+                             f"{', '.join(LOG_OPS + LOCAL_OPS)}", False, SERIALIZABLE))
+        elif s.role == LEADER:
+            return self._lead(s, request, out)
+        elif s.leader_id is not None:
+            out.append(Send(s.leader_id, Forward(request=request), FORWARD))
         else:
-            ctx.reply(request, "no leader", ok=False)
+            out.append(Reply(request, "no leader", False, FORWARD))
+        return s
 
-    def _lead(self, ctx: Context, request: ClientRequest) -> None:
+    def _lead(self, s: RaftState, request: ClientRequest, out: Out) -> RaftState:
         if request.f == "lease_keepalive":
-            ctx.reply(request, self._keep_alive(ctx, request.value))
-            return
+            s, ttl = self._keep_alive(s, request.value)
+            out.append(Reply(request, ttl, True, LESSOR))
+            return s
         command = Command(client=request.client, seq=request.seq or request.id, op=request.value)
-        index, _, _ = self.submit(ctx, command)
-        self.pending[index] = (request, self.current_term)
+        return self.propose(s, command, request, out)
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+    def on_message(self, s: RaftState, src: str, msg: Any, out: Out) -> RaftState:
         """A forwarded request (leader: take it; otherwise fail it), or a Raft message."""
         if not isinstance(msg, Forward):
-            super().on_message(ctx, src, msg)
-        elif self.role == LEADER:
-            self._lead(ctx, msg.request)
-        else:
-            ctx.reply(msg.request, "not leader (forwarded to a deposed leader)", ok=False)
+            return super().on_message(s, src, msg, out)
+        if s.role == LEADER:
+            return self._lead(s, msg.request, out)
+        out.append(Reply(msg.request, "not leader (forwarded to a deposed leader)", False,
+                         FORWARD))
+        return s
+
+    # ------------------------------------------------------------ lessor
+    def on_timer(self, s: RaftState, name: str, out: Out) -> RaftState:
+        """The lessor's check (leader: revoke expired leases), or a Raft timer."""
+        if name != "lessor":
+            return super().on_timer(s, name, out)
+        out.append(timer("lessor", self.lease_check_interval, LESSOR))
+        if s.role != LEADER:
+            return s
+        e = _etcd(s)
+        for lease_id, expires_at in sorted(e.lease_expiry):
+            if expires_at <= e.now and lease_id not in e.revoking:
+                e = evolve(e, revoking=e.revoking | {lease_id}, lessor_seq=e.lessor_seq + 1)
+                out.append(Note(f"lease {lease_id} expired: proposing its revoke", LESSOR))
+                e = _etcd(self.submit(e, Command(client=None, seq=e.lessor_seq,
+                                                 op=LeaseRevokeRequest(id=lease_id)), out))
+        return e
+
+    def _keep_alive(self, s: RaftState, lease_id: int) -> tuple[RaftState, Any]:
+        e = _etcd(s)
+        lease = e.store.leases.get(lease_id)
+        if lease is None or lease_id in e.revoking:
+            return e, Failure(kind="lease_not_found", lease_id=lease_id)
+        expiry = dict(e.lease_expiry)
+        expiry[lease_id] = e.now + lease.ttl * TICKS_PER_SECOND
+        return evolve(e, lease_expiry=tuple(expiry.items())), lease.ttl
+
+    def _sync_lessor(self, s: RaftState) -> RaftState:
+        """Track new leases with a full TTL from now; forget revoked ones."""
+        e = _etcd(s)
+        leases = e.store.leases
+        expiry = {i: t for i, t in e.lease_expiry if i in leases}
+        gone = {i for i, _ in e.lease_expiry if i not in leases}
+        revoking = e.revoking - gone
+        for lease_id, lease in leases.items():
+            if lease_id not in expiry:
+                expiry[lease_id] = e.now + lease.ttl * TICKS_PER_SECOND
+        pairs = tuple(expiry.items())
+        if pairs == e.lease_expiry and revoking == e.revoking:
+            return e
+        return evolve(e, lease_expiry=pairs, revoking=revoking)
+
+    def describe(self, state: RaftState) -> str:
+        """Raft's label plus the store revision."""
+        return f"{super().describe(state)} rev={state.store.revision}"
+
+
+def _etcd(s: RaftState) -> EtcdState:
+    assert isinstance(s, EtcdState), s
+    return s
+
+
+def status(s: RaftState) -> dict[str, Any]:
+    """What ``etcdctl endpoint status`` shows: role, leader, term, revision, indexes."""
+    return {"member": s.node_id, "role": s.role, "leader": s.leader_id,
+            "term": s.current_term, "revision": s.store.revision,
+            "commit_index": s.commit_index, "applied_index": s.last_applied}
+
+
+class EtcdNode(RaftNode):
+    """An etcd member in the simulator: :class:`EtcdProtocol` run by a RaftNode.
+
+    Before each input it hands the protocol the member's clock (``EtcdState.now``).
+    """
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], *,
+                 config: RaftConfig | None = None, lease_check_interval: int = 50) -> None:
+        super().__init__(node_id, peers, protocol=EtcdProtocol(config, lease_check_interval))
+
+    def _clock(self, ctx: Context) -> None:
+        state = self._state()
+        if isinstance(state, EtcdState) and state.now != ctx.now:
+            self.state = evolve(state, now=ctx.now)
+
+    def on_start(self, ctx: Context) -> None:
+        super().on_start(ctx)
+        self._clock(ctx)
+
+    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
+        self._clock(ctx)
+        super().on_message(ctx, src, msg)
+
+    def on_timer(self, ctx: Context, name: str) -> None:
+        self._clock(ctx)
+        super().on_timer(ctx, name)
+
+    def on_request(self, ctx: Context, request: ClientRequest) -> None:
+        self._clock(ctx)
+        super().on_request(ctx, request)
+
+    def submit(self, ctx: Context, command: Any) -> tuple[int, int, bool]:
+        self._clock(ctx)
+        return super().submit(ctx, command)
+
+    @property
+    def lease_check_interval(self) -> int:
+        return cast(EtcdProtocol, self.protocol).lease_check_interval
+
+    @property
+    def lease_expiry(self) -> dict[int, int]:
+        return dict(_etcd(self.raft).lease_expiry)
+
+    @property
+    def revoking(self) -> frozenset[int]:
+        return _etcd(self.raft).revoking
 
     def status(self) -> dict[str, Any]:
         """What ``etcdctl endpoint status`` shows: role, leader, term, revision, indexes."""
-        return {"member": self.node_id, "role": self.role, "leader": self.leader_id,
-                "term": self.current_term, "revision": self.store.revision,
-                "commit_index": self.commit_index, "applied_index": self.last_applied}
-
-    # ------------------------------------------------------------ lessor
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """The lessor's check (leader: revoke expired leases), or a Raft timer."""
-        if name != "lessor":
-            super().on_timer(ctx, name)
-            return
-        ctx.set_timer("lessor", self.lease_check_interval)
-        if self.role != LEADER:
-            return
-        for lease_id, expires_at in sorted(self.lease_expiry.items()):
-            if expires_at <= ctx.now and lease_id not in self.revoking:
-                self.revoking.add(lease_id)
-                self.lessor_seq += 1
-                ctx.note(f"lease {lease_id} expired: proposing its revoke")
-                self.submit(ctx, Command(client=None, seq=self.lessor_seq,
-                                         op=LeaseRevokeRequest(id=lease_id)))
-
-    def _keep_alive(self, ctx: Context, lease_id: int) -> Any:
-        lease = self.store.leases.get(lease_id)
-        if lease is None or lease_id in self.revoking:
-            return Failure(kind="lease_not_found", lease_id=lease_id)
-        self.lease_expiry[lease_id] = ctx.now + lease.ttl * TICKS_PER_SECOND
-        return lease.ttl
-
-    def _sync_lessor(self, ctx: Context) -> None:
-        """Track new leases with a full TTL from now; forget revoked ones."""
-        leases = self.store.leases
-        for lease_id in [i for i in self.lease_expiry if i not in leases]:
-            del self.lease_expiry[lease_id]
-            self.revoking.discard(lease_id)
-        for lease_id, lease in leases.items():
-            if lease_id not in self.lease_expiry:
-                self.lease_expiry[lease_id] = ctx.now + lease.ttl * TICKS_PER_SECOND
-
-    def describe(self) -> str:
-        """Raft's label plus the store revision."""
-        return f"{super().describe()} rev={self.store.revision}"
+        return status(self.raft)

@@ -13,8 +13,8 @@ entries) -> changed``. The checks
    match);
 2. compare both functions with the rules on hundreds of seeded random
    leader and follower logs that obey Log Matching;
-3. plug them into :class:`~consensus_lab.raft.RaftNode` through
-   :class:`ReplicationNode` and run a seed sweep of five-node clusters on a
+3. plug them into :class:`~consensus_lab.raft.RaftProtocol` as its rules
+   (:func:`check_rule`, :func:`merge_rule`) and run a seed sweep of five-node clusters on a
    network that loses, duplicates and reorders messages, with crashes and
    partitions, checked by the five safety invariants. A failure reports the
    seed, the broken property, the tail of the trace and :func:`replay`.
@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from types import ModuleType
 from typing import Any
 
 from consensus_lab.grading import raft_common as common
 from consensus_lab.grading.base import MUTATED_INPUT, PROPERTY, Check, expect
-from consensus_lab.raft import AppendEntriesReply, LogEntry, RaftConfig, RaftLog, RaftNode
+from consensus_lab.raft import Log, LogEntry, RaftConfig, RaftLog, RaftNode, RaftRules, RaftState
+from consensus_lab.raft.log import LogReads
+from consensus_lab.raft.rules import check_log, merge_log
 from consensus_lab.sim import Simulation
 
 EXERCISE = "raft_append_entries"
@@ -40,55 +43,57 @@ Checker = Callable[[RaftLog, int, int], tuple[bool, int, int]]
 Merger = Callable[[RaftLog, int, Sequence[LogEntry]], bool]
 
 
-class ReplicationNode(RaftNode):
-    """A RaftNode whose follower side runs the learner's check and merge."""
+def check_rule(check: Checker) -> Callable[[RaftState, int, int], tuple[bool, int, int]]:
+    """The learner's ``consistency_check`` as the protocol's rule; an acceptance the log
+    does not support stops the run with :class:`~.raft_common.WrongAnswer`."""
+    def rule(state: RaftState, prev: int, prev_term: int) -> tuple[bool, int, int]:
+        log = state.log
+        ok, conflict_term, conflict_index = check(log, prev, prev_term)  # type: ignore[arg-type]
+        ours = log.term_at(prev)
+        if ok and ours != prev_term:
+            raise common.WrongAnswer(
+                f"{state.node_id}'s consistency_check(log {_terms(log)}, prev_log_index="
+                f"{prev}, prev_log_term={prev_term}) accepted, but the log has "
+                f"{'no entry' if ours is None else f'term {ours}'} at index {prev}: the "
+                "leader's entries would land in the wrong place",
+                hint=_SHORT if ours is None else _ACCEPT)
+        return bool(ok), conflict_term, conflict_index
+    return rule
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: RaftConfig | None = None,
-                 *, check: Checker, merge: Merger) -> None:
-        super().__init__(node_id, peers, config)
-        self._check, self._merge = check, merge
 
-    def consistency_check(self, prev: int, prev_term: int) -> AppendEntriesReply | None:
-        ok, conflict_term, conflict_index = self._check(self.log, prev, prev_term)
-        if ok:
-            ours = self.log.term_at(prev)
-            if ours != prev_term:
-                raise common.WrongAnswer(
-                    f"{self.node_id}'s consistency_check(log {_terms(self.log)}, prev_log_index="
-                    f"{prev}, prev_log_term={prev_term}) accepted, but the log has "
-                    f"{'no entry' if ours is None else f'term {ours}'} at index {prev}: the "
-                    "leader's entries would land in the wrong place",
-                    hint=_SHORT if ours is None else _ACCEPT)
-            return None
-        return AppendEntriesReply(term=self.current_term, success=False,
-                                  conflict_term=conflict_term, conflict_index=conflict_index,
-                                  rejected_index=prev)
-
-    def merge_entries(self, prev: int, entries: tuple[Any, ...]) -> bool:
-        log = self.log
-        before, rewrites = list(log.entries), log.rewrites
-        changed = self._merge(log, prev, entries)
+def merge_rule(merge: Merger) -> Callable[[RaftState, int, tuple[LogEntry, ...]],
+                                          tuple[Log, bool]]:
+    """The learner's ``merge_entries`` as the protocol's rule: it changes a working copy
+    of the log (:meth:`Log.thaw`) and the protocol takes the result."""
+    def rule(state: RaftState, prev: int, entries: tuple[LogEntry, ...]) -> tuple[Log, bool]:
+        before = state.log
+        work = before.thaw()
+        changed = merge(work, prev, entries)
+        log = work.freeze()
         for offset, entry in enumerate(entries):
             if log.term_at(prev + 1 + offset) != entry.term:
                 raise common.WrongAnswer(
-                    f"after {self.node_id}'s merge_entries(log {_terms(before)}, "
+                    f"after {state.node_id}'s merge_entries(log {_terms(before)}, "
                     f"prev_log_index={prev}, entries {_terms(entries)}) the log is "
                     f"{_terms(log)}: entry "
                     f"{prev + 1 + offset} should now be the leader's, of term {entry.term}",
                     hint=_MERGE)
-        kept = next((i for i, (old, new) in enumerate(zip(before, log.entries, strict=False))
-                     if old is not new), min(len(before), len(log.entries)))
-        if kept < len(before):  # entries were removed or replaced
-            if log.rewrites == rewrites:
-                log.rewrites += 1  # tell the invariants to look at the whole log again
-            self.drop_pending_from(log.snapshot_index + kept + 1)
-        return changed
+        kept = next((i for i, (old, new) in enumerate(zip(before.entries, log.entries,
+                                                          strict=False)) if old is not new),
+                    min(len(before.entries), len(log.entries)))
+        if kept < len(before.entries) and log.rewrites == before.rewrites:
+            log = replace(log, rewrites=before.rewrites + 1)  # entries were removed: tell
+            # the protocol (its clients lose) and the invariants (look at the whole log)
+        return log, changed
+    return rule
 
 
 def factory(module: ModuleType, config: RaftConfig | None = None) -> common.NodeFactory:
     """Nodes that check and merge with ``module``'s functions."""
-    return partial(ReplicationNode, config=config, check=module.consistency_check,
-                   merge=module.merge_entries)
+    config = config or RaftConfig()
+    rules = replace(RaftRules.of(config), consistency_check=check_rule(module.consistency_check),
+                    merge_entries=merge_rule(module.merge_entries))
+    return partial(RaftNode, config=config, rules=rules)
 
 
 # -- logs for the examples --------------------------------------------------------------
@@ -104,9 +109,9 @@ def _log(terms: Sequence[int]) -> RaftLog:
     return RaftLog(_entries(terms))
 
 
-def _terms(log: RaftLog | Sequence[LogEntry] | Sequence[int]) -> str:
+def _terms(log: LogReads | Sequence[LogEntry] | Sequence[int]) -> str:
     """``[1 1 2]``: the terms of a log, of some entries, or a list of terms."""
-    items = log.entries if isinstance(log, RaftLog) else log
+    items = log.entries if isinstance(log, LogReads) else log
     return "[" + " ".join(str(getattr(e, "term", e)) for e in items) + "]"
 
 
@@ -242,25 +247,15 @@ def check_stale_message(module: ModuleType) -> None:
 # -- references and seeded random logs -------------------------------------------------------
 
 
-def _reference_node(log: RaftLog) -> RaftNode:
-    """A bare library RaftNode holding ``log``: the rule's reference is the library itself."""
-    node = RaftNode("n1", ())
-    node.log = log
-    return node
-
-
 def _reference_check(log: RaftLog, prev: int, prev_term: int) -> tuple[bool, int, int]:
     """(ok, conflict_term, conflict_index) as the library's consistency check answers."""
-    rejection = _reference_node(log).consistency_check(prev, prev_term)
-    if rejection is None:
-        return True, 0, 0
-    return False, rejection.conflict_term, rejection.conflict_index
+    return check_log(log, prev, prev_term)
 
 
 def _reference_merge(log: RaftLog, prev: int, entries: Sequence[LogEntry]) -> RaftLog:
     """``log`` after the library's merge of ``entries`` after ``prev``."""
-    _reference_node(log).merge_entries(prev, tuple(entries))
-    return log
+    merged, _ = merge_log(log.freeze(), prev, tuple(entries))
+    return merged.thaw()
 
 
 def _random_logs(rng: random.Random) -> tuple[list[int], list[int]]:

@@ -10,8 +10,8 @@ match_indexes, term_at) -> int``. The checks
    old-term entry by counting replicas — the Figure 8 bug — stopping at
    ``commit_index + 1``, moving the commit index backwards);
 2. compare it with the rule on hundreds of seeded random leader states;
-3. plug it into :class:`~consensus_lab.raft.RaftNode` through
-   :class:`CommitNode` and run (a) the paper's Figure 8 as a scripted
+3. plug it into :class:`~consensus_lab.raft.RaftProtocol` as its commit
+   rule (:func:`commit_rule`) and run (a) the paper's Figure 8 as a scripted
    schedule of crashes, restarts and elections, where committing an
    old-term entry lets a later leader overwrite it, and (b) a seed sweep with
    crashes and partitions. A failure reports the seed, the broken property,
@@ -23,35 +23,32 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from types import ModuleType
 from typing import Any
 
 from consensus_lab.grading import raft_common as common
 from consensus_lab.grading.base import PROPERTY, Check, expect, fail
-from consensus_lab.raft import LogEntry, RaftConfig, RaftLog, RaftNode
-from consensus_lab.sim import Context, InvariantViolation, Simulation
+from consensus_lab.raft import LogEntry, RaftConfig, RaftLog, RaftNode, RaftRules, RaftState
+from consensus_lab.raft.log import LogReads
+from consensus_lab.sim import InvariantViolation, Simulation
 
 EXERCISE = "raft_commit_rule"
 RANDOM_CASES = 500
 Rule = Callable[[int, int, int, Sequence[int], Callable[[int], Any]], int]
 
 
-class CommitNode(RaftNode):
-    """A RaftNode whose leader commits with the learner's ``new_commit_index``."""
-
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: RaftConfig | None = None,
-                 *, rule: Rule) -> None:
-        super().__init__(node_id, peers, config)
-        self._rule = rule
-
-    def advance_commit(self, ctx: Context) -> None:
-        matches = tuple(self.match_index[peer] for peer in self.peers)
-        old, last = self.commit_index, self.log.last_index
-        new = self._rule(old, self.current_term, last, matches, self.log.term_at)
-        call = (f"leader {self.node_id}'s new_commit_index(commit_index={old}, current_term="
-                f"{self.current_term}, my_last_index={last}, match_indexes={matches}, "
-                f"term_at: log {_terms(self.log)})")
+def commit_rule(rule: Rule) -> Callable[[RaftState], int]:
+    """The learner's ``new_commit_index`` as the protocol's commit rule; an answer past the
+    log or below the commit index stops the run with :class:`~.raft_common.WrongAnswer`."""
+    def commit_index(state: RaftState) -> int:
+        matches = tuple(m for _, m in state.match_index)
+        old, last, log = state.commit_index, state.log.last_index, state.log
+        new = rule(old, state.current_term, last, matches, log.term_at)
+        call = (f"leader {state.node_id}'s new_commit_index(commit_index={old}, current_term="
+                f"{state.current_term}, my_last_index={last}, match_indexes={matches}, "
+                f"term_at: log {_terms(log)})")
         if not isinstance(new, int) or new > last:
             raise common.WrongAnswer(f"{call} returned {new!r}: the commit index is an int no "
                                      f"larger than the leader's last index {last}", hint=_RULE)
@@ -59,17 +56,18 @@ class CommitNode(RaftNode):
             raise common.WrongAnswer(f"{call} returned {new}: the commit index never moves "
                                      "backwards (a committed entry stays committed)",
                                      hint=_BACKWARDS)
-        if new > old:
-            self.commit_index = new
-            self.apply_committed(ctx)
+        return new
+    return commit_index
 
 
 def factory(module: ModuleType, config: RaftConfig | None = None) -> common.NodeFactory:
     """Nodes whose leaders commit with ``module.new_commit_index``."""
-    return partial(CommitNode, config=config, rule=module.new_commit_index)
+    config = config or RaftConfig()
+    rules = replace(RaftRules.of(config), commit_index=commit_rule(module.new_commit_index))
+    return partial(RaftNode, config=config, rules=rules)
 
 
-def _terms(log: RaftLog) -> str:
+def _terms(log: LogReads) -> str:
     return "[" + " ".join(str(e.term) for e in log.entries) + "]"
 
 

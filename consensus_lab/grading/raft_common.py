@@ -1,9 +1,10 @@
 """What the three Raft exercises' simulator checks share: storms, scripts, replays.
 
 Theory of operation: each Raft exercise plugs the learner's pure functions
-into :class:`~consensus_lab.raft.RaftNode` through a small subclass (defined
-in the exercise's grading module), and hands a factory for it to the helpers
-here:
+into :class:`~consensus_lab.raft.RaftProtocol` as fields of its
+:class:`~consensus_lab.raft.RaftRules` (no subclass: the exercise's grading
+module wraps each function), and hands a factory of such nodes to the
+helpers here:
 
 * :func:`storm` — one seeded run of a five-node cluster on a network that
   drops, duplicates and reorders, with a nemesis that partitions, crashes and
@@ -163,7 +164,7 @@ def run_until(sim: Simulation, done: Callable[[Simulation], bool], within: int) 
 
 def _leads(sim: Simulation, node_id: str) -> bool:
     node = sim.nodes[node_id]
-    return isinstance(node, RaftNode) and node.role == LEADER  # the graded nodes subclass it
+    return isinstance(node, RaftNode) and node.role == LEADER
 
 
 def commit(sim: Simulation, node_id: str, command: Any, replicas: int,

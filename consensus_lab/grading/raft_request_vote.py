@@ -10,8 +10,9 @@ my_last_index, req)``. The checks
    terms, voting twice in a term, voting in a stale term, forgetting the
    election restriction);
 2. compare both functions with the rules on hundreds of seeded random cases;
-3. plug ``grant_vote`` into :class:`~consensus_lab.raft.RaftNode` through
-   :class:`VoteNode` and run simulated clusters with the five safety
+3. plug ``grant_vote`` into :class:`~consensus_lab.raft.RaftProtocol` as its
+   vote rule (:func:`vote_rule`, a :class:`~consensus_lab.raft.RaftRules`
+   field) and run simulated clusters with the five safety
    invariants: two scripted schedules (a split vote; a stale log asking for
    votes after an entry was committed without it) and a seed sweep with
    crashes and partitions. A failure reports the seed, the broken property,
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from types import ModuleType
 
 from consensus_lab.grading import raft_common as common
 from consensus_lab.grading.base import PROPERTY, Check, expect, fail
-from consensus_lab.raft import LEADER, RaftConfig, RaftNode, RequestVote
+from consensus_lab.raft import LEADER, RaftConfig, RaftNode, RaftRules, RaftState, RequestVote
 from consensus_lab.sim import InvariantViolation, Simulation
 
 EXERCISE = "raft_request_vote"
@@ -36,22 +38,19 @@ RANDOM_CASES = 600
 GrantVote = Callable[[int, "str | None", int, int, RequestVote], bool]
 
 
-class VoteNode(RaftNode):
-    """A RaftNode that decides each vote with the learner's ``grant_vote``."""
-
-    def __init__(self, node_id: str, peers: tuple[str, ...], config: RaftConfig | None = None,
-                 *, grant_vote: GrantVote) -> None:
-        super().__init__(node_id, peers, config)
-        self._grant_vote = grant_vote
-
-    def should_grant_vote(self, msg: RequestVote) -> bool:
-        return self._grant_vote(self.current_term, self.voted_for, self.log.last_term,
-                                self.log.last_index, msg)
+def vote_rule(grant_vote: GrantVote) -> Callable[[RaftState, RequestVote], bool]:
+    """The learner's ``grant_vote`` as the protocol's rule (it reads the node's state)."""
+    def rule(state: RaftState, msg: RequestVote) -> bool:
+        return grant_vote(state.current_term, state.voted_for, state.log.last_term,
+                          state.log.last_index, msg)
+    return rule
 
 
 def factory(module: ModuleType, config: RaftConfig | None = None) -> common.NodeFactory:
     """Nodes that vote with ``module.grant_vote``."""
-    return partial(VoteNode, config=config, grant_vote=module.grant_vote)
+    config = config or RaftConfig()
+    rules = replace(RaftRules.of(config), grant_vote=vote_rule(module.grant_vote))
+    return partial(RaftNode, config=config, rules=rules)
 
 
 # -- 1. rule examples -----------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Raft (Ongaro & Ousterhout 2014): election, replication, safety, snapshots.
 
-A sans-I/O :class:`RaftNode` driving a replicated :class:`KVStore`, the
-paper's messages, the five safety properties as simulator invariants, and
-helpers to build and drive a cluster (:mod:`.cluster`).
+Raft as a pure step function (:class:`RaftProtocol` over an immutable
+:class:`RaftState`, its decisions in a :class:`RaftRules` value), the
+:class:`RaftNode` that runs it in the simulator, the paper's messages, the
+five safety properties as simulator invariants, and helpers to build and
+drive a cluster (:mod:`.cluster`).
 """
 
 from ..kv import Command, KVStore
@@ -20,7 +22,7 @@ from .cluster import (
 )
 from .config import RaftConfig
 from .invariants import RaftInvariants
-from .log import CompactedError, RaftLog
+from .log import CompactedError, Log, RaftLog
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -30,12 +32,17 @@ from .messages import (
     RequestVote,
     RequestVoteReply,
 )
-from .node import CANDIDATE, FOLLOWER, LEADER, RaftNode
+from .node import RaftNode
+from .protocol import RaftProtocol
+from .rules import RaftRules
+from .state import CANDIDATE, FOLLOWER, LEADER, RaftState, Submit
+from .store import KVValue
 
 __all__ = [
     "AppendEntries", "AppendEntriesReply", "CANDIDATE", "Command", "CompactedError",
     "DEFAULT_NETWORK", "FOLLOWER", "InstallSnapshot", "InstallSnapshotReply", "KVStore",
-    "LEADER", "LogEntry", "RaftConfig", "RaftInvariants", "RaftLog", "RaftNode",
-    "RequestVote", "RequestVoteReply", "check_one_leader", "connected", "leaders",
+    "KVValue", "LEADER", "Log", "LogEntry", "RaftConfig", "RaftInvariants", "RaftLog",
+    "RaftNode", "RaftProtocol", "RaftRules", "RaftState", "RequestVote", "RequestVoteReply",
+    "Submit", "check_one_leader", "connected", "leaders",
     "n_committed", "one", "raft_cluster", "raft_nodes", "submit", "terms_agree",
 ]

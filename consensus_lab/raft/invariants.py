@@ -13,7 +13,7 @@ against history, not only against the present state.
 
 Theory of operation: the checks run after every event, so each one looks
 only at what changed since the last look. A :class:`_LogWatch` per node
-incarnation remembers the log object, its ``rewrites`` count and its last
+incarnation remembers the log value, its ``rewrites`` count and its last
 entry; while those hold, the log only grew at its end and only the new
 entries need checking. Log Matching is checked through a registry of every
 ``(index, term)`` ever seen, with its command and the term of the entry
@@ -32,29 +32,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sim import Simulation
-from .log import RaftLog
+from .log import Log
 from .messages import LogEntry
-from .node import LEADER, RaftNode
+from .node import RaftNode
+from .state import LEADER
 
 
 @dataclass(slots=True)
 class _LogWatch:
     """What a node's log looked like at the last check."""
 
-    log: RaftLog
+    log: Log
     rewrites: int
     snapshot_index: int
     last_index: int
     last_entry: LogEntry | None
 
     @classmethod
-    def of(cls, log: RaftLog) -> _LogWatch:
+    def of(cls, log: Log) -> _LogWatch:
         return cls(log, log.rewrites, log.snapshot_index, log.last_index,
                    log.entries[-1] if log.entries else None)
 
-    def appended_from(self, log: RaftLog) -> int:
+    def appended_from(self, log: Log) -> int:
         """The first index that may differ from last time (only appends: last + 1)."""
-        unchanged = (log is self.log and log.rewrites == self.rewrites
+        if log is self.log:
+            return self.last_index + 1
+        unchanged = (log.rewrites == self.rewrites
                      and log.snapshot_index == self.snapshot_index
                      and log.last_index >= self.last_index
                      and (self.last_entry is None
@@ -118,6 +121,7 @@ class RaftInvariants:
                 return f"leader {node.node_id} of term {node.current_term} changed its own log"
             if before is not None and before.only_grew(node.log):
                 before.entries.extend(node.log.entries[len(before.entries):])
+                before.log = node.log
             else:
                 self.leader_logs[key] = _Mirror.of(node.log)
         for key in [k for k in self.leader_logs if k not in leading]:
@@ -211,24 +215,23 @@ class RaftInvariants:
 class _Mirror:
     """A leader's log as it was at the last check (entries are shared, not copied)."""
 
-    log: RaftLog
+    log: Log
     rewrites: int
     snapshot_index: int
     entries: list[LogEntry]
 
     @classmethod
-    def of(cls, log: RaftLog) -> _Mirror:
+    def of(cls, log: Log) -> _Mirror:
         return cls(log, log.rewrites, log.snapshot_index, list(log.entries))
 
-    def only_grew(self, log: RaftLog) -> bool:
-        """Same log object, nothing removed or replaced since (RaftLog.rewrites)."""
-        return (log is self.log and log.rewrites == self.rewrites
-                and log.snapshot_index == self.snapshot_index
-                and len(log.entries) >= len(self.entries)
-                and (not self.entries
-                     or log.entries[len(self.entries) - 1] is self.entries[-1]))
+    def only_grew(self, log: Log) -> bool:
+        """Nothing removed or replaced since (the same ``rewrites`` count and last entry)."""
+        return log is self.log or (
+            log.rewrites == self.rewrites and log.snapshot_index == self.snapshot_index
+            and len(log.entries) >= len(self.entries)
+            and (not self.entries or log.entries[len(self.entries) - 1] is self.entries[-1]))
 
-    def kept_by(self, log: RaftLog) -> bool:
+    def kept_by(self, log: Log) -> bool:
         """True when ``log`` keeps every entry seen before (compaction may hide some)."""
         if self.only_grew(log):
             return True
@@ -237,4 +240,4 @@ class _Mirror:
             return False
         if shift >= len(self.entries):
             return True
-        return log.entries[:len(self.entries) - shift] == self.entries[shift:]
+        return list(log.entries[:len(self.entries) - shift]) == self.entries[shift:]

@@ -9,14 +9,27 @@ Invariant: ``snapshot_index <= last_index`` and
 ``entries[i - snapshot_index - 1]`` is entry ``i`` for every
 ``snapshot_index < i <= last_index``.
 
+Two classes share the reading methods (:class:`LogReads`):
+
+* :class:`Log` is an immutable value, the log inside a
+  :class:`~.state.RaftState`: every change returns a new log
+  (``appended``, ``truncated``, ``compacted``, ``reset_to``) and shares the
+  entries, which are frozen.
+* :class:`RaftLog` is a mutable working copy with ``append`` and
+  ``truncate_from``: the exercises hand one to the learner's
+  ``merge_entries``, and :meth:`RaftLog.freeze` turns it back into a value.
+
 ``rewrites`` counts the changes that remove or replace entries (truncate,
 compact, reset); between two equal counts the log only grew at its end, so
 the safety invariants check just the new entries instead of the whole log.
+It is a cache key of the invariants, not part of the value: two logs with
+the same entries are equal whatever their counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from .messages import LogEntry
 
@@ -25,15 +38,13 @@ class CompactedError(LookupError):
     """The entry asked for has been compacted into the snapshot."""
 
 
-class RaftLog:
-    """A Raft log whose prefix may live in a snapshot."""
+class LogReads:
+    """The reading half of a log, shared by :class:`Log` and :class:`RaftLog`."""
 
-    def __init__(self, entries: Iterable[LogEntry] = (), snapshot_index: int = 0,
-                 snapshot_term: int = 0) -> None:
-        self.entries: list[LogEntry] = list(entries)
-        self.snapshot_index = snapshot_index
-        self.snapshot_term = snapshot_term
-        self.rewrites = 0  # bumped by every change other than append
+    __slots__ = ()
+    entries: Sequence[LogEntry]
+    snapshot_index: int
+    snapshot_term: int
 
     @property
     def last_index(self) -> int:
@@ -66,16 +77,6 @@ class RaftLog:
         start = index - self.snapshot_index - 1
         return tuple(self.entries[start:start + limit])
 
-    def append(self, entry: LogEntry) -> int:
-        """Append one entry; returns its index."""
-        self.entries.append(entry)
-        return self.last_index
-
-    def truncate_from(self, index: int) -> None:
-        """Delete entry ``index`` and everything after it (§5.3, conflict)."""
-        del self.entries[index - self.snapshot_index - 1:]
-        self.rewrites += 1
-
     def first_index_of_term(self, index: int) -> int:
         """The first index of the run of entries with the same term as ``index``."""
         term = self.term_at(index)
@@ -91,19 +92,6 @@ class RaftLog:
             if self.entries[offset].term < term:
                 return None
         return self.snapshot_index if self.snapshot_term == term and term else None
-
-    def compact(self, index: int, term: int) -> None:
-        """Drop entries up to ``index`` (now in a snapshot whose last term is ``term``)."""
-        keep_from = index - self.snapshot_index
-        self.entries = self.entries[keep_from:] if keep_from <= len(self.entries) else []
-        self.snapshot_index, self.snapshot_term = index, term
-        self.rewrites += 1
-
-    def reset(self, index: int, term: int) -> None:
-        """Discard every entry: the log is now only a snapshot up to ``index`` (§7)."""
-        self.entries = []
-        self.snapshot_index, self.snapshot_term = index, term
-        self.rewrites += 1
 
     def as_tuple(self) -> tuple[LogEntry, ...]:
         """The entries after the snapshot, as an immutable tuple (for persisting)."""
@@ -126,3 +114,72 @@ class RaftLog:
             prefix += f"+{hidden} "
         shown = self.entries[-count:] if count else []
         return prefix + " ".join(str(e.term) for e in shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Log(LogReads):
+    """An immutable Raft log: the value a :class:`~.state.RaftState` holds."""
+
+    entries: tuple[LogEntry, ...] = ()
+    snapshot_index: int = 0
+    snapshot_term: int = 0
+    rewrites: int = field(default=0, compare=False)  # a cache key, not part of the value
+
+    def appended(self, entries: Iterable[LogEntry]) -> Log:
+        """This log with ``entries`` added at its end."""
+        return Log(self.entries + tuple(entries), self.snapshot_index, self.snapshot_term,
+                   self.rewrites)
+
+    def truncated(self, index: int) -> Log:
+        """This log without entry ``index`` and everything after it (§5.3, conflict)."""
+        return Log(self.entries[:index - self.snapshot_index - 1], self.snapshot_index,
+                   self.snapshot_term, self.rewrites + 1)
+
+    def compacted(self, index: int, term: int) -> Log:
+        """Entries up to ``index`` dropped: now in a snapshot whose last term is ``term``."""
+        keep_from = index - self.snapshot_index
+        kept = self.entries[keep_from:] if keep_from <= len(self.entries) else ()
+        return Log(kept, index, term, self.rewrites + 1)
+
+    def reset_to(self, index: int, term: int) -> Log:
+        """Every entry discarded: the log is now only a snapshot up to ``index`` (§7)."""
+        return Log((), index, term, self.rewrites + 1)
+
+    def thaw(self) -> RaftLog:
+        """A mutable working copy (for a learner's ``merge_entries``)."""
+        log = RaftLog(self.entries, self.snapshot_index, self.snapshot_term)
+        log.rewrites = self.rewrites
+        return log
+
+    def __repr__(self) -> str:
+        return f"Log({self.short()!r})"
+
+
+EMPTY_LOG = Log()
+
+
+class RaftLog(LogReads):
+    """A mutable Raft log: the working copy an exercise changes in place."""
+
+    __slots__ = ("entries", "rewrites", "snapshot_index", "snapshot_term")
+
+    def __init__(self, entries: Iterable[LogEntry] = (), snapshot_index: int = 0,
+                 snapshot_term: int = 0) -> None:
+        self.entries: list[LogEntry] = list(entries)
+        self.snapshot_index = snapshot_index
+        self.snapshot_term = snapshot_term
+        self.rewrites = 0  # bumped by every change other than append
+
+    def append(self, entry: LogEntry) -> int:
+        """Append one entry; returns its index."""
+        self.entries.append(entry)
+        return self.last_index
+
+    def truncate_from(self, index: int) -> None:
+        """Delete entry ``index`` and everything after it (§5.3, conflict)."""
+        del self.entries[index - self.snapshot_index - 1:]
+        self.rewrites += 1
+
+    def freeze(self) -> Log:
+        """The immutable value of this log as it stands."""
+        return Log(tuple(self.entries), self.snapshot_index, self.snapshot_term, self.rewrites)

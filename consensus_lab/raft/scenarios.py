@@ -2,20 +2,18 @@
 
 Each function builds a cluster, drives it through a fixed script (crash,
 partition, client requests, forced election timeouts) and reports what
-happened. Scripts only use the simulator's public, recorded inputs, so a
-run's ``sim.choices["inputs"]`` replays it in a
-:class:`~consensus_lab.widgets.SimulationPlayer` (``player.load(...)``).
+happened. Scripts only use the simulator's public, recorded inputs, so
+``sim.choices["inputs"]`` replays a run in a ``SimulationPlayer``.
 
 * :func:`first_election` — how many rounds, candidacies and messages the
   first election takes (split votes with narrow timeouts).
 * :func:`catch_up` — a follower far behind, with and without the
   fast-backup hint: how many AppendEntries round trips until it matches.
-* :func:`lose_committed_entry` — the fault schedule that loses a committed
-  entry when the election restriction is off; :func:`search_seeds` runs it
-  over seeds.
+* :func:`lose_committed_entry` — the faults that lose a committed entry without
+  the election restriction; :func:`search_seeds` runs it over seeds.
 * :class:`Figure8` — the paper's Figure 8, stage by stage.
 * :class:`ViolationLog` — the five safety properties, recording violations
-  instead of raising, so a broken run can be watched to the end.
+  instead of raising (a broken run can be watched to the end).
 """
 
 from __future__ import annotations
@@ -62,11 +60,8 @@ def leader_id(sim: Simulation) -> str | None:
 
 def submit_to_leader(sim: Simulation, f: str = "put", key: Any = None, value: Any = None,
                      client: str = "c1", timeout: int | None = None) -> str:
-    """A client request to the node that leads (highest term), else to the first live node.
-
-    Returns the node it was sent to. Like a real client that knows the
-    leader; a follower would answer "not leader" (a ``fail`` in the history).
-    """
+    """A client request to the node that leads (highest term), else to the first live node;
+    returns that node (a follower would answer "not leader": a ``fail``)."""
     target = leader_id(sim) or next(n for n in sim.node_ids if n not in sim.crashed)
     sim.submit(target, f, key=key, value=value, client=client, timeout=timeout)
     return target

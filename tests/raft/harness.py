@@ -1,8 +1,10 @@
 """Helpers shared by the Raft tests (not part of the library).
 
-* :class:`FakeContext` records every effect a node emits, in order, so a
+* :class:`Server` drives one :class:`RaftProtocol` state value with inputs
+  (``deliver``, ``fire``, ``submit``) and records every effect each step
+  returns, in order, with the storage its Persist effects wrote, so a
   paper-rule test can assert the exact effects of one message.
-* ``node_with(...)`` builds a :class:`RaftNode` from "persisted" state, the
+* ``node_with(...)`` starts a :class:`Server` from "persisted" state, the
   way the simulator restarts one.
 * ``disconnect`` / ``connect`` / ``set_disconnected`` mimic the 6.5840
   harness: a disconnected server can neither send nor receive.
@@ -13,9 +15,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from consensus_lab.raft import LEADER, LogEntry, RaftConfig, RaftNode, RequestVoteReply
+from consensus_lab.raft import (
+    LEADER,
+    LogEntry,
+    RaftConfig,
+    RaftProtocol,
+    RaftState,
+    RequestVoteReply,
+    Submit,
+)
 from consensus_lab.sim import Simulation
-from tests.fake_context import FakeContext
+from consensus_lab.sim.step import (
+    CancelTimer,
+    Deliver,
+    Effect,
+    Effects,
+    Fire,
+    Input,
+    Persist,
+    Send,
+    SetTimer,
+)
 
 
 def entries(*terms: int, prefix: str = "c", start: int = 1) -> tuple[LogEntry, ...]:
@@ -23,31 +43,113 @@ def entries(*terms: int, prefix: str = "c", start: int = 1) -> tuple[LogEntry, .
     return tuple(LogEntry(term=t, command=f"{prefix}{start + i}") for i, t in enumerate(terms))
 
 
+class Server:
+    """One Raft state value under test: each input is one ``protocol.step``.
+
+    ``effects`` collects what the steps returned since the last ``clear()``;
+    ``storage`` is what their Persist effects wrote (a crash keeps only it).
+    Reading an attribute of the state (``server.role``, ``server.log``) reads
+    ``server.state``; ``next_index`` and ``match_index`` come back as dicts.
+    """
+
+    def __init__(self, protocol: RaftProtocol, state: RaftState, storage: dict[str, Any],
+                 effects: Effects = ()) -> None:
+        self.protocol, self.state, self.storage = protocol, state, storage
+        self.effects: list[Effect] = list(effects)
+
+    def step(self, event: Input | Submit) -> Effects:
+        """One input; returns (and records) its effects."""
+        self.state, effects = self.protocol.step(self.state, event)
+        for effect in effects:
+            if isinstance(effect, Persist):
+                self.storage[effect.key] = effect.value
+        self.effects.extend(effects)
+        return effects
+
+    def deliver(self, src: str, msg: Any) -> Effects:
+        return self.step(Deliver(src, msg))
+
+    def fire(self, name: str) -> Effects:
+        return self.step(Fire(name))
+
+    def submit(self, command: Any) -> tuple[int, int, bool]:
+        """6.5840's Start: (index, term, is_leader)."""
+        before = self.state
+        self.step(Submit(command))
+        if before.role != LEADER:
+            return -1, before.current_term, False
+        return before.log.last_index + 1, before.current_term, True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.state, name)
+
+    @property
+    def next_index(self) -> dict[str, int]:
+        return dict(self.state.next_index)
+
+    @property
+    def match_index(self) -> dict[str, int]:
+        return dict(self.state.match_index)
+
+    # ---------------------------------------------------------------- views
+    def clear(self) -> None:
+        self.effects.clear()
+
+    def sent(self) -> list[tuple[str, Any]]:
+        """(dst, msg) of every Send, in order."""
+        return [(e.dst, e.msg) for e in self.effects if isinstance(e, Send)]
+
+    def kinds(self) -> list[str]:
+        """The effect kinds in order, with the persisted key or timer name:
+        e.g. ["persist:current_term", "timer:election", "send"]."""
+        out = []
+        for e in self.effects:
+            if isinstance(e, Persist):
+                out.append(f"persist:{e.key}")
+            elif isinstance(e, SetTimer):
+                out.append(f"timer:{e.name}")
+            elif isinstance(e, CancelTimer):
+                out.append(f"cancel:{e.name}")
+            else:
+                out.append(type(e).__name__.lower())
+        return out
+
+    def timers(self) -> list[tuple[str, int, int]]:
+        """(name, low, high) of every SetTimer, in order."""
+        return [(e.name, e.low, e.high) for e in self.effects if isinstance(e, SetTimer)]
+
+
+def start(stored: dict[str, Any], config: RaftConfig | None = None, node_id: str = "n1",
+          peers: tuple[str, ...] = ("n2", "n3")) -> Server:
+    """A server booted from ``stored`` (its start effects recorded)."""
+    protocol = RaftProtocol(config)
+    state, effects = protocol.start(node_id, peers, stored)
+    return Server(protocol, state, dict(stored), effects)
+
+
 def node_with(term: int = 0, log: Iterable[LogEntry] = (), voted_for: str | None = None,
               config: RaftConfig | None = None, node_id: str = "n1",
               peers: tuple[str, ...] = ("n2", "n3"), snapshot: tuple[int, int] | None = None,
-              snapshot_data: Any = None) -> tuple[RaftNode, FakeContext]:
-    """A follower started from this persisted state; the context's effects are cleared."""
+              snapshot_data: Any = None) -> Server:
+    """A follower started from this persisted state; its effects are cleared."""
     stored: dict[str, Any] = {"current_term": term, "voted_for": voted_for, "log": tuple(log)}
     if snapshot is not None:
         stored["snapshot_meta"] = snapshot
         stored["snapshot"] = snapshot_data
-    ctx = FakeContext(node_id, peers, stored)
-    node = RaftNode(node_id, peers, config)
-    node.on_start(ctx)
-    ctx.clear()
-    return node, ctx
+    server = start(stored, config, node_id, peers)
+    server.clear()
+    return server
 
 
-def make_leader(node: RaftNode, ctx: FakeContext) -> None:
+def make_leader(node: Server) -> None:
     """Time out, win the election with the first peers' votes; clears the effects."""
-    node.on_timer(ctx, "election")
+    node.fire("election")
     for peer in node.peers:
         if node.role == LEADER:
             break
-        node.step(ctx, peer, RequestVoteReply(term=node.current_term, vote_granted=True))
+        node.deliver(peer, RequestVoteReply(term=node.current_term, vote_granted=True))
     assert node.role == LEADER
-    ctx.clear()
+    node.clear()
 
 
 # ------------------------------------------------------------- 6.5840-style links

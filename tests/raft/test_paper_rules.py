@@ -1,9 +1,10 @@
 """Paper-rule unit tests: one Raft node, one message, the exact effects.
 
 Each test quotes the rule of Figure 2 (or the section) it checks, feeds one
-node a message through a recording :class:`FakeContext` and compares what
-the node did — messages, persisted values, timers, in order — with the
-answer the rule gives. A few use a real simulation where the rule is about
+state value an input through ``RaftProtocol.step`` (the :class:`Server` of
+the harness) and compares the effects it returned — messages, persisted
+values, timers, in order, with their rule tags — with the answer the rule
+gives. A few use a real simulation where the rule is about
 the run (a restart, persistence before every send).
 """
 
@@ -28,14 +29,18 @@ from consensus_lab.raft import (
     LogEntry,
     RaftConfig,
     RaftNode,
+    RaftProtocol,
     RequestVote,
     RequestVoteReply,
+    Submit,
     check_one_leader,
     one,
+    paper,
     raft_cluster,
 )
 from consensus_lab.sim import ConfigError, Network, Simulation
-from tests.raft.harness import FakeContext, entries, make_leader, node_with
+from consensus_lab.sim.step import CancelTimer, Deliver, Note, Persist, Send, SetTimer, timer
+from tests.raft.harness import Server, entries, make_leader, node_with, start
 
 
 def vote_request(term: int, candidate: str = "n2", last_index: int = 0,
@@ -50,20 +55,20 @@ def append(term: int, prev: int = 0, prev_term: int = 0, items: tuple[LogEntry, 
                          prev_log_term=prev_term, entries=items, leader_commit=commit)
 
 
-def terms(node: RaftNode) -> list[int]:
+def terms(node: Server) -> list[int]:
     return [e.term for e in node.log.entries]
 
 
 # ---------------------------------------------------------------- all servers
-def _in_role(role: str) -> tuple[RaftNode, FakeContext]:
-    node, ctx = node_with(term=2, log=entries(1, 2))
+def _in_role(role: str) -> Server:
+    node = node_with(term=2, log=entries(1, 2))
     if role == CANDIDATE:
-        node.on_timer(ctx, "election")
+        node.fire("election")
     elif role == LEADER:
-        make_leader(node, ctx)
-    ctx.clear()
+        make_leader(node)
+    node.clear()
     assert node.role == role and node.current_term == 3 - (role == FOLLOWER)
-    return node, ctx
+    return node
 
 
 HIGHER_TERM_MESSAGES = {
@@ -81,11 +86,11 @@ HIGHER_TERM_MESSAGES = {
 def test_higher_term_in_any_message_makes_any_role_a_follower(role: str, kind: str) -> None:
     """Figure 2, Rules for Servers, All Servers: "If RPC request or response
     contains term T > currentTerm: set currentTerm = T, convert to follower (§5.1)"."""
-    node, ctx = _in_role(role)
-    node.step(ctx, "n2", HIGHER_TERM_MESSAGES[kind](7))
+    node = _in_role(role)
+    node.deliver("n2", HIGHER_TERM_MESSAGES[kind](7))
     assert (node.role, node.current_term, node.voted_for) == (FOLLOWER, 7, None)
-    assert ctx.storage["current_term"] == 7 and ctx.storage["voted_for"] is None
-    kinds = ctx.kinds()
+    assert node.storage["current_term"] == 7 and node.storage["voted_for"] is None
+    kinds = node.kinds()
     is_request = kind in ("RequestVote", "AppendEntries", "InstallSnapshot")
     assert ("send" in kinds) == is_request  # requests are answered, replies are not
     if is_request:
@@ -101,87 +106,89 @@ def test_a_higher_term_alone_does_not_reset_the_election_timer() -> None:
     higher term from a candidate whose log is stale (vote refused) is neither, so the
     timer keeps running; otherwise such candidates keep up-to-date servers from ever
     standing for election."""
-    node, ctx = node_with(term=2, log=entries(1, 2))
-    node.step(ctx, "n2", vote_request(9, last_index=1, last_term=1))
+    node = node_with(term=2, log=entries(1, 2))
+    node.deliver("n2", vote_request(9, last_index=1, last_term=1))
     assert node.current_term == 9 and node.voted_for is None
-    assert not any(e[0] == "timer" for e in ctx.effects)
+    assert node.timers() == []
 
 
 def test_a_deposed_leader_starts_an_election_timer() -> None:
     """A leader has no election timer; when a higher term deposes it (§5.1) it
     becomes a follower that will stand for election if it hears nobody."""
-    node, ctx = _in_role(LEADER)
-    node.step(ctx, "n2", AppendEntriesReply(term=7, success=False))
-    assert [e[1] for e in ctx.effects if e[0] == "timer"] == ["election"]
+    node = _in_role(LEADER)
+    node.deliver("n2", AppendEntriesReply(term=7, success=False))
+    assert [name for name, _, _ in node.timers()] == ["election"]
 
 
 def test_equal_term_message_does_not_reset_the_vote() -> None:
     """§5.1: the term only moves forward, and voted_for is cleared only with a new term
     (a follower that voted in term 3 and then hears the term-3 leader keeps its vote)."""
-    node, ctx = node_with(term=3, voted_for="n3", log=entries(1))
-    node.step(ctx, "n3", append(3, prev=1, prev_term=1))
+    node = node_with(term=3, voted_for="n3", log=entries(1))
+    node.deliver("n3", append(3, prev=1, prev_term=1))
     assert (node.current_term, node.voted_for, node.leader_id) == (3, "n3", "n3")
-    assert not any(e[0] == "persist" for e in ctx.effects)
+    assert not any(isinstance(e, Persist) for e in node.effects)
 
 
 def test_follower_that_times_out_stands_for_election() -> None:
     """Figure 2, Followers: "If election timeout elapses without receiving AppendEntries
     ... convert to candidate"; Candidates: "increment currentTerm, vote for self, reset
     election timer, send RequestVote RPCs to all other servers" (§5.2)."""
-    node, ctx = node_with(term=4, log=entries(1, 2, 4))
-    node.on_timer(ctx, "election")
+    node = node_with(term=4, log=entries(1, 2, 4))
+    node.fire("election")
     assert (node.role, node.current_term, node.voted_for) == (CANDIDATE, 5, "n1")
     expected = vote_request(5, candidate="n1", last_index=3, last_term=4)
-    assert ctx.sent() == [("n2", expected), ("n3", expected)]
-    assert ctx.kinds()[:3] == ["persist:current_term", "persist:voted_for", "timer:election"]
+    assert node.sent() == [("n2", expected), ("n3", expected)]
+    assert node.kinds()[:3] == ["persist:current_term", "persist:voted_for", "timer:election"]
 
 
 def test_candidate_with_a_majority_becomes_leader_and_sends_heartbeats_at_once() -> None:
     """Candidates: "If votes received from majority of servers: become leader";
     Leaders: "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each
     server" (§5.2). One peer's vote plus its own is a majority of three."""
-    node, ctx = node_with(term=1, log=entries(1, 1))
-    node.on_timer(ctx, "election")
-    ctx.clear()
-    node.step(ctx, "n3", RequestVoteReply(term=2, vote_granted=False))
-    assert node.role == CANDIDATE and ctx.sent() == []
-    node.step(ctx, "n2", RequestVoteReply(term=2, vote_granted=True))
+    node = node_with(term=1, log=entries(1, 1))
+    node.fire("election")
+    node.clear()
+    node.deliver("n3", RequestVoteReply(term=2, vote_granted=False))
+    assert node.role == CANDIDATE and node.sent() == []
+    node.deliver("n2", RequestVoteReply(term=2, vote_granted=True))
     assert node.role == LEADER
     beat = append(2, prev=2, prev_term=1, leader="n1")
-    assert ctx.sent() == [("n2", beat), ("n3", beat)]
-    assert ("timer", "heartbeat", 50) in ctx.effects and ("cancel", "election") in ctx.effects
+    assert node.sent() == [("n2", beat), ("n3", beat)]
+    assert timer("heartbeat", 50, paper.HEARTBEAT) in node.effects
+    assert CancelTimer("election", paper.LEADER_NO_ELECTION) in node.effects
     assert node.next_index == {"n2": 3, "n3": 3} and node.match_index == {"n2": 0, "n3": 0}
 
 
 def test_candidate_hearing_the_new_leader_of_its_term_becomes_follower() -> None:
     """Candidates: "If AppendEntries RPC received from new leader: convert to follower"
     (§5.2) — same term: the other candidate won."""
-    node, ctx = node_with(term=1)
-    node.on_timer(ctx, "election")
-    ctx.clear()
-    node.step(ctx, "n3", append(2, leader="n3"))
+    node = node_with(term=1)
+    node.fire("election")
+    node.clear()
+    node.deliver("n3", append(2, leader="n3"))
     assert (node.role, node.current_term, node.leader_id, node.voted_for) == (
         FOLLOWER, 2, "n3", "n1")
-    assert ctx.sent() == [("n3", AppendEntriesReply(term=2, success=True, match_index=0))]
+    assert node.sent() == [("n3", AppendEntriesReply(term=2, success=True, match_index=0))]
 
 
 @pytest.mark.parametrize("role", [CANDIDATE, LEADER])
 def test_candidate_and_leader_answer_a_stale_append_entries(role: str) -> None:
     """AppendEntries RPC, receiver 1: "Reply false if term < currentTerm (§5.1)" —
     whatever the receiver's role, so a deposed leader learns the new term from it."""
-    node, ctx = _in_role(role)
-    node.step(ctx, "n2", append(1, prev=1, prev_term=1))
+    node = _in_role(role)
+    node.deliver("n2", append(1, prev=1, prev_term=1))
     assert node.role == role and node.current_term == 3
-    assert ctx.sent() == [("n2", AppendEntriesReply(term=3, success=False))]
+    assert node.sent() == [("n2", AppendEntriesReply(term=3, success=False))]
 
 
 # ---------------------------------------------------------------- RequestVote
 def test_request_vote_with_a_lower_term_is_refused() -> None:
     """RequestVote RPC, receiver 1: "Reply false if term < currentTerm (§5.1)" — even
     from a candidate with a better log; nothing is persisted, no timer is reset."""
-    node, ctx = node_with(term=5, log=entries(1))
-    node.step(ctx, "n2", vote_request(4, last_index=10, last_term=4))
-    assert ctx.effects == [("send", "n2", RequestVoteReply(term=5, vote_granted=False))]
+    node = node_with(term=5, log=entries(1))
+    node.deliver("n2", vote_request(4, last_index=10, last_term=4))
+    assert node.effects == [Send("n2", RequestVoteReply(term=5, vote_granted=False),
+                                 paper.VOTE_REPLY)]
     assert node.voted_for is None
 
 
@@ -189,13 +196,13 @@ def test_one_vote_per_term_first_come_first_served() -> None:
     """RequestVote RPC, receiver 2: "If votedFor is null or candidateId, and candidate's
     log is at least as up-to-date as receiver's log, grant vote (§5.2, §5.4)": a second
     candidate in the same term is refused; the first one asking again is granted again."""
-    node, ctx = node_with(term=3, log=entries(1))
-    node.step(ctx, "n2", vote_request(3, "n2", 1, 1))
-    node.step(ctx, "n3", vote_request(3, "n3", 1, 1))
-    node.step(ctx, "n2", vote_request(3, "n2", 1, 1))
-    assert [msg.vote_granted for _, msg in ctx.sent()] == [True, False, True]
-    assert [dst for dst, _ in ctx.sent()] == ["n2", "n3", "n2"]
-    assert node.voted_for == "n2" and ctx.storage["voted_for"] == "n2"
+    node = node_with(term=3, log=entries(1))
+    node.deliver("n2", vote_request(3, "n2", 1, 1))
+    node.deliver("n3", vote_request(3, "n3", 1, 1))
+    node.deliver("n2", vote_request(3, "n2", 1, 1))
+    assert [msg.vote_granted for _, msg in node.sent()] == [True, False, True]
+    assert [dst for dst, _ in node.sent()] == ["n2", "n3", "n2"]
+    assert node.voted_for == "n2" and node.storage["voted_for"] == "n2"
 
 
 OUR_LOG = (1, 1, 2)  # last term 2, last index 3
@@ -214,9 +221,9 @@ def test_election_restriction_compares_last_term_then_length(
     """§5.4.1: "If the logs have last entries with different terms, then the log with
     the later term is more up-to-date. If the logs end with the same term, then
     whichever log is longer is more up-to-date." Our log: terms 1 1 2."""
-    node, ctx = node_with(term=2, log=entries(*OUR_LOG))
-    node.step(ctx, "n2", vote_request(3, "n2", last_index, last_term))
-    assert ctx.sent() == [("n2", RequestVoteReply(term=3, vote_granted=granted))]
+    node = node_with(term=2, log=entries(*OUR_LOG))
+    node.deliver("n2", vote_request(3, "n2", last_index, last_term))
+    assert node.sent() == [("n2", RequestVoteReply(term=3, vote_granted=granted))]
     assert node.voted_for == ("n2" if granted else None)
 
 
@@ -225,10 +232,10 @@ def test_without_the_restriction_a_stale_log_gets_the_vote(last_term: int,
                                                           last_index: int) -> None:
     """The buggy switch ``election_restriction=False`` (the safety notebook's bug)
     grants the votes §5.4.1 refuses."""
-    node, ctx = node_with(term=2, log=entries(*OUR_LOG),
+    node = node_with(term=2, log=entries(*OUR_LOG),
                           config=RaftConfig(election_restriction=False))
-    node.step(ctx, "n2", vote_request(3, "n2", last_index, last_term))
-    assert ctx.sent() == [("n2", RequestVoteReply(term=3, vote_granted=True))]
+    node.deliver("n2", vote_request(3, "n2", last_index, last_term))
+    assert node.sent() == [("n2", RequestVoteReply(term=3, vote_granted=True))]
 
 
 def test_granting_a_vote_persists_it_and_resets_the_timer_refusing_does_neither() -> None:
@@ -236,27 +243,25 @@ def test_granting_a_vote_persists_it_and_resets_the_timer_refusing_does_neither(
     current leader or granting vote to candidate: convert to candidate" — granting
     resets the election timer; the vote is on disk before the reply leaves (Figure 2,
     "Persistent state ... updated on stable storage before responding to RPCs")."""
-    node, ctx = node_with(term=3, log=entries(1))
-    node.step(ctx, "n2", vote_request(3, "n2", 1, 1))
-    assert ctx.kinds() == ["persist:current_term", "persist:voted_for", "timer:election",
+    node = node_with(term=3, log=entries(1))
+    node.deliver("n2", vote_request(3, "n2", 1, 1))
+    assert node.kinds() == ["persist:current_term", "persist:voted_for", "timer:election",
                            "send"]
-    ctx.clear()
-    node.step(ctx, "n3", vote_request(3, "n3", 1, 1))  # refused: already voted
-    assert ctx.kinds() == ["send"]
+    node.clear()
+    node.deliver("n3", vote_request(3, "n3", 1, 1))  # refused: already voted
+    assert node.kinds() == ["send"]
 
 
 def test_a_persisted_vote_survives_a_restart() -> None:
     """Figure 2, Persistent state on all servers: currentTerm and votedFor survive a
     crash, so a restarted server cannot vote twice in one term (§5.2)."""
-    node, ctx = node_with(term=3, log=entries(1))
-    node.step(ctx, "n2", vote_request(3, "n2", 1, 1))
-    reborn_ctx = FakeContext(stored=ctx.storage)
-    reborn = RaftNode("n1", ("n2", "n3"))
-    reborn.on_start(reborn_ctx)
+    node = node_with(term=3, log=entries(1))
+    node.deliver("n2", vote_request(3, "n2", 1, 1))
+    reborn = start(node.storage)
     assert (reborn.current_term, reborn.voted_for, reborn.role) == (3, "n2", FOLLOWER)
-    reborn_ctx.clear()
-    reborn.step(reborn_ctx, "n3", vote_request(3, "n3", 1, 1))
-    assert reborn_ctx.sent() == [("n3", RequestVoteReply(term=3, vote_granted=False))]
+    reborn.clear()
+    reborn.deliver("n3", vote_request(3, "n3", 1, 1))
+    assert reborn.sent() == [("n3", RequestVoteReply(term=3, vote_granted=False))]
 
 
 def test_a_restarted_follower_remembers_its_vote_in_the_simulator() -> None:
@@ -276,9 +281,10 @@ def test_a_restarted_follower_remembers_its_vote_in_the_simulator() -> None:
 def test_append_entries_with_a_lower_term_is_rejected() -> None:
     """AppendEntries RPC, receiver 1: "Reply false if term < currentTerm (§5.1)" —
     the log, the leader and the election timer are left alone."""
-    node, ctx = node_with(term=5, log=entries(1, 2))
-    node.step(ctx, "n2", append(4, prev=2, prev_term=2, items=entries(4, start=3)))
-    assert ctx.effects == [("send", "n2", AppendEntriesReply(term=5, success=False))]
+    node = node_with(term=5, log=entries(1, 2))
+    node.deliver("n2", append(4, prev=2, prev_term=2, items=entries(4, start=3)))
+    assert node.effects == [Send("n2", AppendEntriesReply(term=5, success=False),
+                                 paper.STALE_TERM_REJECT)]
     assert terms(node) == [1, 2] and node.leader_id is None
 
 
@@ -286,9 +292,9 @@ def test_consistency_check_on_a_too_short_log_hints_the_log_length() -> None:
     """AppendEntries RPC, receiver 2: "Reply false if log doesn't contain an entry at
     prevLogIndex whose term matches prevLogTerm (§5.3)"; the fast-backup hint for a
     log that is too short: conflict_term 0 and conflict_index = last index + 1."""
-    node, ctx = node_with(term=2, log=entries(1, 1))
-    node.step(ctx, "n2", append(2, prev=5, prev_term=2, items=entries(2, start=6)))
-    assert ctx.sent() == [("n2", AppendEntriesReply(
+    node = node_with(term=2, log=entries(1, 1))
+    node.deliver("n2", append(2, prev=5, prev_term=2, items=entries(2, start=6)))
+    assert node.sent() == [("n2", AppendEntriesReply(
         term=2, success=False, conflict_term=0, conflict_index=3, rejected_index=5))]
     assert terms(node) == [1, 1]
 
@@ -304,9 +310,9 @@ def test_consistency_check_on_a_conflicting_term_hints_that_terms_first_index(
         conflict_index: int) -> None:
     """§5.3 (the optimization paragraph): "the follower can include the term of the
     conflicting entry and the first index it stores for that term"."""
-    node, ctx = node_with(term=5, log=entries(*log_terms))
-    node.step(ctx, "n2", append(5, prev=prev, prev_term=5))
-    assert ctx.sent() == [("n2", AppendEntriesReply(
+    node = node_with(term=5, log=entries(*log_terms))
+    node.deliver("n2", append(5, prev=prev, prev_term=5))
+    assert node.sent() == [("n2", AppendEntriesReply(
         term=5, success=False, conflict_term=conflict_term, conflict_index=conflict_index,
         rejected_index=prev))]
     assert terms(node) == list(log_terms)
@@ -317,29 +323,29 @@ def test_a_stale_or_duplicate_append_entries_does_not_truncate_matching_entries(
     (same index but different terms), delete the existing entry and all that follow
     it" — only on a conflict: an old message holding entries we already have (a
     duplicate, or one overtaken by a later one) must not cut off the later entries."""
-    node, ctx = node_with(term=1, log=entries(1, 1, 1))
-    node.step(ctx, "n2", append(1, prev=0, prev_term=0, items=entries(1)))
-    node.step(ctx, "n2", append(1, prev=1, prev_term=1, items=entries(1, start=2)))
+    node = node_with(term=1, log=entries(1, 1, 1))
+    node.deliver("n2", append(1, prev=0, prev_term=0, items=entries(1)))
+    node.deliver("n2", append(1, prev=1, prev_term=1, items=entries(1, start=2)))
     assert [e.command for e in node.log.entries] == ["c1", "c2", "c3"]
-    assert [msg for _, msg in ctx.sent()] == [
+    assert [msg for _, msg in node.sent()] == [
         AppendEntriesReply(term=1, success=True, match_index=1),
         AppendEntriesReply(term=1, success=True, match_index=2),
     ]
-    assert not any(e[0] == "persist" for e in ctx.effects)  # nothing changed on disk
+    assert not any(isinstance(e, Persist) for e in node.effects)  # nothing changed on disk
 
 
 def test_a_conflicting_entry_truncates_from_there_and_appends_the_new_ones() -> None:
     """AppendEntries RPC, receivers 3 and 4: delete the conflicting entry and all that
     follow it; "Append any new entries not already in the log" — and persist the log
     before acknowledging."""
-    node, ctx = node_with(term=1, log=entries(1, 1, 1, 1))
+    node = node_with(term=1, log=entries(1, 1, 1, 1))
     new = (LogEntry(term=2, command="x"), LogEntry(term=2, command="y"))
-    node.step(ctx, "n2", append(2, prev=1, prev_term=1, items=new))
+    node.deliver("n2", append(2, prev=1, prev_term=1, items=new))
     assert [(e.term, e.command) for e in node.log.entries] == [(1, "c1"), (2, "x"), (2, "y")]
-    assert ctx.storage["log"] == (LogEntry(term=1, command="c1"), *new)
-    kinds = ctx.kinds()
+    assert node.storage["log"] == (LogEntry(term=1, command="c1"), *new)
+    kinds = node.kinds()
     assert kinds.index("persist:log") < kinds.index("send")
-    assert ctx.sent()[-1] == ("n2", AppendEntriesReply(term=2, success=True, match_index=3))
+    assert node.sent()[-1] == ("n2", AppendEntriesReply(term=2, success=True, match_index=3))
 
 
 @pytest.mark.parametrize(("leader_commit", "expected"), [(2, 2), (10, 3)])
@@ -347,8 +353,8 @@ def test_follower_commit_is_min_of_leader_commit_and_last_new_entry(
         leader_commit: int, expected: int) -> None:
     """AppendEntries RPC, receiver 5: "If leaderCommit > commitIndex, set commitIndex =
     min(leaderCommit, index of last new entry)"."""
-    node, ctx = node_with(term=1)
-    node.step(ctx, "n2", append(1, items=entries(1, 1, 1), commit=leader_commit))
+    node = node_with(term=1)
+    node.deliver("n2", append(1, items=entries(1, 1, 1), commit=leader_commit))
     assert node.commit_index == expected == node.last_applied
 
 
@@ -356,22 +362,22 @@ def test_follower_does_not_commit_unverified_entries_beyond_the_message() -> Non
     """Receiver 5 again: "index of last new entry", not our last index. Our entries
     2..4 come from an old leader and this heartbeat only vouches for index 1, so only
     index 1 may commit even though the leader's commit index is 4."""
-    node, ctx = node_with(term=1, log=entries(1, 1, 1, 1))
-    node.step(ctx, "n2", append(2, prev=1, prev_term=1, commit=4))
+    node = node_with(term=1, log=entries(1, 1, 1, 1))
+    node.deliver("n2", append(2, prev=1, prev_term=1, commit=4))
     assert node.commit_index == 1
-    assert ctx.sent() == [("n2", AppendEntriesReply(term=2, success=True, match_index=1))]
+    assert node.sent() == [("n2", AppendEntriesReply(term=2, success=True, match_index=1))]
 
 
 def test_append_entries_reaching_into_our_snapshot_is_accepted() -> None:
     """§7: entries up to the snapshot are committed, hence equal to the leader's, so
     a message whose prev_log_index falls inside our snapshot checks against the
     snapshot's end and appends what follows it."""
-    node, ctx = node_with(term=3, snapshot=(3, 2), snapshot_data=None, log=entries(2, start=4))
+    node = node_with(term=3, snapshot=(3, 2), snapshot_data=None, log=entries(2, start=4))
     items = entries(1, 2, 2, 3, start=2)  # entries 2..5; entry 1 (before them) has term 1
-    node.step(ctx, "n2", append(3, prev=1, prev_term=1, items=items))
+    node.deliver("n2", append(3, prev=1, prev_term=1, items=items))
     assert node.log.snapshot_index == 3
     assert [(e.term, e.command) for e in node.log.entries] == [(2, "c4"), (3, "c5")]
-    assert ctx.sent() == [("n2", AppendEntriesReply(term=3, success=True, match_index=5))]
+    assert node.sent() == [("n2", AppendEntriesReply(term=3, success=True, match_index=5))]
 
 
 # ---------------------------------------------------------------- leader: commit, backup
@@ -379,13 +385,13 @@ def test_leader_commits_only_entries_of_its_own_term_by_counting() -> None:
     """Leaders: "If there exists an N such that N > commitIndex, a majority of
     matchIndex[i] ≥ N, and log[N].term == currentTerm: set commitIndex = N (§5.3,
     §5.4)". Figure 8: entries of earlier terms commit only under one of ours."""
-    node, ctx = node_with(term=2, log=entries(1, 2))
-    make_leader(node, ctx)  # term 3
-    node.step(ctx, "n2", AppendEntriesReply(term=3, success=True, match_index=2))
+    node = node_with(term=2, log=entries(1, 2))
+    make_leader(node)  # term 3
+    node.deliver("n2", AppendEntriesReply(term=3, success=True, match_index=2))
     assert node.commit_index == 0  # a majority holds 1..2, but they are not of term 3
-    index, term, is_leader = node.submit(ctx, "x")
+    index, term, is_leader = node.submit("x")
     assert (index, term, is_leader) == (3, 3, True)
-    node.step(ctx, "n3", AppendEntriesReply(term=3, success=True, match_index=3))
+    node.deliver("n3", AppendEntriesReply(term=3, success=True, match_index=3))
     assert node.commit_index == 3
     assert [(i, t) for i, t, _ in node.applied] == [(1, 1), (2, 2), (3, 3)]
 
@@ -393,33 +399,33 @@ def test_leader_commits_only_entries_of_its_own_term_by_counting() -> None:
 def test_with_the_figure8_bug_the_leader_commits_old_terms_by_counting() -> None:
     """The buggy switch ``commit_current_term_only=False`` counts replicas of old-term
     entries — the commit that Figure 8 shows can be lost."""
-    node, ctx = node_with(term=2, log=entries(1, 2),
+    node = node_with(term=2, log=entries(1, 2),
                           config=RaftConfig(commit_current_term_only=False))
-    make_leader(node, ctx)
-    node.step(ctx, "n2", AppendEntriesReply(term=3, success=True, match_index=2))
+    make_leader(node)
+    node.deliver("n2", AppendEntriesReply(term=3, success=True, match_index=2))
     assert node.commit_index == 2
 
 
 def test_leader_needs_a_majority_to_commit() -> None:
     """§5.3: "A log entry is committed once the leader that created the entry has
     replicated it on a majority of the servers" — of five, the leader and two more."""
-    node, ctx = node_with(term=1, peers=("n2", "n3", "n4", "n5"))
-    make_leader(node, ctx)
-    node.submit(ctx, "x")
-    node.step(ctx, "n2", AppendEntriesReply(term=2, success=True, match_index=1))
+    node = node_with(term=1, peers=("n2", "n3", "n4", "n5"))
+    make_leader(node)
+    node.submit("x")
+    node.deliver("n2", AppendEntriesReply(term=2, success=True, match_index=1))
     assert node.commit_index == 0
-    node.step(ctx, "n2", AppendEntriesReply(term=2, success=True, match_index=1))  # dup
+    node.deliver("n2", AppendEntriesReply(term=2, success=True, match_index=1))  # dup
     assert node.commit_index == 0
-    node.step(ctx, "n4", AppendEntriesReply(term=2, success=True, match_index=1))
+    node.deliver("n4", AppendEntriesReply(term=2, success=True, match_index=1))
     assert node.commit_index == 1
 
 
-def _leader_with_rejection(fast: bool, reply: AppendEntriesReply) -> tuple[RaftNode, Any]:
-    node, ctx = node_with(term=5, log=entries(1, 1, 2, 2, 4, 4, 5),
+def _leader_with_rejection(fast: bool, reply: AppendEntriesReply) -> Server:
+    node = node_with(term=5, log=entries(1, 1, 2, 2, 4, 4, 5),
                           config=RaftConfig(fast_backup=fast))
-    make_leader(node, ctx)  # term 6, next_index 8 for both
-    node.step(ctx, "n2", reply)
-    return node, ctx
+    make_leader(node)  # term 6, next_index 8 for both
+    node.deliver("n2", reply)
+    return node
 
 
 @pytest.mark.parametrize(("conflict_term", "conflict_index", "next_index"), [
@@ -434,9 +440,9 @@ def test_leader_backs_up_a_whole_term_with_the_hint(conflict_term: int, conflict
     for each term with conflicting entries, rather than one RPC per entry"."""
     reply = AppendEntriesReply(term=6, success=False, conflict_term=conflict_term,
                                conflict_index=conflict_index, rejected_index=7)
-    node, ctx = _leader_with_rejection(True, reply)
+    node = _leader_with_rejection(True, reply)
     assert node.next_index["n2"] == next_index
-    (dst, retry), = ctx.sent()
+    (dst, retry), = node.sent()
     assert dst == "n2" and retry.prev_log_index == next_index - 1
     assert len(retry.entries) == 8 - next_index
 
@@ -446,9 +452,9 @@ def test_without_fast_backup_the_leader_decrements_next_index_by_one() -> None:
     nextIndex and retry (§5.3)" — the hint is ignored with ``fast_backup=False``."""
     reply = AppendEntriesReply(term=6, success=False, conflict_term=3, conflict_index=3,
                                rejected_index=7)
-    node, ctx = _leader_with_rejection(False, reply)
+    node = _leader_with_rejection(False, reply)
     assert node.next_index["n2"] == 7
-    assert [m.prev_log_index for _, m in ctx.sent()] == [6]
+    assert [m.prev_log_index for _, m in node.sent()] == [6]
 
 
 def test_a_stale_rejection_does_not_undo_the_backup() -> None:
@@ -456,26 +462,26 @@ def test_a_stale_rejection_does_not_undo_the_backup() -> None:
     answer to an earlier heartbeat) is stale: next_index stays where it is."""
     first = AppendEntriesReply(term=6, success=False, conflict_term=0, conflict_index=4,
                                rejected_index=7)
-    node, ctx = _leader_with_rejection(True, first)
-    ctx.clear()
-    node.step(ctx, "n2", first)  # the same rejection again
-    assert node.next_index["n2"] == 4 and ctx.sent() == []
-    node.on_timer(ctx, "heartbeat")  # heartbeats repeat the probe, not move it
+    node = _leader_with_rejection(True, first)
+    node.clear()
+    node.deliver("n2", first)  # the same rejection again
+    assert node.next_index["n2"] == 4 and node.sent() == []
+    node.fire("heartbeat")  # heartbeats repeat the probe, not move it
     assert node.next_index["n2"] == 4
-    assert [m.prev_log_index for d, m in ctx.sent() if d == "n2"] == [3]
+    assert [m.prev_log_index for d, m in node.sent() if d == "n2"] == [3]
 
 
 # ---------------------------------------------------------------- apply, snapshots
 def test_committed_entries_are_applied_in_log_order() -> None:
     """All Servers: "If commitIndex > lastApplied: increment lastApplied, apply
     log[lastApplied] to state machine (§5.3)" — one by one, in index order."""
-    node, ctx = node_with(term=1)
+    node = node_with(term=1)
     cmds = tuple(LogEntry(term=1, command=Command(client="c1", seq=i, op="append",
                                                   key="k", value=v))
                  for i, v in enumerate("abc", start=1))
-    node.step(ctx, "n2", append(1, items=cmds, commit=1))
+    node.deliver("n2", append(1, items=cmds, commit=1))
     assert node.store.data == {"k": "a"} and node.last_applied == 1
-    node.step(ctx, "n2", append(1, prev=3, prev_term=1, commit=3))
+    node.deliver("n2", append(1, prev=3, prev_term=1, commit=3))
     assert node.store.data == {"k": "abc"}
     assert [i for i, _, _ in node.applied] == [1, 2, 3] and node.last_applied == 3
 
@@ -483,28 +489,28 @@ def test_committed_entries_are_applied_in_log_order() -> None:
 def test_install_snapshot_keeps_the_entries_after_a_matching_prefix() -> None:
     """InstallSnapshot RPC, receiver 6: "If existing log entry has same index and term
     as snapshot's last included entry, retain log entries following it and reply"."""
-    node, ctx = node_with(term=2, log=entries(1, 1, 2, 2))
+    node = node_with(term=2, log=entries(1, 1, 2, 2))
     data = KVStore().snapshot()
-    node.step(ctx, "n2", InstallSnapshot(term=2, leader_id="n2", last_included_index=2,
+    node.deliver("n2", InstallSnapshot(term=2, leader_id="n2", last_included_index=2,
                                          last_included_term=1, data=data))
     assert (node.log.snapshot_index, node.log.snapshot_term) == (2, 1)
     assert [e.command for e in node.log.entries] == ["c3", "c4"]
     assert node.commit_index == node.last_applied == 2
-    assert ctx.storage["snapshot_meta"] == (2, 1) and ctx.storage["snapshot"] == data
-    assert ctx.sent() == [("n2", InstallSnapshotReply(term=2, match_index=2))]
+    assert node.storage["snapshot_meta"] == (2, 1) and node.storage["snapshot"] == data
+    assert node.sent() == [("n2", InstallSnapshotReply(term=2, match_index=2))]
 
 
 def test_install_snapshot_discards_a_conflicting_log_and_restores_the_store() -> None:
     """InstallSnapshot RPC, receivers 7 and 8: "Discard the entire log"; "Reset state
     machine using snapshot contents"."""
-    node, ctx = node_with(term=2, log=entries(1, 1, 1))
+    node = node_with(term=2, log=entries(1, 1, 1))
     store = KVStore()
     store.apply(Command(client="c1", seq=1, op="put", key="k", value="v"))
-    node.step(ctx, "n2", InstallSnapshot(term=3, leader_id="n2", last_included_index=2,
+    node.deliver("n2", InstallSnapshot(term=3, leader_id="n2", last_included_index=2,
                                          last_included_term=2, data=store.snapshot()))
-    assert node.log.entries == [] and node.log.last_index == 2
+    assert node.log.entries == () and node.log.last_index == 2
     assert node.store.data == {"k": "v"} and node.store.sessions == {"c1": (1, "v")}
-    assert ctx.sent() == [("n2", InstallSnapshotReply(term=3, match_index=2))]
+    assert node.sent() == [("n2", InstallSnapshotReply(term=3, match_index=2))]
 
 
 # ---------------------------------------------------------------- persistence
@@ -561,25 +567,136 @@ def test_every_message_leaves_after_the_state_it_depends_on_is_persisted() -> No
 def test_a_candidate_persists_its_term_and_vote_before_asking() -> None:
     """Persistence before send, effect by effect: a candidate's new term and its
     vote for itself are on disk before the first RequestVote."""
-    node, ctx = node_with(term=1)
-    node.on_timer(ctx, "election")
-    kinds = ctx.kinds()
+    node = node_with(term=1)
+    node.fire("election")
+    kinds = node.kinds()
     assert kinds.index("persist:voted_for") < kinds.index("send")
-    assert ctx.storage["current_term"] == 2 and ctx.storage["voted_for"] == "n1"
+    assert node.storage["current_term"] == 2 and node.storage["voted_for"] == "n1"
 
 
 def test_a_leader_persists_a_new_entry_before_sending_it() -> None:
     """Persistence before send: a leader's new entry is in its persisted log before
     the AppendEntries that carries it."""
-    node, ctx = node_with(term=1)
-    make_leader(node, ctx)
-    node.submit(ctx, "x")
-    assert ("timer", "replicate", 0) in ctx.effects  # one round for the whole batch
-    node.on_timer(ctx, "replicate")
-    kinds = ctx.kinds()
+    node = node_with(term=1)
+    make_leader(node)
+    node.submit("x")
+    assert timer("replicate", 0, paper.REPLICATE_SOON) in node.effects  # one round per batch
+    node.fire("replicate")
+    kinds = node.kinds()
     assert kinds.index("persist:log") < kinds.index("send")
-    assert ctx.storage["log"] == (LogEntry(term=2, command="x"),)
-    assert [m.entries for _, m in ctx.sent()] == [(LogEntry(term=2, command="x"),)] * 2
+    assert node.storage["log"] == (LogEntry(term=2, command="x"),)
+    assert [m.entries for _, m in node.sent()] == [(LogEntry(term=2, command="x"),)] * 2
+
+
+# ---------------------------------------------------------------- effects as values
+def test_granting_a_vote_returns_persist_then_send_with_their_rules() -> None:
+    """Figure 2: currentTerm and votedFor are "updated on stable storage before
+    responding to RPCs" — the step's effects say so in order: both Persists (new term,
+    then the vote), the election timer restart, then the granting reply."""
+    node = node_with(term=2, log=entries(1))
+    effects = node.deliver("n2", vote_request(3, "n2", 1, 1))
+    assert effects == (
+        Persist("current_term", 3, paper.TERM_RULE), Persist("voted_for", None, paper.TERM_RULE),
+        CancelTimer("heartbeat", paper.FOLLOWER_NO_HEARTBEAT),
+        Persist("current_term", 3, paper.PERSIST_STATE),
+        Persist("voted_for", "n2", paper.PERSIST_STATE),
+        SetTimer("election", 150, 300, paper.VOTE_RESETS_TIMER),
+        Send("n2", RequestVoteReply(term=3, vote_granted=True), paper.VOTE_REPLY))
+    assert node.state.voted_for == "n2" and node.storage["voted_for"] == "n2"
+
+
+def test_a_follower_persists_new_entries_before_the_success_reply() -> None:
+    """Figure 2: the log is on stable storage before the AppendEntries reply that
+    acknowledges it (the leader counts that reply towards a commit)."""
+    node = node_with(term=1)
+    effects = node.deliver("n2", append(1, items=entries(1, 1)))
+    assert [type(e).__name__ for e in effects] == ["SetTimer", "Persist", "Persist", "Send"]
+    timer_, log, meta, reply = effects
+    assert timer_ == SetTimer("election", 150, 300, paper.LEADER_RESETS_TIMER)
+    assert log == Persist("log", entries(1, 1), paper.PERSIST_LOG)
+    assert meta == Persist("snapshot_meta", (0, 0), paper.PERSIST_LOG)
+    assert reply == Send("n2", AppendEntriesReply(term=1, success=True, match_index=2),
+                         paper.APPEND_OK)
+
+
+def test_a_rejection_cites_the_consistency_check() -> None:
+    """§5.3: "Reply false if log doesn't contain an entry at prevLogIndex whose term
+    matches prevLogTerm" — the only effects are the timer restart and the rejection."""
+    node = node_with(term=2, log=entries(1))
+    effects = node.deliver("n2", append(2, prev=3, prev_term=2))
+    assert [e.rule for e in effects] == [paper.LEADER_RESETS_TIMER, paper.CONSISTENCY_REJECT]
+    assert not any(isinstance(e, Persist) for e in effects)
+
+
+def test_a_leader_persists_new_entries_before_the_append_entries_that_carry_them() -> None:
+    """Persistence before send, as returned values: Submit appends and asks for one
+    replication round; the round's first effects write the log, then the sends follow."""
+    node = node_with(term=1)
+    make_leader(node)
+    effects = node.step(Submit("x"))
+    assert effects == (timer("replicate", 0, paper.REPLICATE_SOON),)
+    assert node.state.log_dirty and node.storage["log"] == ()  # not yet on disk
+    effects = node.fire("replicate")
+    entry = LogEntry(term=2, command="x")
+    assert effects == (
+        Persist("log", (entry,), paper.PERSIST_LOG),
+        Persist("snapshot_meta", (0, 0), paper.PERSIST_LOG),
+        Send("n2", append(2, items=(entry,), leader="n1"), paper.APPEND),
+        Send("n3", append(2, items=(entry,), leader="n1"), paper.APPEND))
+    assert not node.state.log_dirty
+
+
+def test_a_candidate_returns_persist_timer_note_then_requests() -> None:
+    """Candidates (§5.2): "increment currentTerm, vote for self, reset election timer,
+    send RequestVote RPCs to all other servers" — in that order, each with its rule."""
+    node = node_with(term=1)
+    effects = node.fire("election")
+    ask = vote_request(2, "n1")
+    assert effects == (
+        Persist("current_term", 2, paper.START_ELECTION),
+        Persist("voted_for", "n1", paper.START_ELECTION),
+        SetTimer("election", 150, 300, paper.START_ELECTION),
+        Note("election for term 2", paper.START_ELECTION),
+        Send("n2", ask, paper.REQUEST_VOTES), Send("n3", ask, paper.REQUEST_VOTES))
+
+
+def test_every_effect_of_a_run_carries_a_rule_of_the_paper() -> None:
+    """Every effect names the sentence it carries out (a module constant of
+    :mod:`consensus_lab.raft.paper`)."""
+    rules = {value for name, value in vars(paper).items() if name.isupper()}
+    sim = raft_cluster(3, seed=5, config=RaftConfig(snapshot_threshold=3))
+    seen: set[str] = set()
+    original = RaftProtocol.step
+
+    def recording(self: RaftProtocol, state: Any, event: Any) -> Any:
+        result = original(self, state, event)
+        seen.update(e.rule for e in result[1])
+        return result
+
+    RaftProtocol.step = recording  # type: ignore[method-assign]
+    try:
+        check_one_leader(sim)
+        for k in range(5):
+            one(sim, f"x{k}", 3)
+        sim.crash("n2")
+        one(sim, "y", 2)
+        sim.restart("n2")
+        sim.run(until=sim.now + 1_000)
+    finally:
+        RaftProtocol.step = original  # type: ignore[method-assign]
+    assert seen <= rules and len(seen) > 10
+    assert all(rule.startswith("Raft ") for rule in rules)
+
+
+def test_the_state_is_a_hashable_value_and_steps_do_not_change_it() -> None:
+    """A step is a pure function: the old state is unchanged, equal inputs on equal
+    states give equal results, and states hash (what a model checker needs)."""
+    node = node_with(term=1, log=entries(1))
+    before = node.state
+    again = RaftProtocol().step(before, Deliver("n2", vote_request(2, "n2", 1, 1)))
+    first = node.deliver("n2", vote_request(2, "n2", 1, 1))
+    assert node_with(term=1, log=entries(1)).state == before and hash(before) is not None
+    assert again == (node.state, first) and hash(node.state) != hash(before)
 
 
 # ---------------------------------------------------------------- configuration

@@ -18,6 +18,7 @@ sweep has teeth.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -179,9 +180,9 @@ def test_leader_completeness_catches_a_new_leader_without_a_committed_entry() ->
     checker = RaftInvariants()
     checker.leader_completeness(sim)  # remember "a" as committed
     leader = check_one_leader(sim)
-    leader.log.truncate_from(1)
-    leader.commit_index = leader.last_applied = 0
-    leader.current_term += 1  # as if a later leader lacked it
+    state = leader.state  # forged by hand: the node's state is replaced by another value
+    leader.state = replace(state, log=state.log.truncated(1), commit_index=0, last_applied=0,
+                           current_term=state.current_term + 1)  # a later leader lacking it
     assert "lacks it" in (checker.leader_completeness(sim) or "")
 
 
