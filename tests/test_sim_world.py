@@ -12,7 +12,7 @@ from consensus_lab.sim import (
     Simulation,
     StepNode,
     Value,
-    value,
+    frozen,
 )
 from consensus_lab.sim.world import Move
 from tests.explore.steptoys import HEARD_RULE, HELLO_RULE, Greeters, Hello, greeters
@@ -90,16 +90,16 @@ def test_bad_moves_say_what_is_allowed() -> None:
         SetTimer("t", 5, 1)
 
 
-def test_value_remembers_its_hash_and_keeps_equality() -> None:
+def test_frozen_remembers_its_hash_and_keeps_equality() -> None:
     a, b = Hello(1), Hello(1)
     assert a == b and hash(a) == hash(b) and a != Hello(2)
     assert hash(a) == hash(a)
     with pytest.raises(TypeError, match="needs a subclass of Value"):
-        @value
+        @frozen
         class Plain:  # noqa: F841
             x: int
 
-    @value
+    @frozen
     class Point(Value):
         x: int
 

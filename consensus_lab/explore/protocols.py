@@ -44,6 +44,7 @@ class Spec:
     buggy: bool
     options: Mapping[str, Any] = field(default_factory=dict)  # explore() keyword arguments
     world: Callable[[], Scene] | None = None
+    runner: Callable[..., ExploreResult] = explore_scene  # how a world search is run
 
     def run(self, **overrides: Any) -> ExploreResult:
         """Search with the spec's options, some replaced by ``overrides``."""
@@ -68,7 +69,7 @@ class Spec:
         if given:
             raise ConfigError(f"unknown options for a world search: {', '.join(sorted(given))}; "
                               f"allowed: {', '.join((*SCENE_BUDGETS, *SEARCH_BOUNDS))}")
-        return explore_scene(scene, **bounds)
+        return self.runner(scene, **bounds)
 
 
 @dataclass(frozen=True)
@@ -151,24 +152,23 @@ def _paxos_spec(variant: str) -> Spec:
 
 # ------------------------------------------------------------------ atomic commit
 def _commit_protocol(name: str) -> Protocol:
-    """2PC, 3PC or replicated 2PC; :mod:`.commit` is imported only when used."""
-    def tables() -> tuple[Mapping[str, str], Mapping[str, str],
-                          Callable[[], dict[str, dict[str, Any]]]]:
-        from . import commit
+    """2PC, 3PC or replicated 2PC on world values (:mod:`.commit_scenes`, imported on use)."""
+    def variants() -> Mapping[str, str]:
+        from .commit_scenes import commit_variants
 
-        return {"2pc": (commit.TWOPC_SUMMARIES, commit.TWOPC_SCENES, commit.twopc_specs),
-                "3pc": (commit.THREEPC_SUMMARIES, commit.THREEPC_SCENES, commit.threepc_specs),
-                "2pc-replicated": (commit.REPLICATED_SUMMARIES, commit.REPLICATED_SCENES,
-                                   commit.replicated_specs)}[name]
+        return commit_variants(name)
 
     def build(variant: str) -> Spec:
-        summaries, scenes, specs = tables()
-        found = specs()[variant]
-        return Spec(protocol=name, variant=variant, summary=summaries[variant],
-                    scene=scenes[variant], setup=found["setup"], buggy=variant != "correct",
-                    options=found["options"])
+        from functools import partial
 
-    return Protocol(name, lambda: tables()[0], build)
+        from .commit_scenes import TABLES, commit_scene, explore_commit
+
+        summaries, scenes = TABLES[name]
+        return Spec(protocol=name, variant=variant, summary=summaries[variant],
+                    scene=scenes[variant], setup=None, buggy=variant != "correct",
+                    world=partial(commit_scene, name, variant), runner=explore_commit)
+
+    return Protocol(name, variants, build)
 
 
 PROTOCOLS: dict[str, Protocol] = {

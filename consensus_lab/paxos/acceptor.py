@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..sim.step import Deliver, Effects, Input, Persist, Send, StepNode, StepProtocol, Value, value
+from ..sim.step import Deliver, Effects, Input, Persist, Send, StepNode, StepProtocol, Value, frozen
 from .ballot import Ballot
 from .config import LEARNER, PaxosConfig, ids_of
 from .messages import Accept, Accepted, Nack, Prepare, Promise, Query
@@ -51,7 +51,7 @@ ANSWER_QUERY = ("PMS §2.3: a learner may ask an acceptor again what it has acce
                 "messages)")
 
 
-@value
+@frozen
 class AcceptorState(Value):
     """What an acceptor remembers: its promise and its accepted proposal (both durable).
 

@@ -10,10 +10,10 @@ ballot, and a proposer that wants to outbid ballot ``b`` picks round
 
 from __future__ import annotations
 
-from ..sim.step import Value, value
+from ..sim.step import Value, frozen
 
 
-@value(order=True)
+@frozen(order=True)
 class Ballot(Value):
     """A proposal number ``(round, proposer_id)``, ordered by round, then by id.
 

@@ -24,8 +24,8 @@ from ..sim.step import (
     StepNode,
     StepProtocol,
     Value,
+    frozen,
     timer,
-    value,
 )
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
@@ -42,7 +42,7 @@ POLL_STOP = "PMS §2.3: a learner that has learned the chosen value stops asking
 Votes = tuple[tuple[Ballot, Any, frozenset[str]], ...]
 
 
-@value
+@frozen
 class LearnerState(Value):
     """The votes heard per ballot and, once a majority agrees, the learned value
     (all volatile)."""

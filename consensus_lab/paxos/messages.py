@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sim.step import Value, value
+from ..sim.step import Value, frozen
 from .ballot import Ballot
 
 
@@ -19,7 +19,7 @@ def _pvalue(accepted: tuple[Ballot, Any] | None) -> str:
     return "-" if accepted is None else f"{accepted[0]}:{accepted[1]}"
 
 
-@value(kw_only=True)
+@frozen(kw_only=True)
 class Prepare(Value):
     """proposer → every acceptor, phase 1a: "promise me ``ballot``" (PMS §2.2, P2c)."""
 
@@ -29,7 +29,7 @@ class Prepare(Value):
         return f"Prepare({self.ballot})"
 
 
-@value(kw_only=True)
+@frozen(kw_only=True)
 class Promise(Value):
     """acceptor → proposer, phase 1b: "no ballot below ``ballot`` from me any more".
 
@@ -45,7 +45,7 @@ class Promise(Value):
         return f"Promise({self.ballot} acc={_pvalue(self.accepted)})"
 
 
-@value(kw_only=True)
+@frozen(kw_only=True)
 class Accept(Value):
     """proposer → every acceptor, phase 2a: "accept ``value`` in ``ballot``" (PMS §2.2)."""
 
@@ -56,7 +56,7 @@ class Accept(Value):
         return f"Accept({self.ballot} {self.value})"
 
 
-@value(kw_only=True)
+@frozen(kw_only=True)
 class Accepted(Value):
     """acceptor → the ballot's proposer and every learner, phase 2b: "I accepted it" (§2.3)."""
 
@@ -67,7 +67,7 @@ class Accepted(Value):
         return f"Accepted({self.ballot} {self.value})"
 
 
-@value(kw_only=True)
+@frozen(kw_only=True)
 class Nack(Value):
     """acceptor → proposer, either phase: ``ballot`` is refused, I promised ``promised``.
 
@@ -83,7 +83,7 @@ class Nack(Value):
         return f"Nack({self.ballot} < {self.promised})"
 
 
-@value(kw_only=True)
+@frozen(kw_only=True)
 class Query(Value):
     """learner → every acceptor: "tell me again what you accepted" (answered with Accepted)."""
 

@@ -45,8 +45,8 @@ from ..sim.step import (
     StepNode,
     StepProtocol,
     Value,
+    frozen,
     timer,
-    value,
 )
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
@@ -96,7 +96,7 @@ NACK_BACKOFF = ("PMS §2.4 / PMMC §4: a preempted proposer waits a random time 
                 "proposer gets through")
 
 
-@value
+@frozen
 class ProposerState(Value):
     """One proposer's state. ``max_round`` is durable (``Persist("round")``); the rest
     is volatile. ``node_id`` and ``value`` (its own value) never change."""

@@ -29,8 +29,9 @@ the same entries are equal whatever their counts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ..sim.step import Value, frozen
 from .messages import LogEntry
 
 
@@ -116,8 +117,8 @@ class LogReads:
         return prefix + " ".join(str(e.term) for e in shown)
 
 
-@dataclass(frozen=True, slots=True)
-class Log(LogReads):
+@frozen
+class Log(LogReads, Value):
     """An immutable Raft log: the value a :class:`~.state.RaftState` holds."""
 
     entries: tuple[LogEntry, ...] = ()

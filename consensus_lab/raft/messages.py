@@ -8,12 +8,13 @@ network's feet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..sim.step import Value, frozen
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LogEntry:
+
+@frozen(kw_only=True)
+class LogEntry(Value):
     """One log entry: the ``term`` in which the leader received ``command`` (§5.3)."""
 
     term: int
@@ -23,8 +24,8 @@ class LogEntry:
         return f"{self.term}:{self.command}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RequestVote:
+@frozen(kw_only=True)
+class RequestVote(Value):
     """candidate → every peer, election (§5.2): "vote for me in ``term``".
 
     ``last_log_index`` / ``last_log_term`` let the voter apply the election
@@ -40,8 +41,8 @@ class RequestVote:
         return f"Vote?(t={self.term} last={self.last_log_term}/{self.last_log_index})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RequestVoteReply:
+@frozen(kw_only=True)
+class RequestVoteReply(Value):
     """voter → candidate, election (§5.2): whether the vote was granted."""
 
     term: int
@@ -51,8 +52,8 @@ class RequestVoteReply:
         return f"Vote(t={self.term} {'yes' if self.vote_granted else 'no'})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AppendEntries:
+@frozen(kw_only=True)
+class AppendEntries(Value):
     """leader → follower, replication and heartbeat (§5.3).
 
     Carries the ``entries`` that follow ``prev_log_index`` (whose term must
@@ -72,8 +73,8 @@ class AppendEntries:
                 f"n={len(self.entries)} c={self.leader_commit})")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AppendEntriesReply:
+@frozen(kw_only=True)
+class AppendEntriesReply(Value):
     """follower → leader, replication (§5.3).
 
     On success ``match_index`` is the last index known to match the leader.
@@ -100,8 +101,8 @@ class AppendEntriesReply:
         return f"AppNo(t={self.term} x={self.conflict_term}/{self.conflict_index})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstallSnapshot:
+@frozen(kw_only=True)
+class InstallSnapshot(Value):
     """leader → follower that is behind the leader's snapshot (§7).
 
     Replaces the follower's log up to ``last_included_index`` with the state
@@ -118,8 +119,8 @@ class InstallSnapshot:
         return f"Snap(t={self.term} upto={self.last_included_term}/{self.last_included_index})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstallSnapshotReply:
+@frozen(kw_only=True)
+class InstallSnapshotReply(Value):
     """follower → leader (§7): the snapshot is installed up to ``match_index``."""
 
     term: int

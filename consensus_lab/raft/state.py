@@ -18,10 +18,11 @@ Volatile part: everything else, rebuilt by ``start`` after a crash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from ..sim import ClientRequest
+from ..sim.step import Value, frozen
 from .log import EMPTY_LOG, Log
 from .store import EMPTY_STORE, KVValue
 
@@ -42,15 +43,15 @@ TRANSITIONS: tuple[tuple[str, str, str], ...] = (
 Pairs = tuple[tuple[str, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Submit:
+@frozen
+class Submit(Value):
     """An input: start agreement on ``command`` (6.5840's ``Start``; a leader appends it)."""
 
     command: Any
 
 
-@dataclass(frozen=True, slots=True)
-class RaftState:
+@frozen
+class RaftState(Value):
     """Figure 2's state of one server, and what this implementation keeps besides."""
 
     node_id: str

@@ -14,14 +14,14 @@ through :class:`KVStore`, so the two stores can never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..kv import Command, KVStore
+from ..sim.step import Value, frozen
 
 
-@dataclass(frozen=True, slots=True)
-class KVValue:
+@frozen
+class KVValue(Value):
     """A key-value store with client sessions, as an immutable value."""
 
     items: tuple[tuple[Any, Any], ...] = ()  # sorted by repr of the key

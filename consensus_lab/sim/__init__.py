@@ -35,15 +35,15 @@ from .step import (
     StepProtocol,
     Value,
     broadcast,
+    frozen,
     timer,
-    value,
 )
 from .trace import Trace, TraceRecord
 
 __all__ = [
     "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
     "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "Value", "broadcast",
-    "timer", "value",
+    "frozen", "timer",
     "ChoicePoint", "ChoiceRandom", "ClientRequest", "ConfigError", "Context", "History",
     "InvariantViolation", "LinkFaults", "NEMESIS_ACTIONS", "Network", "Node", "NodeClock",
     "Operation", "PendingEvent", "ReplayDivergence", "Simulation", "SimulationError",

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
     "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "Value", "broadcast",
-    "carry_out", "timer", "value",
+    "carry_out", "frozen", "timer",
 ]
 
 S = TypeVar("S")
@@ -62,7 +62,7 @@ S = TypeVar("S")
 
 # ------------------------------------------------------------------ values
 class Value:
-    """Base of state and message classes made with :func:`value` (holds the cached hash)."""
+    """Base of state and message classes made with :func:`frozen` (holds the cached hash)."""
 
     __slots__ = ("_hash",)
 
@@ -71,7 +71,7 @@ T = TypeVar("T")
 
 
 @dataclass_transform(frozen_default=True)
-def value(cls: type[T] | None = None, /, *, order: bool = False, kw_only: bool = False) -> Any:
+def frozen(cls: type[T] | None = None, /, *, order: bool = False, kw_only: bool = False) -> Any:
     """A frozen, slotted dataclass whose hash is computed once, then remembered.
 
     Use it (on a subclass of :class:`Value`) for node states and messages:
@@ -82,7 +82,7 @@ def value(cls: type[T] | None = None, /, *, order: bool = False, kw_only: bool =
     """
     def make(kind: type[T]) -> type[T]:
         if not issubclass(kind, Value):
-            raise TypeError(f"@value needs a subclass of Value, got {kind.__name__}")
+            raise TypeError(f"@frozen needs a subclass of Value, got {kind.__name__}")
         made = dataclass(frozen=True, slots=True, order=order, kw_only=kw_only)(kind)
         fields_hash = made.__hash__
 

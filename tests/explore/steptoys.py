@@ -13,8 +13,8 @@ from consensus_lab.sim import (
     StepProtocol,
     Value,
     broadcast,
+    frozen,
     timer,
-    value,
 )
 from consensus_lab.sim.world import Model
 
@@ -22,14 +22,14 @@ HELLO_RULE = "toy: on 'go', greet every peer once"
 HEARD_RULE = "toy: remember who greeted you, on disk, before anything else"
 
 
-@value
+@frozen
 class Hello(Value):
     """node -> every peer: hello (``n`` tells copies of two greetings apart)."""
 
     n: int
 
 
-@value
+@frozen
 class Greeter(Value):
     """Who greeted this node (durable: persisted as ``heard``), and whether it greeted."""
 
