@@ -129,3 +129,13 @@ def test_the_trace_keeps_the_rule_of_every_send() -> None:
     assert sim.trace.rows()[0].keys() >= {"rule"}
     plain = sends[0]._replace(rule="")
     assert plain.canonical().count("\t") == 8  # no rule, no field: old digests hold
+
+
+def test_a_message_to_a_crashed_node_is_lost_or_waits() -> None:
+    model = greeters(2)
+    w = model.apply(model.initial(), Move("fire", "n1", name="go"))[0]
+    down = model.apply(w, Move("crash", "n2"))[0]
+    [lose] = [m for m in model.moves(down) if m.kind == "deliver"]
+    assert model.apply(down, lose)[0].net == ()  # lost there, as in the simulator
+    back = model.apply(down, Move("restart", "n2"))[0]
+    assert model.apply(back, lose)[0].states[1].heard == frozenset({"n1"})  # or it waited

@@ -124,6 +124,8 @@ class Symmetry:
         self.signature = signature
         self.slots = tuple(sorted(self.group))
         self._mask = Renamer(dict.fromkeys(self.group, "*"))
+        self._packet_colours: dict[Any, int] = {}  # packet -> hash of it, members masked
+        self._own_colours: dict[tuple[Any, Any, Any], int] = {}
         self._renamers: dict[Mapping_, Renamer] = {}
 
     def canon(self, world: World) -> tuple[World, dict[str, str]]:
@@ -162,27 +164,39 @@ class Symmetry:
         """What no renaming changes about each member: its state, storage and timers and
         the messages to and from it, every member's id masked (or ``signature(state)``
         with the messages); as hashes (only equality and one fixed order matter)."""
-        mask = self._mask
-        index = self.model.index
-        inbox: dict[str, list[int]] = {m: [] for m in self.group}
-        outbox: dict[str, list[int]] = {m: [] for m in self.group}
+        group = self.group
+        packet_colour = self._packet_colours
+        inbox: dict[str, list[int]] = {m: [] for m in group}
+        outbox: dict[str, list[int]] = {m: [] for m in group}
         for packet in world.net:
             dst, src = packet[0], packet[1]
             if dst in inbox or src in outbox:
-                masked = hash(mask(packet))
+                masked = packet_colour.get(packet)
+                if masked is None:
+                    masked = packet_colour[packet] = hash(self._mask(packet))
                 if dst in inbox:
                     inbox[dst].append(masked)
                 if src in outbox:
                     outbox[src].append(masked)
-        signature = self.signature
         found: dict[str, tuple[bool, int]] = {}
-        for member in self.group:
+        index = self.model.index
+        for member in group:
             i = index[member]
             state = world.states[i]
-            own = (signature(state) if signature is not None and state is not None
-                   else (mask(state), mask(world.stored[i]), world.timers[i]))
+            own = self._own_colour(state, world.stored[i], world.timers[i])
             found[member] = (state is not None, hash((own, tuple(sorted(inbox[member])),
                                                       tuple(sorted(outbox[member])))))
+        return found
+
+    def _own_colour(self, state: Any, stored: Any, timers: Any) -> int:
+        """The renaming-free hash of one member's state, storage and timers (remembered)."""
+        key = (state, stored, timers)
+        found = self._own_colours.get(key)
+        if found is None:
+            mask = self._mask
+            own = (self.signature(state) if self.signature is not None and state is not None
+                   else (mask(state), mask(stored), timers))
+            found = self._own_colours[key] = hash(own)
         return found
 
     def renamer(self, mapping: dict[str, str]) -> Renamer:

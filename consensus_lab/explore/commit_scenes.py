@@ -59,7 +59,7 @@ from ..commit.messages import Prepare
 from ..commit.twopc import TX
 from ..sim import ConfigError, Simulation
 from ..sim.step import Effects, StepProtocol
-from ..sim.world import Model, Move, Packet, World
+from ..sim.world import Model, Move, World
 from .commit_checks import (
     all_decided,
     atomicity,
@@ -130,10 +130,6 @@ BLOCKING = {"atomicity": atomicity, "not blocked": not_blocked}
 class CommitModel(Model):
     """The commit cluster's model, with what the scenes need beyond :class:`Model`.
 
-    * A message that reaches a crashed node is lost, as in the simulator
-      (and in the old checker): a delivery to a crashed node is a move that
-      takes the packet out of the world. (:meth:`Model.moves` holds such
-      messages until the node restarts; losing them is a behaviour more.)
     * ``prefix``: the search starts from the world after these moves, taken
       from the fresh start; :func:`explore_commit` replays the prefix as the
       setup of every counterexample and goal.
@@ -159,23 +155,9 @@ class CommitModel(Model):
             world, _ = self.apply(world, move)
         return world
 
-    def moves(self, world: World) -> list[Move]:
-        """:meth:`Model.moves`, and the loss of every message to a crashed node."""
-        found = super().moves(world)
-        states, index = world.states, self.index
-        last: Packet | None = None
-        for packet in world.net:
-            if packet != last and states[index[packet[0]]] is None:
-                found.append(Move("deliver", packet[0], packet))
-            last = packet
-        return found
-
     def apply(self, world: World, move: Move) -> tuple[World, Effects]:
-        """:meth:`Model.apply`; a delivery to a crashed node loses the message, and
-        with ``remember_crashes`` a crash or reboot is remembered in the ghost."""
-        if move.kind == "deliver" and move.packet is not None \
-                and world.states[self.index[move.node]] is None:
-            return self._without(world, move.packet), ()
+        """:meth:`Model.apply`; with ``remember_crashes`` a crash or reboot is remembered
+        in the ghost."""
         after, effects = super().apply(world, move)
         if self.remember_crashes and move.kind in ("crash", "reboot"):
             after = after._replace(ghost=after.ghost | {move.node})

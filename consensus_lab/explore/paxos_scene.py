@@ -139,6 +139,7 @@ def paxos_scene(variant: str = "correct", acceptors: int = 3, proposers: int = 2
     acceptor_ids = ids_of(ACCEPTOR, model.ids)
     reboots = (1 if variant == "amnesiac-acceptor" else 0) if crashes is None else crashes
     return Scene(model, invariants={"agreement": agreement, "validity": validity},
-                 allow=one_ballot, dead=dead, goal=chosen, crashes=reboots, reboot=True,
-                 crash_nodes=acceptor_ids, symmetry=acceptor_ids)
+                 allow=one_ballot, allow_is_local=True, dead=dead, goal=chosen,
+                 crashes=reboots, reboot=True, crash_nodes=acceptor_ids,
+                 symmetry=acceptor_ids)
 

@@ -174,6 +174,6 @@ def raft_scene(variant: str = "figure-8", servers: int = 5, max_term: int = MAX_
     protocol = RaftProtocol(replace(VARIANTS[variant]))
     ids = tuple(f"n{i}" for i in range(1, servers + 1))
     model = Model(dict.fromkeys(ids, protocol), observe=observe, ghost=frozenset())
-    return Scene(model, invariants=INVARIANTS, allow=no_heartbeat, dead=dead,
-                 prune=terms_above(max_term), inputs=COMMANDS[:commands],
+    return Scene(model, invariants=INVARIANTS, allow=no_heartbeat, allow_is_local=True,
+                 dead=dead, prune=terms_above(max_term), inputs=COMMANDS[:commands],
                  input_to=leaders_only, symmetry=ids)

@@ -51,6 +51,7 @@ changes what is explored before the limit.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -58,6 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..sim import ConfigError
+from ..sim.step import Effects, Send
 from ..sim.world import Model, Move, Packet, World
 from .canon import Signature, Symmetry
 
@@ -73,6 +75,7 @@ Entry = tuple[World, Budget, Trail, int, Hashable, "dict[str, str] | None",
               "frozenset[Move] | None"]
 
 _LOCAL = frozenset({"deliver", "fire"})
+_NOTHING: frozenset[Move] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,14 @@ class Scene:
     ``inputs`` are client inputs handed out in their order, each once, to
     any live node ``input_to`` accepts. ``symmetry`` names interchangeable
     nodes and ``signature`` a renaming-free colour of a node's state.
+
+    Two promises keep the reductions sound. ``dead(model, world, packet)``
+    reads only the packet and its addressee's state (so after a move only
+    packets to the node that moved, and those it sent, are looked at again).
+    ``allow_is_local`` says that ``allow`` reads only the moving node's state:
+    a move at one node then never enables or disables a move at another, as
+    sleep sets assume; without the promise a scene with an ``allow`` filter
+    is searched without them.
     """
 
     model: Model
@@ -120,6 +131,7 @@ class Scene:
     crash_nodes: Sequence[str] | None = None
     symmetry: Sequence[str] = ()
     signature: Signature | None = None
+    allow_is_local: bool = False
 
 
 @dataclass
@@ -166,7 +178,7 @@ class Search:
                  keep_terminal: bool = False) -> None:
         self.scene = scene
         self.model = scene.model
-        self.por = por
+        self.por = por and (scene.allow is None or scene.allow_is_local)
         self.keep_terminal = keep_terminal
         self.symmetry = (Symmetry(self.model, scene.symmetry, scene.signature)
                          if symmetry and scene.symmetry else None)
@@ -174,13 +186,24 @@ class Search:
         self.crashable = tuple(n for n in self.model.ids if n in crashable)
 
     # ------------------------------------------------------------ one state
-    def normal(self, world: World) -> World:
-        """``world`` without the packets the scene calls dead."""
+    def normal(self, world: World, move: Move | None = None, effects: Effects = ()) -> World:
+        """``world`` without the packets the scene calls dead.
+
+        After a local ``move`` only two kinds of packet can have died: those to the
+        node that moved (its state changed) and those it just sent; ``dead`` reads
+        only a packet and its addressee's state, so the others are as they were.
+        """
         dead = self.scene.dead
         if dead is None or not world.net:
             return world
         model = self.model
-        net = tuple(p for p in world.net if not dead(model, world, p))
+        if move is None or move.kind not in _LOCAL:
+            net = tuple(p for p in world.net if not dead(model, world, p))
+        else:
+            mover = move.node
+            sent = {(e.dst, mover, e.msg) for e in effects if type(e) is Send}
+            net = tuple(p for p in world.net if not (
+                (p[0] == mover or p in sent) and dead(model, world, p)))
         return world if len(net) == len(world.net) else world._replace(net=net)
 
     def key(self, world: World, budget: Budget) -> tuple[Hashable, dict[str, str] | None]:
@@ -249,7 +272,19 @@ class Search:
         for name, bound in (("max_depth", max_depth), ("max_states", max_states)):
             if bound is not None and (not isinstance(bound, int) or bound < 1):
                 raise ConfigError(f"{name} must be a positive int or None, got {bound!r}")
+        collecting = gc.isenabled()
+        gc.disable()  # worlds are acyclic tuples: the cycle collector only costs time here
+        try:
+            return self._search(max_depth, max_states, time_limit, progress, every)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _search(self, max_depth: int | None, max_states: int | None,
+                time_limit: float | None, progress: Callable[[Progress], None] | None,
+                every: float) -> Found:
         scene = self.scene
+        por = self.por
         found = Found()
         start = time.perf_counter()
         world = self.normal(self.model.initial())
@@ -283,12 +318,17 @@ class Search:
             for move in moves:
                 if move in sleep or (only is not None and move not in only):
                     continue  # asleep, or taken at an earlier visit (never counted as done)
-                child_sleep = frozenset(m for m in (*sleep, *done) if independent(move, m)) \
-                    if self.por else frozenset()
-                if self.por and move.kind in _LOCAL:
+                local = move.kind in _LOCAL
+                if por and local and (sleep or done):
+                    node = move.node
+                    child_sleep = frozenset([m for m in (*sleep, *done)
+                                             if m.node != node and m.kind in _LOCAL])
+                else:
+                    child_sleep = _NOTHING
+                if por and local:
                     done.append(move)
-                child, _ = self.model.apply(world, move)
-                child = self.normal(child)
+                child, effects = self.model.apply(world, move)
+                child = self.normal(child, move, effects)
                 child_budget = self.after(budget, move)
                 found.transitions += 1
                 child_key, child_mapping = self.key(child, child_budget)

@@ -148,19 +148,20 @@ class Model:
 
     # ----------------------------------------------------------- what may happen
     def moves(self, world: World) -> list[Move]:
-        """Every delivery to a live node and every live timer, in a canonical order.
+        """Every delivery and every live timer, in a canonical order.
 
+        A message to a crashed node may be delivered too: it is lost there,
+        as in the simulator ("node down"); it may also wait for the restart.
         Two copies of one message are one move (delivering either leads to
         the same world). Faults and inputs are the caller's to add.
         """
         found: list[Move] = []
-        states = world.states
-        index = self.index
         last: Packet | None = None
         for packet in world.net:
-            if packet != last and states[index[packet[0]]] is not None:
+            if packet != last:
                 found.append(Move("deliver", packet[0], packet))
             last = packet
+        states = world.states
         for node_id, names, state in zip(self.ids, world.timers, states, strict=True):
             if state is not None:
                 found.extend(Move("fire", node_id, name=name) for name in names)
@@ -173,8 +174,10 @@ class Model:
         if kind == "deliver":
             assert move.packet is not None
             dst, src, msg = move.packet
-            return self._step(self._without(world, move.packet), self.index[dst],
-                              Deliver(src, msg))
+            i = self.index[dst]
+            if world.states[i] is None:  # lost: the node is down
+                return self._without(world, move.packet), ()
+            return self._step(self._without(world, move.packet), i, Deliver(src, msg))
         if kind == "fire":
             i = self.index[move.node]
             timers = world.timers[i]
