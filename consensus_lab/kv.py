@@ -45,6 +45,32 @@ class Command:
         return f"{self.op} {self.key}{value}"
 
 
+ABSENT = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()  # a key with no value
+UNCHANGED = type("Unchanged", (), {"__repr__": lambda self: "UNCHANGED"})()  # nothing written
+
+
+def outcome(command: Command, current: Any) -> tuple[Any, Any]:
+    """``(value written, result)`` of ``command`` on a key holding ``current``.
+
+    ``current`` is :data:`ABSENT` when the key has no value; the value
+    written is :data:`UNCHANGED` when the command writes nothing. The one
+    definition of what each operation does, shared by :class:`KVStore` and
+    the immutable store Raft keeps in its state.
+    """
+    value = command.value
+    if command.op == "get":
+        return UNCHANGED, None if current is ABSENT else current
+    if command.op == "put":
+        return value, value
+    if command.op == "append":
+        written = ("" if current is ABSENT else str(current)) + str(value)
+        return written, written
+    expected, new = value  # cas: value = (expected, new)
+    if (None if current is ABSENT else current) != expected:
+        return UNCHANGED, False
+    return new, True
+
+
 class KVStore:
     """A dict with client sessions; ``apply`` is deterministic."""
 
@@ -70,20 +96,10 @@ class KVStore:
         return result
 
     def _run(self, command: Command) -> Any:
-        key, value = command.key, command.value
-        if command.op == "get":
-            return self.data.get(key)
-        if command.op == "put":
-            self.data[key] = value
-            return value
-        if command.op == "append":
-            self.data[key] = str(self.data.get(key, "")) + str(value)
-            return self.data[key]
-        expected, new = value  # cas: value = (expected, new)
-        if self.data.get(key) != expected:
-            return False
-        self.data[key] = new
-        return True
+        written, result = outcome(command, self.data.get(command.key, ABSENT))
+        if written is not UNCHANGED:
+            self.data[command.key] = written
+        return result
 
     def snapshot(self) -> tuple[tuple[Any, Any], ...]:
         """The whole state as an immutable value (for a Raft snapshot)."""

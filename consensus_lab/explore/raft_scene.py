@@ -7,8 +7,9 @@ with no scripted prefix: from five fresh servers, every order of
 deliveries and timeouts within these bounds (each one a choice, stated
 so that a reader can judge what is left out):
 
-* **Terms up to** ``max_term`` (4 by default): a world in which some
-  server is past it is checked, not expanded. Figure 8 needs four terms.
+* **Elections**: at most ``elections`` (4 by default) election timeouts in
+  all, and **terms up to** ``max_term`` (4): a world in which some server
+  is past it is checked, not expanded. Figure 8 needs four elections.
 * **Client commands**: ``x=1`` then ``y=2``, each handed once, at any
   moment, to any server that is leader then (6.5840's ``Start``).
 * **No heartbeat timer**: a leader sends AppendEntries when it is elected
@@ -56,6 +57,7 @@ VARIANTS: dict[str, RaftConfig] = {
 }
 COMMANDS = (Submit("x=1"), Submit("y=2"))
 MAX_TERM = 4
+ELECTIONS = 4
 
 #: The ghost: ("leader", term, node) for every election won, ("commit", index, entry
 #: term, term it was committed in) for every entry a server counted as committed.
@@ -164,7 +166,7 @@ def terms_above(limit: int) -> WorldFilter:
 
 
 def raft_scene(variant: str = "figure-8", servers: int = 5, max_term: int = MAX_TERM,
-               commands: int = 2) -> Scene:
+               commands: int = 2, elections: int = ELECTIONS) -> Scene:
     """Five fresh servers and the bounds of the module docstring."""
     if variant not in VARIANTS:
         raise ConfigError(f"unknown Raft variant {variant!r}; allowed: {', '.join(VARIANTS)}")
@@ -176,4 +178,5 @@ def raft_scene(variant: str = "figure-8", servers: int = 5, max_term: int = MAX_
     model = Model(dict.fromkeys(ids, protocol), observe=observe, ghost=frozenset())
     return Scene(model, invariants=INVARIANTS, allow=no_heartbeat, allow_is_local=True,
                  dead=dead, prune=terms_above(max_term), inputs=COMMANDS[:commands],
-                 input_to=leaders_only, symmetry=ids)
+                 input_to=leaders_only, symmetry=ids, budgeted=frozenset({"election"}),
+                 fires=elections)

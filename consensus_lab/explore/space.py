@@ -69,7 +69,7 @@ PacketFilter = Callable[[Model, World, Packet], bool]
 WorldFilter = Callable[[Model, World], bool]
 InputFilter = Callable[[Model, World, str], bool]
 Trail = tuple[Any, Move] | None  # (the parent's trail, the move): a path as a linked list
-Budget = tuple[int, int, int, int]  # drops, duplicates, crashes left; inputs handed out
+Budget = tuple[int, int, int, int, int]  # drops, dups, crashes, budgeted fires left; inputs out
 #: A frontier entry: world, budget, trail, depth, name, its renaming, the only moves to take.
 Entry = tuple[World, Budget, Trail, int, Hashable, "dict[str, str] | None",
               "frozenset[Move] | None"]
@@ -104,7 +104,9 @@ class Scene:
     ``prune(model, world)`` true checks a world but does not expand it;
     ``goal(model, world)`` true is a world worth a shortest path.
     ``inputs`` are client inputs handed out in their order, each once, to
-    any live node ``input_to`` accepts. ``symmetry`` names interchangeable
+    any live node ``input_to`` accepts. Firings of the timers named in
+    ``budgeted`` share a budget of ``fires`` (Raft's elections: at most so
+    many in all). ``symmetry`` names interchangeable
     nodes and ``signature`` a renaming-free colour of a node's state.
 
     Two promises keep the reductions sound. ``dead(model, world, packet)``
@@ -132,6 +134,8 @@ class Scene:
     symmetry: Sequence[str] = ()
     signature: Signature | None = None
     allow_is_local: bool = False
+    budgeted: frozenset[str] = frozenset()  # timer names whose firings share a budget
+    fires: int = 0  # how many firings of those timers the search may make in all
 
 
 @dataclass
@@ -179,6 +183,7 @@ class Search:
         self.scene = scene
         self.model = scene.model
         self.por = por and (scene.allow is None or scene.allow_is_local)
+        self.budgeted = scene.budgeted
         self.keep_terminal = keep_terminal
         self.symmetry = (Symmetry(self.model, scene.symmetry, scene.signature)
                          if symmetry and scene.symmetry else None)
@@ -217,10 +222,12 @@ class Search:
         """Every move the scene allows from ``world`` with ``budget`` left."""
         scene, model = self.scene, self.model
         local = model.moves(world)
+        drops, dups, crashes, fires, handed = budget
+        if not fires and self.budgeted:
+            local = [m for m in local if m.kind != "fire" or m.name not in self.budgeted]
         if scene.allow is not None:
             local = [m for m in local if scene.allow(model, world, m)]
         found = list(local)
-        drops, dups, crashes, handed = budget
         if drops or dups:
             for move in local:
                 if move.kind == "deliver":
@@ -240,19 +247,20 @@ class Search:
                          if scene.input_to is None or scene.input_to(model, world, n))
         return found
 
-    @staticmethod
-    def after(budget: Budget, move: Move) -> Budget:
+    def after(self, budget: Budget, move: Move) -> Budget:
         """The budget left once ``move`` is taken."""
-        drops, dups, crashes, handed = budget
+        drops, dups, crashes, fires, handed = budget
         kind = move.kind
+        if kind == "fire" and move.name in self.budgeted:
+            return (drops, dups, crashes, fires - 1, handed)
         if kind == "drop":
-            return (drops - 1, dups, crashes, handed)
+            return (drops - 1, dups, crashes, fires, handed)
         if kind == "duplicate":
-            return (drops, dups - 1, crashes, handed)
+            return (drops, dups - 1, crashes, fires, handed)
         if kind in ("crash", "reboot"):
-            return (drops, dups, crashes - 1, handed)
+            return (drops, dups, crashes - 1, fires, handed)
         if kind == "input":
-            return (drops, dups, crashes, handed + 1)
+            return (drops, dups, crashes, fires, handed + 1)
         return budget
 
     def broken(self, world: World) -> tuple[str, str] | None:
@@ -288,7 +296,7 @@ class Search:
         found = Found()
         start = time.perf_counter()
         world = self.normal(self.model.initial())
-        budget: Budget = (scene.drops, scene.duplicates, scene.crashes, 0)
+        budget: Budget = (scene.drops, scene.duplicates, scene.crashes, scene.fires, 0)
         key, mapping = self.key(world, budget)
         # name -> [its sleep set in canonical names, expanded yet?]
         seen: dict[Hashable, list[Any]] = {key: [frozenset(), False]}
@@ -318,7 +326,8 @@ class Search:
             for move in moves:
                 if move in sleep or (only is not None and move not in only):
                     continue  # asleep, or taken at an earlier visit (never counted as done)
-                local = move.kind in _LOCAL
+                local = move.kind in _LOCAL and not (
+                    move.kind == "fire" and move.name in self.budgeted)  # a shared budget
                 if por and local and (sleep or done):
                     node = move.node
                     child_sleep = frozenset([m for m in (*sleep, *done)
