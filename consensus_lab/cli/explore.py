@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--time-limit", type=positive_seconds(HOUR_S), default=300.0,
                         help="seconds before giving up, at most 3600 (default 300)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--cold-start", action="store_true",
+                        help="raft: start from five servers that have never run (no "
+                             "scripted prefix), searched on world values")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress lines on stderr while it searches")
     return parser
@@ -81,7 +84,7 @@ def explore_main(argv: list[str] | None = None) -> int:
         return 2
     if args.list_variants:
         return _list_variants(args.protocol)
-    spec = get_spec(args.protocol, args.variant)
+    spec = get_spec(args.protocol, args.variant, cold_start=args.cold_start)
     result = spec.run(max_depth=args.depth, max_states=args.max_states,
                       drop_budget=args.drops, dup_budget=args.dups,
                       crash_budget=args.crashes, strategy=args.strategy,
@@ -89,7 +92,7 @@ def explore_main(argv: list[str] | None = None) -> int:
                       progress=None if args.quiet else report_progress)
     if args.json:
         print(json.dumps({"protocol": spec.protocol, "variant": spec.variant,
-                          **result.to_json()}, indent=2))
+                          "scene": spec.scene, **result.to_json()}, indent=2, default=str))
     else:
         _report(spec, result)
     return 0 if result.violation is None else 1

@@ -180,11 +180,27 @@ PROTOCOLS: dict[str, Protocol] = {
 }
 
 
-def get_spec(protocol: str, variant: str = "correct") -> Spec:
-    """The spec of ``protocol``'s ``variant``; a ConfigError names what is allowed."""
+def get_spec(protocol: str, variant: str = "correct", cold_start: bool = False) -> Spec:
+    """The spec of ``protocol``'s ``variant``; a ConfigError names what is allowed.
+
+    ``cold_start`` (Raft only): five servers that have never run, searched on
+    world values (:mod:`.raft_scene`), instead of the scripted Figure 8 start.
+    """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; allowed: {', '.join(PROTOCOLS)}")
-    return PROTOCOLS[protocol].spec(variant)
+    spec = PROTOCOLS[protocol].spec(variant)
+    if not cold_start:
+        return spec
+    if protocol != "raft":
+        raise ConfigError(f"--cold-start is for raft (the other protocols start cold "
+                          f"already), got {protocol!r}")
+    from functools import partial
+
+    from .raft_scene import COLD_START_SCENE, raft_scene
+
+    return Spec(protocol="raft", variant=variant, summary=spec.summary,
+                scene=COLD_START_SCENE, setup=None, buggy=spec.buggy,
+                world=partial(raft_scene, variant))
 
 
 def all_specs() -> list[Spec]:

@@ -58,6 +58,10 @@ VARIANTS: dict[str, RaftConfig] = {
 COMMANDS = (Submit("x=1"), Submit("y=2"))
 MAX_TERM = 4
 ELECTIONS = 4
+COLD_START_SCENE = (f"5 servers that have never run, no scripted prefix; every delivery order "
+                    f"and timer race; at most {ELECTIONS} elections, terms <= {MAX_TERM}, "
+                    "commands x=1 and y=2 to leaders, no heartbeat timer, no loss; server "
+                    "symmetry, dead replies left out, sleep sets")
 
 #: The ghost: ("leader", term, node) for every election won, ("commit", index, entry
 #: term, term it was committed in) for every entry a server counted as committed.
