@@ -1,4 +1,9 @@
-"""Two- and three-phase commit under the model checker.
+"""Two- and three-phase commit under the old, simulation-cloning checker.
+
+The registry searches these protocols on world values now
+(:mod:`.commit_scenes`, which owns the scenes' tables); what stays here —
+the setups and filters over a live simulation — serves the 2PC grader and
+the tests of the old search, until they move too.
 
 Every search starts from a fresh cluster (a coordinator ``c1`` and
 participants ``p1 p2 p3``; three coordinator replicas for the replicated
@@ -46,10 +51,9 @@ one side committing while the other aborts.
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, cast
+from typing import cast
 
-from ..commit import VARIANTS, CommitMonitor, all_decided, commit_sim, config_for
+from ..commit import CommitMonitor, commit_sim, config_for
 from ..commit.invariants import coordinator_outcome, coordinators
 from ..commit.messages import (
     CanCommit,
@@ -65,18 +69,13 @@ from ..commit.twopc import Coordinator, Participant
 from ..paxos.messages import Accept, Accepted, Nack, Promise
 from ..paxos.messages import Prepare as PaxosPrepare
 from ..sim import Network, PendingEvent, Simulation
+from .commit_scenes import PARTICIPANTS, SCENES
 
 __all__ = ["NETWORK", "PARTICIPANTS", "SCENES", "one_proposal", "synchronous",
            "threepc_setup", "replicated_after_crash", "twopc_setup", "useful_asks"]
 
-#: The participants of every scene: interchangeable when they all vote alike.
-PARTICIPANTS = ("p1", "p2", "p3")
-
 #: Any message may be delivered next; the search ignores time.
 NETWORK = Network(latency=(1, 1))
-
-#: 2PC variant -> the participants that vote No in its scene.
-SCENES: dict[str, tuple[str, ...]] = {"majority-commit": ("p3",)}
 
 
 def twopc_setup(variant: str = "correct", *, protocol: str = "2pc", participants: int = 3,
@@ -190,77 +189,3 @@ def synchronous(sim: Simulation, event: PendingEvent) -> bool:
         answered = node.acks if node.acks or node.phase == "precommitting" else node.yes_votes
         return any(_failed(sim, p) for p in node.participants if p not in answered)
     return True
-
-
-TWOPC_SUMMARIES: dict[str, str] = {
-    **VARIANTS,
-    "coordinator-crash": "correct 2PC, checked for blocking: the coordinator may crash",
-}
-REPLICATED_SUMMARIES: dict[str, str] = {
-    "correct": "2PC whose decision is chosen by Paxos among 3 coordinator replicas, "
-               "checked for blocking after c1 crashes",
-}
-THREEPC_SUMMARIES: dict[str, str] = {
-    "correct": "3PC with crashes only: synchronous network, perfect failure detector",
-    "partition": "3PC where a timeout may fire while the other side is alive (a partition)",
-}
-_ALL_YES = "c1 and p1 p2 p3, all vote Yes, from the start; any delivery order; "
-TWOPC_SCENES: dict[str, str] = {
-    "correct": _ALL_YES + "one reboot of any node; participant symmetry",
-    "majority-commit": "c1 and p1 p2 p3, p3 votes No, from the start; any delivery order",
-    "no-log-coordinator": _ALL_YES + "one reboot of c1",
-    "forgetful-participant": _ALL_YES + "one reboot of a participant",
-    "commit-on-timeout": _ALL_YES + "timers race messages",
-    "coordinator-crash": _ALL_YES + "c1 may crash; invariant: not blocked",
-}
-REPLICATED_SCENES: dict[str, str] = {
-    "correct": "c1 c2 c3 and p1 p2; every vote is in, c1 proposed commit and crashed "
-               "(may restart); c2 takes over with one ballot",
-}
-THREEPC_SCENES: dict[str, str] = {
-    "correct": "c1 and p1 p2 p3, all vote Yes; timeouts only once the network is quiet and "
-               "the awaited node failed; one crash of any node (may restart)",
-    "partition": "c1 and p1 p2, all vote Yes; timeouts race messages (no synchrony)",
-}
-
-
-def twopc_specs() -> dict[str, dict[str, Any]]:
-    """2PC variant -> {"setup", "options"} as the registry uses them."""
-    crash_nodes = {"no-log-coordinator": ("c1",), "forgetful-participant": PARTICIPANTS}
-    specs: dict[str, dict[str, Any]] = {}
-    for variant in VARIANTS:
-        specs[variant] = {
-            "setup": partial(twopc_setup, variant),
-            "options": {
-                "goal": all_decided, "dead": dead, "reboot": True,
-                "crash_budget": 0 if variant == "majority-commit" else 1,
-                "crash_nodes": crash_nodes.get(variant),
-                "allow": None if variant == "commit-on-timeout" else useful_asks,
-                "symmetry": PARTICIPANTS[:2] if variant in SCENES else PARTICIPANTS,
-            },
-        }
-    specs["coordinator-crash"] = {
-        "setup": partial(twopc_setup, "correct", blocking=True),
-        "options": {"goal": all_decided, "dead": dead, "crash_budget": 1,
-                    "crash_nodes": ("c1",), "allow": useful_asks, "symmetry": PARTICIPANTS},
-    }
-    return specs
-
-
-def replicated_specs() -> dict[str, dict[str, Any]]:
-    """Replicated-2PC variant -> {"setup", "options"} as the registry uses them."""
-    return {"correct": {"setup": partial(replicated_after_crash, 2),
-                        "options": {"goal": all_decided, "dead": dead, "allow": one_proposal,
-                                    "symmetry": PARTICIPANTS[:2]}}}
-
-
-def threepc_specs() -> dict[str, dict[str, Any]]:
-    """3PC variant -> {"setup", "options"} as the registry uses them."""
-    return {
-        "correct": {"setup": threepc_setup,
-                    "options": {"goal": all_decided, "dead": dead, "allow": synchronous,
-                                "crash_budget": 1, "symmetry": PARTICIPANTS}},
-        "partition": {"setup": partial(threepc_setup, 2),
-                      "options": {"goal": all_decided, "dead": dead,
-                                  "symmetry": PARTICIPANTS[:2]}},
-    }

@@ -154,14 +154,6 @@ def test_a_message_to_a_crashed_node_may_be_lost() -> None:
     assert p1.state.phase == "aborted"  # restarted without a Prepare: it lost the work
 
 
-def test_the_tables_are_the_old_explorers() -> None:
-    old = pytest.importorskip("consensus_lab.explore.commit")
-    assert (TWOPC_SUMMARIES, THREEPC_SUMMARIES, REPLICATED_SUMMARIES) == (
-        old.TWOPC_SUMMARIES, old.THREEPC_SUMMARIES, old.REPLICATED_SUMMARIES)
-    assert (TWOPC_SCENES, THREEPC_SCENES, REPLICATED_SCENES) == (
-        old.TWOPC_SCENES, old.THREEPC_SCENES, old.REPLICATED_SCENES)
-
-
 def _after(model: CommitModel, *moves: Move) -> World:
     world = model.initial()
     for move in moves:
