@@ -9,7 +9,10 @@ etcd-io/raft's ``Ready`` and of stateright's ``Out``)::
 ``state`` is an immutable, hashable value (a frozen dataclass or a tuple):
 equal states behave the same, so a model checker can hash them directly.
 ``input`` is one of :class:`Deliver` (a message arrived), :class:`Fire` (a
-timer went off) or :class:`Request` (a client operation arrived).
+timer went off) or :class:`Request` (a client operation arrived). Each
+carries ``now``, the node's *local* clock when the input arrived (skew
+included; 0 in the model checker, which has no time): the only way a
+step function reads a clock.
 ``effects`` is a tuple of values that the caller carries out *in order*:
 :class:`Persist` (write a durable field to stable storage), :class:`Send`,
 :class:`SetTimer`, :class:`CancelTimer`, :class:`Reply`, :class:`Note`.
@@ -103,24 +106,27 @@ def frozen(cls: type[T] | None = None, /, *, order: bool = False, kw_only: bool 
 # ------------------------------------------------------------------ inputs
 @dataclass(frozen=True, slots=True)
 class Deliver:
-    """The message ``msg`` from ``src`` arrived."""
+    """The message ``msg`` from ``src`` arrived when the node's clock read ``now``."""
 
     src: str
     msg: Any
+    now: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Fire:
-    """The timer ``name`` went off."""
+    """The timer ``name`` went off when the node's clock read ``now``."""
 
     name: str
+    now: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A client operation arrived; answer it with a :class:`Reply`."""
+    """A client operation arrived (at local time ``now``); answer it with a :class:`Reply`."""
 
     request: ClientRequest
+    now: int = 0
 
 
 Input = Deliver | Fire | Request
@@ -271,15 +277,15 @@ class StepNode(Node, Generic[S]):
 
     def on_message(self, ctx: Context, src: str, msg: Any) -> None:
         """One :class:`Deliver` step."""
-        self._run(ctx, self.protocol.step(self._state(), Deliver(src, msg)))
+        self._run(ctx, self.protocol.step(self._state(), Deliver(src, msg, ctx.now)))
 
     def on_timer(self, ctx: Context, name: str) -> None:
         """One :class:`Fire` step."""
-        self._run(ctx, self.protocol.step(self._state(), Fire(name)))
+        self._run(ctx, self.protocol.step(self._state(), Fire(name, ctx.now)))
 
     def on_request(self, ctx: Context, request: ClientRequest) -> None:
         """One :class:`Request` step."""
-        self._run(ctx, self.protocol.step(self._state(), Request(request)))
+        self._run(ctx, self.protocol.step(self._state(), Request(request, ctx.now)))
 
     def take(self, ctx: Context, event: Input) -> None:
         """Step on any input handed in from outside (``sim.call(node, "take", event)``):
