@@ -219,16 +219,17 @@ ignored_accepted_value("correct").chosen
 # **every** order of delivering the messages in flight, breadth first, checking agreement and
 # validity after each move; the first violation it meets is a **shortest** counterexample.
 #
-# Its bounds (`consensus_lab.paxos.lessons`): 2 proposers, no learners, each proposer runs
-# one ballot (`1.p1`, `1.p2` — enough for both bugs), and an answer to a proposer is
-# delivered before anything else happens (it changes only its proposer, so this loses no
-# state of the acceptors, where "chosen" is decided):
+# It searches world values: each node's state is an immutable value, so a whole cluster is
+# one hashable tuple, and the search files every state it meets by its own hash. Its bounds
+# (`consensus_lab.explore.paxos_scene`): 2 proposers, no learners, each proposer runs one
+# ballot (`1.p1`, `1.p2` — enough for both bugs); a reply its proposer will ignore for ever
+# leaves the network at once; acceptors are interchangeable (a renaming of them is one
+# state); and deliveries to two different nodes are tried in one order only (they commute):
 
 # %%
-from consensus_lab.explore.paxos import check_command, model_check
-from consensus_lab.paxos.lessons import one_ballot_each
+from consensus_lab.explore.paxos_scene import check_command, model_check, one_ballot
 from consensus_lab.viz import schedule_spacetime
-show(one_ballot_each)
+show(one_ballot)
 
 # %%
 found = {v: model_check(v, acceptors=3, time_limit=60)
@@ -251,11 +252,12 @@ print(found["forgetful-acceptor"].violation)
 schedule_spacetime(found["forgetful-acceptor"].violation, label=paxos_label)
 
 # %% [markdown]
-# Read it against the rule: both proposers finish phase 1 with a1 and a2 (p2's ballot `1.p2`
-# is higher), p1's `Accept(1.p1)` lands at a1 and a2 — `v-p1` chosen — and then p2's
-# `Accept(1.p2, v-p2)` as well: the checker found the same hole as the script, a different
-# schedule. (A *correct* a1 would have refused `Accept(1.p1)` after promising `1.p2`.) The
-# `ignores-accepted` counterexample:
+# Read it against the rule: p1 finishes phase 1 with a1 and a2 and its `Accept(1.p1)`
+# lands at a1; p2's `Prepare(1.p2)` (a higher ballot) reaches a2, and *then* p1's
+# `Accept(1.p1)` lands at a2 too — `v-p1` chosen; p2 finishes phase 1 with a2 and a3, and
+# its `Accept(1.p2, v-p2)` lands at a1 and a2 as well: the checker found the same hole as
+# the script, a different schedule. (A *correct* a2 would have refused `Accept(1.p1)` after
+# promising `1.p2`.) The `ignores-accepted` counterexample:
 
 # %%
 print(found["ignores-accepted"].violation)
@@ -266,10 +268,10 @@ schedule_spacetime(found["ignores-accepted"].violation, label=paxos_label)
 #
 # ### And the correct protocol: every schedule checked
 #
-# With the same bounds on 3 acceptors the correct protocol has far more states: the first
-# command printed below checks them all (`complete: True`) — too long for a notebook cell,
-# so run it in a terminal; it reports the states and the time. Two acceptors are exhausted
-# in a moment, and so is the `amnesiac-acceptor` variant there —
+# With the same bounds on 3 acceptors the correct protocol has more states; the search
+# still checks them all (`complete: True`) in seconds, and the commands printed below run
+# it in a terminal. Two acceptors are exhausted in a moment, and so is the
+# `amnesiac-acceptor` variant there —
 # which, interestingly, is **not** a bug on 2 acceptors: every majority is both of them, so
 # the one that remembers is always asked.
 
@@ -286,9 +288,9 @@ print(check_command("amnesiac-acceptor", acceptors=3))
 # `complete: True` means every reachable state within the bounds was checked — a proof for
 # this small configuration and these bounds, not for all of Paxos (TLA+ model checking of
 # Paxos works the same way). The buggy variants break with 2 acceptors too, in far fewer
-# states. The amnesiac acceptor on 3 acceptors needs a crash budget of 1, and the crashes
-# multiply the states: the second command above searches for minutes before it finds its
-# counterexample — a1 promises `1.p2` and accepts `v-p2`, crashes,
+# states. The amnesiac acceptor on 3 acceptors needs a crash budget of 1 (a reboot), and
+# the crashes multiply the states: the second command above searches a few seconds before
+# it finds its counterexample — an acceptor promises `1.p2` and accepts `v-p2`, crashes,
 # restarts with no memory of its promise, and accepts p1's old `Accept(1.p1 v-p1)`.
 
 # %% [markdown]

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from ..explore.protocols import PROTOCOLS, Spec, all_specs, get_spec
-from ..explore.search import STRATEGIES, ExploreResult
+from ..explore.result import STRATEGIES, ExploreResult
 from ..explore.space import Progress
 from ..sim import ConfigError
 from .args import HOUR_S, count, exit_code, one_of, positive_int, positive_seconds
@@ -45,13 +45,14 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"messages the checker may duplicate (0-{MAX_FAULTS})")
     parser.add_argument("--crashes", type=count(MAX_FAULTS),
                         help=f"nodes the checker may crash (0-{MAX_FAULTS})")
-    parser.add_argument("--strategy", type=one_of(STRATEGIES), help="bfs (default) or dfs")
+    parser.add_argument("--strategy", type=one_of(STRATEGIES),
+                        help="bfs (the only one: breadth-first)")
     parser.add_argument("--time-limit", type=positive_seconds(HOUR_S), default=300.0,
                         help="seconds before giving up, at most 3600 (default 300)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--cold-start", action="store_true",
                         help="raft: start from five servers that have never run (no "
-                             "scripted prefix), searched on world values")
+                             "scripted prefix)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress lines on stderr while it searches")
     return parser

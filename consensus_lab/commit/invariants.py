@@ -15,8 +15,7 @@
 :class:`CommitMonitor` keeps a ghost record of every outcome a participant
 ever reached (a crash cannot erase one) and, with the time, how long each
 participant was in doubt and held its locks: the figures the scenarios
-report. Its :meth:`~CommitMonitor.state_key` (outcomes only, no times) is
-part of the model checker's fingerprint.
+report.
 
 The same checks on bare state values, for a checker that holds no node
 objects: :func:`outcome_of` (a role's state value), :func:`logged_outcome`
@@ -26,7 +25,7 @@ objects: :func:`outcome_of` (a role's state value), :func:`logged_outcome`
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -192,10 +191,6 @@ class CommitMonitor:
     def locks_held_time(self, pid: str, now: int) -> int:
         """Ticks ``pid`` held its locks, from taking them to the outcome (0 if never)."""
         return self.locked[pid].length(now) if pid in self.locked else 0
-
-    def state_key(self) -> Hashable:
-        """Outcomes only (times are not state), for the model checker."""
-        return (frozenset(self.outcomes.items()), frozenset(self.conflicts))
 
 
 def monitor_of(sim: Simulation) -> CommitMonitor:

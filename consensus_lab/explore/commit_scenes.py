@@ -24,8 +24,9 @@ Protocol ``2pc-replicated`` runs the same check on 2PC whose decision is
 chosen by Paxos among three replicas, from the moment plain 2PC blocks
 (two participants; every vote in, ``c1`` proposed commit and crashed; it
 may restart): the other replicas decide, atomically, in every schedule.
-That start is the world after a *prefix* of moves (:class:`CommitModel`);
-:func:`explore_commit` replays counterexamples and goals with it.
+That start is the world after a scripted *prefix* of moves (the scene's
+``prefix``); :func:`~.replay.explore_scene` replays it as the setup of
+every counterexample and goal.
 
 Bounds, and what they leave out: a participant's ``ask`` timer fires only
 when asking can help (:func:`~.commit_checks.useful_asks`), so
@@ -49,15 +50,13 @@ other aborts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from functools import partial
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..commit import VARIANTS, Vote, commit_ids, commit_protocols
 from ..commit.messages import Prepare
 from ..commit.twopc import TX
-from ..sim import ConfigError, Simulation
+from ..sim import ConfigError
 from ..sim.step import Effects, StepProtocol
 from ..sim.world import Model, Move, World
 from .commit_checks import (
@@ -69,15 +68,12 @@ from .commit_checks import (
     synchronous,
     useful_asks,
 )
-from .replay import WorldScene, action_of, schedule_of
-from .schedule import Counterexample, Origin, Schedule
-from .search import ExploreResult
-from .space import Progress, Scene, Search
+from .space import Scene
 
 __all__ = ["PARTICIPANTS", "REPLICATED_SCENES", "REPLICATED_SUMMARIES", "SCENES",
            "THREEPC_SCENES", "THREEPC_SUMMARIES", "TWOPC_SCENES", "TWOPC_SUMMARIES",
-           "CommitModel", "commit_scene", "commit_variants", "explore_commit", "replay_path",
-           "replicated_prefix", "replicated_scene", "threepc_scene", "twopc_scene"]
+           "CommitModel", "commit_scene", "commit_variants", "replicated_prefix",
+           "replicated_scene", "threepc_scene", "twopc_scene"]
 
 #: The participants of every scene: interchangeable when they all vote alike.
 PARTICIPANTS = ("p1", "p2", "p3")
@@ -128,32 +124,15 @@ BLOCKING = {"atomicity": atomicity, "not blocked": not_blocked}
 
 
 class CommitModel(Model):
-    """The commit cluster's model, with what the scenes need beyond :class:`Model`.
-
-    * ``prefix``: the search starts from the world after these moves, taken
-      from the fresh start; :func:`explore_commit` replays the prefix as the
-      setup of every counterexample and goal.
-    * ``remember_crashes``: the ghost is the frozenset of nodes that have
-      crashed so far, what a perfect failure detector knows (Chandra &
-      Toueg 1996); :func:`~.commit_checks.synchronous` reads it.
-    """
+    """The commit cluster's model; with ``remember_crashes`` the ghost is the
+    frozenset of nodes that have crashed so far, what a perfect failure
+    detector knows (Chandra & Toueg 1996); :func:`~.commit_checks.synchronous`
+    reads it."""
 
     def __init__(self, protocols: Mapping[str, StepProtocol[Any]],
-                 prefix: Sequence[Move] = (), remember_crashes: bool = False) -> None:
+                 remember_crashes: bool = False) -> None:
         super().__init__(protocols, ghost=frozenset() if remember_crashes else ())
-        self.prefix = tuple(prefix)
         self.remember_crashes = remember_crashes
-
-    def fresh(self) -> World:
-        """Every node booted with empty storage (the world before the prefix)."""
-        return super().initial()
-
-    def initial(self) -> World:
-        """The world after the prefix."""
-        world = self.fresh()
-        for move in self.prefix:
-            world, _ = self.apply(world, move)
-        return world
 
     def apply(self, world: World, move: Move) -> tuple[World, Effects]:
         """:meth:`Model.apply`; with ``remember_crashes`` a crash or reboot is remembered
@@ -210,9 +189,9 @@ def replicated_prefix(participants: int = 2) -> tuple[Move, ...]:
 
 def replicated_scene(variant: str = "correct") -> Scene:
     """The replicated-2PC scene (after :func:`replicated_prefix`)."""
-    model = CommitModel(commit_protocols("replicated", 2), replicated_prefix(2))
+    model = CommitModel(commit_protocols("replicated", 2))
     return Scene(model, invariants=BLOCKING, allow=one_proposal, dead=dead, goal=all_decided,
-                 symmetry=PARTICIPANTS[:2])
+                 symmetry=PARTICIPANTS[:2], prefix=replicated_prefix(2))
 
 
 _BUILDERS: dict[str, Callable[[str], Scene]] = {
@@ -234,51 +213,3 @@ def commit_scene(protocol: str, variant: str = "correct") -> Scene:
         raise ConfigError(f"unknown {protocol} variant {variant!r}; allowed: "
                           f"{', '.join(known)}")
     return _BUILDERS[protocol](variant)
-
-
-# ------------------------------------------------------------------ searching, replaying
-def explore_commit(scene: Scene, *, max_depth: int | None = None,
-                   max_states: int | None = None, time_limit: float | None = None,
-                   por: bool = True, symmetry: bool = True,
-                   progress: Callable[[Progress], None] | None = None) -> ExploreResult:
-    """:func:`~.replay.explore_scene` that also takes a prefix (:class:`CommitModel`): its
-    counterexample and goal replay in a simulation set up by running the prefix."""
-    found = Search(scene, por=por, symmetry=symmetry).run(
-        max_depth=max_depth, max_states=max_states, time_limit=time_limit, progress=progress)
-    violation = None
-    if found.violation is not None:
-        cx = replay_path(scene, found.violation, found.invariant, found.message)
-        assert isinstance(cx, Counterexample)
-        violation = cx
-    goal = replay_path(scene, found.goal) if found.goal is not None else None
-    return ExploreResult(strategy="bfs", states=found.states, transitions=found.transitions,
-                         max_depth=found.max_depth, complete=found.complete,
-                         bound_hit=found.bound_hit, elapsed=found.elapsed,
-                         terminal=found.terminal, violation=violation, goal=goal)
-
-
-def replay_path(scene: Scene, path: list[Move], invariant: str = "",
-                message: str = "") -> Schedule:
-    """The search's ``path`` as a schedule (a counterexample with ``invariant``), checked
-    move by move against the worlds; a prefix becomes part of the setup."""
-    model = scene.model
-    if not isinstance(model, CommitModel) or not model.prefix:
-        return schedule_of(scene, path, invariant, message)
-    fresh = replace(scene, model=CommitModel(dict(zip(model.ids, model.protocols, strict=True)),
-                                             remember_crashes=model.remember_crashes))
-    checked = schedule_of(fresh, [*model.prefix, *path], invariant, message)  # or diverges
-    setup = partial(_after_prefix, fresh, model.prefix)
-    origin = Origin.of(setup, setup(), ())
-    moves = checked.path[len(model.prefix):]
-    if invariant:
-        return Counterexample(origin, moves, invariant=invariant, message=message)
-    return Schedule(origin, moves)
-
-
-def _after_prefix(scene: Scene, prefix: Sequence[Move]) -> Simulation:
-    """A fresh simulation of ``scene`` (invariants installed) that has run ``prefix``."""
-    sim = WorldScene(scene).setup()
-    for move in prefix:
-        action_of(sim, move).apply(sim)
-    return sim
-

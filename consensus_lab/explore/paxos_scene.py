@@ -36,9 +36,11 @@ from ..paxos.messages import Accepted, Nack, Promise
 from ..paxos.proposer import ACCEPTING, DONE, IDLE, PREPARING, ProposerProtocol, ProposerState
 from ..sim.step import Effects, StepProtocol
 from ..sim.world import Model, Move, Packet, World
+from .result import ExploreResult
 from .space import Scene
 
-__all__ = ["VARIANTS", "agreement", "chosen", "dead", "one_ballot", "paxos_scene", "validity"]
+__all__ = ["VARIANTS", "agreement", "check_command", "chosen", "dead", "model_check", "one_ballot",
+           "paxos_scene", "validity"]
 
 Ghost = frozenset[tuple[str, Any, Any]]  # (acceptor, ballot, value) ever accepted
 
@@ -143,3 +145,27 @@ def paxos_scene(variant: str = "correct", acceptors: int = 3, proposers: int = 2
                  crashes=reboots, reboot=True, crash_nodes=acceptor_ids,
                  symmetry=acceptor_ids)
 
+
+
+# ------------------------------------------------- notebook 08's search
+def model_check(variant: str = "correct", *, acceptors: int = 3, proposers: int = 2,
+                crash_budget: int | None = None, **bounds: Any) -> ExploreResult:
+    """Search :func:`paxos_scene` for ``variant`` on ``acceptors`` and ``proposers``.
+
+    ``crash_budget`` is how many acceptor reboots the search may make
+    (default: one for the amnesiac acceptor, which needs it, else none);
+    ``bounds`` go to :func:`~.replay.explore_scene` (``time_limit``,
+    ``max_states``, ``max_depth``). The invariants are agreement and
+    validity; the result's ``violation`` is one of the shortest
+    counterexamples, which replays and plays.
+    """
+    from .replay import explore_scene
+
+    return explore_scene(paxos_scene(variant, acceptors, proposers, crash_budget), **bounds)
+
+
+def check_command(variant: str = "correct", acceptors: int = 3) -> str:
+    """A shell command that runs :func:`model_check` and prints its summary."""
+    code = (f"from consensus_lab.explore.paxos_scene import model_check; "
+            f"print(model_check({variant!r}, acceptors={acceptors}).summary())")
+    return f'.venv/bin/python -c "{code}"'

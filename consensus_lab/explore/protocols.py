@@ -1,25 +1,27 @@
 """The protocols and variants ``consensus-lab explore`` knows, with their bounds.
 
-Each variant is a :class:`Spec`: how to build the start state, and the
-options of :func:`~.search.explore` that make its space small enough
-(see :mod:`.raft` and :mod:`.paxos` for what each bound leaves out and
-why). ``buggy`` says whether the variant is known to break an invariant,
-so ``bench explore`` can tell a checker that finds too little (or too
+Each variant is a :class:`Spec`: how to build its :class:`~.space.Scene`
+(the start, scripted or cold, and the bounds that make its space small
+enough; see :mod:`.raft_scripted`, :mod:`.raft_scene`, :mod:`.paxos_scene`
+and :mod:`.commit_scenes` for what each bound leaves out and why), searched
+on world values by :func:`~.replay.explore_scene`. ``buggy`` says whether
+the variant is known to break an invariant, so ``bench explore`` can tell
+a checker that finds too little (or too
 much) from one that works.
 
-The Paxos entry imports :mod:`consensus_lab.paxos` only when used.
+Each entry imports its protocol only when used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from ..sim import ConfigError
 from .replay import explore_scene
-from .schedule import Setup
-from .search import ExploreResult, explore
+from .result import ExploreResult
 from .space import Scene
 
 #: ``explore()``'s budget options and the :class:`~.space.Scene` fields they set.
@@ -29,34 +31,18 @@ SEARCH_BOUNDS = ("max_depth", "max_states", "time_limit", "progress")
 
 @dataclass(frozen=True)
 class Spec:
-    """One protocol variant as the checker runs it.
-
-    A spec is searched on world values when it has a ``world`` (a function
-    that builds its :class:`~.space.Scene`), else by cloning simulations
-    from ``setup`` with ``options`` (the commit protocols, until they move).
-    """
+    """One protocol variant as the checker runs it: ``world()`` builds its scene."""
 
     protocol: str
     variant: str
     summary: str  # what the variant changes, in one line
     scene: str  # the start state and the bounds, in one line
-    setup: Setup | None
     buggy: bool
-    options: Mapping[str, Any] = field(default_factory=dict)  # explore() keyword arguments
-    world: Callable[[], Scene] | None = None
-    runner: Callable[..., ExploreResult] = explore_scene  # how a world search is run
+    world: Callable[[], Scene]
 
     def run(self, **overrides: Any) -> ExploreResult:
-        """Search with the spec's options, some replaced by ``overrides``."""
+        """Search the scene; ``overrides`` (None: keep) set budgets and search bounds."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        if self.world is not None:
-            return self._run_world(given)
-        given.pop("progress", None)
-        assert self.setup is not None
-        return explore(self.setup, **{**self.options, **given})
-
-    def _run_world(self, given: dict[str, Any]) -> ExploreResult:
-        assert self.world is not None
         strategy = given.pop("strategy", "bfs")
         if strategy != "bfs":
             raise ConfigError(f"{self.protocol} is searched breadth-first on world values; "
@@ -69,7 +55,7 @@ class Spec:
         if given:
             raise ConfigError(f"unknown options for a world search: {', '.join(sorted(given))}; "
                               f"allowed: {', '.join((*SCENE_BUDGETS, *SEARCH_BOUNDS))}")
-        return self.runner(scene, **bounds)
+        return explore_scene(scene, **bounds)
 
 
 @dataclass(frozen=True)
@@ -97,7 +83,6 @@ RAFT_SUMMARIES = {
     "figure-8": "a leader commits entries of earlier terms by counting replicas (§5.4.2, "
                 "Figure 8): a committed entry can be overwritten",
 }
-RAFT_MAX_TERM = 4
 
 
 def _raft_variants() -> Mapping[str, str]:
@@ -105,9 +90,7 @@ def _raft_variants() -> Mapping[str, str]:
 
 
 def _raft_spec(variant: str) -> Spec:
-    from functools import partial
-
-    from . import raft
+    from .raft_scripted import MAX_TERM, scripted_scene
 
     bounds = "; every delivery order and timer race, no heartbeat timer"
     if variant == "no-election-restriction":
@@ -115,18 +98,12 @@ def _raft_spec(variant: str) -> Spec:
             protocol="raft", variant=variant, summary=RAFT_SUMMARIES[variant],
             scene="n1 has just won term 1 on 3 servers; a client may submit x=1 to the leader "
                   f"at any moment{bounds}, terms <= 2",
-            setup=partial(raft.leader, raft.VARIANTS[variant]), buggy=True,
-            options={"allow": raft.no_heartbeat, "prune": raft.terms_above(2),
-                     "calls": raft.CLIENT_CALLS, "call_to": raft.leaders_only},
-        )
+            buggy=True, world=partial(scripted_scene, variant, "leader", 2))
     return Spec(
         protocol="raft", variant=variant, summary=RAFT_SUMMARIES[variant],
         scene="Figure 8 (a)-(c) on 3 servers: n1 leads term 3 and sends x=1 (term 1) to n2; "
-              f"n3 holds x=2 (term 2){bounds}, terms <= {RAFT_MAX_TERM}, no new commands",
-        setup=partial(raft.figure_8, raft.VARIANTS[variant]),
-        buggy=variant != "correct",
-        options={"allow": raft.no_heartbeat, "prune": raft.terms_above(RAFT_MAX_TERM)},
-    )
+              f"n3 holds x=2 (term 2){bounds}, terms <= {MAX_TERM}, no new commands",
+        buggy=variant != "correct", world=partial(scripted_scene, variant, "figure-8"))
 
 
 # ------------------------------------------------------------------ Paxos
@@ -137,8 +114,6 @@ def _paxos_variants() -> Mapping[str, str]:
 
 
 def _paxos_spec(variant: str) -> Spec:
-    from functools import partial
-
     from .paxos_scene import paxos_scene
 
     crashes = 1 if variant == "amnesiac-acceptor" else 0
@@ -146,8 +121,7 @@ def _paxos_spec(variant: str) -> Spec:
              "order, no loss" + (f", {crashes} acceptor reboot" if crashes else "")
              + "; acceptor symmetry, dead replies left out, sleep sets")
     return Spec(protocol="paxos", variant=variant, summary=_paxos_variants()[variant],
-                scene=scene, setup=None, buggy=variant != "correct",
-                world=partial(paxos_scene, variant))
+                scene=scene, buggy=variant != "correct", world=partial(paxos_scene, variant))
 
 
 # ------------------------------------------------------------------ atomic commit
@@ -159,14 +133,12 @@ def _commit_protocol(name: str) -> Protocol:
         return commit_variants(name)
 
     def build(variant: str) -> Spec:
-        from functools import partial
-
-        from .commit_scenes import TABLES, commit_scene, explore_commit
+        from .commit_scenes import TABLES, commit_scene
 
         summaries, scenes = TABLES[name]
         return Spec(protocol=name, variant=variant, summary=summaries[variant],
-                    scene=scenes[variant], setup=None, buggy=variant != "correct",
-                    world=partial(commit_scene, name, variant), runner=explore_commit)
+                    scene=scenes[variant], buggy=variant != "correct",
+                    world=partial(commit_scene, name, variant))
 
     return Protocol(name, variants, build)
 
@@ -184,7 +156,7 @@ def get_spec(protocol: str, variant: str = "correct", cold_start: bool = False) 
     """The spec of ``protocol``'s ``variant``; a ConfigError names what is allowed.
 
     ``cold_start`` (Raft only): five servers that have never run, searched on
-    world values (:mod:`.raft_scene`), instead of the scripted Figure 8 start.
+    world values (:mod:`.raft_scene`), instead of the scripted start (:mod:`.raft_scripted`).
     """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; allowed: {', '.join(PROTOCOLS)}")
@@ -194,12 +166,10 @@ def get_spec(protocol: str, variant: str = "correct", cold_start: bool = False) 
     if protocol != "raft":
         raise ConfigError(f"--cold-start is for raft (the other protocols start cold "
                           f"already), got {protocol!r}")
-    from functools import partial
-
     from .raft_scene import COLD_START_SCENE, raft_scene
 
     return Spec(protocol="raft", variant=variant, summary=spec.summary,
-                scene=COLD_START_SCENE, setup=None, buggy=spec.buggy,
+                scene=COLD_START_SCENE, buggy=spec.buggy,
                 world=partial(raft_scene, variant))
 
 

@@ -7,7 +7,10 @@ simulation from the same protocols (one :class:`~consensus_lab.sim.StepNode`
 per node), and :func:`schedule_of` turns each move of a path into the
 simulation's own move (fire this pending event, crash that node, hand this
 input in), checking after each that the simulation's nodes hold exactly
-the states of the world the search saw. So a counterexample replays,
+the states of the world the search saw. A scene's scripted ``prefix`` is
+replayed the same way as part of the setup, so a schedule starts where the
+search started and its trace shows the search's moves only (its
+``trace_text(prefix=True)`` the script too). So a counterexample replays,
 prints and plays with the classes of :mod:`.schedule`, and any divergence
 between the two is caught at the move where it starts.
 
@@ -26,9 +29,8 @@ from typing import Any
 
 from ..sim import Network, PendingEvent, ReplayDivergence, Simulation, StepNode
 from ..sim.world import Model, Move, World, packet_key
-from .actions import Action
-from .schedule import Counterexample, Origin, Schedule
-from .search import ExploreResult
+from .result import ExploreResult
+from .schedule import Action, Counterexample, Origin, Schedule
 from .space import Progress, Scene, Search
 
 #: Any message may go next; the search ignores time, so every latency is one tick.
@@ -93,11 +95,24 @@ class WorldScene:
     scene: Scene
 
     def setup(self) -> Simulation:
-        """A fresh simulation of the scene's protocols with its invariants installed."""
+        """A fresh simulation of the scene's protocols with its invariants installed,
+        after the scene's prefix (each move checked against the world it leads to)."""
         model = self.scene.model
         sim = Simulation(partial(_make_node, model), model.ids, network=NETWORK)
         WorldInvariants(self.scene).install(sim)
+        world = model.initial()
+        for move in self.scene.prefix:
+            action_of(sim, move).apply(sim)
+            world = model.apply(world, move)[0]
+            _same_states(sim, model, world, move)
         return sim
+
+    def start(self) -> World:
+        """The world the search starts from: the model's initial world after the prefix."""
+        world = self.scene.model.initial()
+        for move in self.scene.prefix:
+            world = self.scene.model.apply(world, move)[0]
+        return world
 
 
 def action_of(sim: Simulation, move: Move) -> Action:
@@ -130,7 +145,7 @@ def schedule_of(scene: Scene, path: list[Move], invariant: str = "",
     built = WorldScene(scene)
     sim = built.setup()
     model = scene.model
-    world = model.initial()
+    world = built.start()
     actions: list[Action] = []
     for move in path:
         action = action_of(sim, move)
@@ -141,7 +156,8 @@ def schedule_of(scene: Scene, path: list[Move], invariant: str = "",
         except Exception:  # noqa: BLE001 (the violation the path ends in)
             break
         _same_states(sim, model, world, move)
-    origin = Origin(built.setup, network=NETWORK)
+    origin = Origin(built.setup, network=NETWORK) if not scene.prefix else \
+        Origin.of(built.setup, built.setup(), ())
     if invariant:
         return Counterexample(origin, tuple(actions), invariant=invariant, message=message)
     return Schedule(origin, tuple(actions))

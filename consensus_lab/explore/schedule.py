@@ -1,12 +1,15 @@
 """Schedules found by the search: a counterexample, or a path to a goal.
 
-A :class:`Schedule` is the list of moves (:class:`~.actions.Action`) that
-leads from the search's initial state (what ``setup()`` built) to a state
-of interest. It replays into a fresh, traced simulation: call ``setup()``
-again, then apply the moves by event id. Ids are deterministic, so the
-rebuilt run is the run the search saw, and its ``sim.choices`` is an
-ordinary recording: :meth:`Simulation.replay` rebuilds it from the
-recording alone, and the simulation player can step through it.
+A :class:`Schedule` is the list of moves (:class:`Action`: fire a pending
+event, drop or duplicate a message, crash, restart or reboot a node, call
+a node) that leads from the search's initial state (what ``setup()``
+built, a scripted prefix included) to a state of interest; the world-value
+search's moves become such actions in :func:`~.replay.schedule_of`. It
+replays into a fresh, traced simulation: call ``setup()`` again, then
+apply the moves by event id. Ids are deterministic, so the rebuilt run is
+the run the search saw, and its ``sim.choices`` is an ordinary recording:
+:meth:`Simulation.replay` rebuilds it from the recording alone, and the
+simulation player can step through it.
 
 A :class:`Counterexample` is a schedule that ends in a broken invariant;
 with breadth-first search it is one of the shortest (in moves).
@@ -23,11 +26,106 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..sim import Network, ReplayDivergence, Simulation
+from ..sim import Network, PendingEvent, ReplayDivergence, Simulation
 from ..sim.simulation import Invariant
-from .actions import Action
 
 Setup = Callable[[], Simulation]
+#: A client command handed to a node: ``(method, args)``, as for ``sim.call``.
+Call = tuple[str, tuple[Any, ...]]
+KINDS = ("fire", "drop", "duplicate", "crash", "restart", "reboot", "call")
+
+
+def describe(event: PendingEvent) -> str:
+    """An event in words, without its id or time: ``n1->n2 RequestVote(...)``."""
+    if event.kind == "deliver":
+        return f"{event.src}->{event.node} {event.msg}"
+    if event.kind == "timer":
+        return f"{event.node} timer {event.name}"
+    if event.kind == "request":
+        return f"{event.msg.client}->{event.node} {event.msg}"
+    if event.kind == "reply":
+        return f"reply to {event.node} for {event.msg}"
+    return f"{event.kind} {event.node} {event.msg if event.msg is not None else event.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One move: ``kind`` (fire, drop, duplicate, crash, restart, reboot, call) and its
+    target.
+
+    ``event`` is the pending event to fire, drop or duplicate; ``node`` the
+    node to crash, restart, reboot or call; ``call`` the command handed to
+    it. ``what`` says it in words, without the event's id or time:
+    ``n1->n2 Ping(1)``, ``n3 timer election``, ``n2``, ``n1 submit('x=1')``.
+    """
+
+    kind: str
+    event: PendingEvent | None = None
+    node: str = ""
+    call: Call | None = None
+
+    @property
+    def what(self) -> str:
+        """The event in words (see :func:`describe`), the node crashed or restarted,
+        or the call made."""
+        if self.event is not None:
+            return describe(self.event)
+        if self.call is not None:
+            method, args = self.call
+            return f"{self.node} {method}({', '.join(map(repr, args))})"
+        return self.node
+
+    @property
+    def event_id(self) -> int:
+        """The pending event's id (-1 for crash and restart)."""
+        return self.event.id if self.event is not None else -1
+
+    def __str__(self) -> str:
+        if self.kind == "fire":
+            what = self.what
+            return f"deliver {what}" if "->" in what else f"fire {what}"
+        return f"{self.kind} {self.what}"
+
+    def as_tuple(self) -> tuple[str, str]:
+        """``(kind, what)``: the action without its event id."""
+        return (self.kind, self.what)
+
+    def apply(self, sim: Simulation) -> None:
+        """Do this move on ``sim``; raises InvariantViolation if an invariant breaks."""
+        if self.kind == "fire":
+            sim.fire(self.event_id)
+            return
+        if self.kind == "drop":
+            sim.drop(self.event_id)
+        elif self.kind == "duplicate":
+            sim.duplicate(self.event_id)
+            sim.fire(self.event_id)
+            return
+        elif self.kind == "crash":
+            sim.crash(self.node)
+        elif self.kind == "restart":
+            sim.restart(self.node)
+        elif self.kind == "call":
+            assert self.call is not None
+            method, args = self.call
+            sim.call(self.node, method, *args)  # checks the invariants itself
+            return
+        else:
+            sim.crash(self.node)
+            sim.restart(self.node)
+        sim.check_invariants()  # fire checks by itself; the others do not
+
+    def check_against(self, sim: Simulation) -> None:
+        """Raise :class:`ReplayDivergence` unless ``sim`` has this action's event pending."""
+        if self.event is None:
+            return
+        found = [e for e in sim.pending() if e.id == self.event_id]
+        if not found or describe(found[0]) != self.what:
+            now = describe(found[0]) if found else "nothing"
+            raise ReplayDivergence(
+                f"replaying '{self}': event #{self.event_id} is {now} in the rebuilt run; "
+                "the setup is not deterministic (same seed, same inputs?)"
+            )
 
 
 @dataclass(frozen=True)

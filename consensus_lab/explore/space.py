@@ -108,6 +108,7 @@ class Scene:
     ``budgeted`` share a budget of ``fires`` (Raft's elections: at most so
     many in all). ``symmetry`` names interchangeable
     nodes and ``signature`` a renaming-free colour of a node's state.
+    ``prefix``: scripted moves taken, outside every budget, before the search.
 
     Two promises keep the reductions sound. ``dead(model, world, packet)``
     reads only the packet and its addressee's state (so after a move only
@@ -136,6 +137,7 @@ class Scene:
     allow_is_local: bool = False
     budgeted: frozenset[str] = frozenset()  # timer names whose firings share a budget
     fires: int = 0  # how many firings of those timers the search may make in all
+    prefix: tuple[Move, ...] = ()  # scripted moves taken before the search (depth 0 after)
 
 
 @dataclass
@@ -295,7 +297,10 @@ class Search:
         por = self.por
         found = Found()
         start = time.perf_counter()
-        world = self.normal(self.model.initial())
+        world = self.model.initial()
+        for move in scene.prefix:  # a scripted start: depth and budgets count from its end
+            world = self.model.apply(world, move)[0]
+        world = self.normal(world)
         budget: Budget = (scene.drops, scene.duplicates, scene.crashes, scene.fires, 0)
         key, mapping = self.key(world, budget)
         # name -> [its sleep set in canonical names, expanded yet?]

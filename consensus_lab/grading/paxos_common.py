@@ -19,12 +19,13 @@ event (:class:`~consensus_lab.paxos.PaxosInvariants`):
 
 * :func:`sweep` — seeded random runs on a lossy, reordering network with
   three proposers that retry, so phases of different ballots interleave;
-* :func:`model_check` — :func:`~consensus_lab.explore.explore` over *every*
-  schedule of 3 acceptors and 2 proposers from a short scripted start
-  (:func:`leftover_setup`, :func:`contested_setup`), each proposer trying
-  a bounded number of ballots. :class:`Reduction` keeps the search to a
-  few thousand states by leaving out moves that cannot matter for safety
-  (replies a proposer would ignore, ``Accepted`` and ``Nack``). A violation
+* :func:`model_check` — :func:`~consensus_lab.explore.explore_scene` over
+  *every* schedule of 3 acceptors and 2 proposers (on world values) from a
+  short scripted start (:func:`leftover_setup`, :func:`contested_setup`),
+  each proposer trying a bounded number of ballots. :class:`Bounds` keeps
+  the search to a few thousand states by leaving out moves that cannot
+  matter for safety (replies a proposer would ignore, ``Accepted`` and
+  ``Nack``). A violation
   comes back as a :class:`~consensus_lab.grading.base.GradingFailure` whose
   message lists the counterexample's moves and whose trace is the replayed
   run (:meth:`~consensus_lab.explore.Counterexample.trace_text`).
@@ -32,17 +33,17 @@ event (:class:`~consensus_lab.paxos.PaxosInvariants`):
 
 from __future__ import annotations
 
-import weakref
-from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from consensus_lab.explore import Counterexample, ExploreResult, explore
+from consensus_lab.explore import Counterexample, ExploreResult, Scene, explore_scene
+from consensus_lab.explore.paxos_scene import agreement, record_accepted, validity
+from consensus_lab.explore.paxos_scene import dead as scene_dead
+from consensus_lab.explore.scripted import Script, ScriptStuck
 from consensus_lab.grading.base import INVARIANT, GradingFailure, fail
 from consensus_lab.paxos import (
-    PREPARING,
     Accept,
     Accepted,
     Acceptor,
@@ -64,14 +65,15 @@ from consensus_lab.paxos.acceptor import (
     AcceptorProtocol,
     AcceptorState,
 )
-from consensus_lab.paxos.invariants import checker_of
 from consensus_lab.paxos.proposer import ProposerProtocol, ProposerState
 from consensus_lab.paxos.protocols import PaxosProtocols, paxos_protocols
-from consensus_lab.sim import InvariantViolation, Network, Node, PendingEvent, Simulation
-from consensus_lab.sim.step import Effects, Send
+from consensus_lab.sim import InvariantViolation, Network, Node, Simulation
+from consensus_lab.sim.step import Effects, Send, StepProtocol
+from consensus_lab.sim.world import Model, Move, Packet, World
 
 __all__ = ["AcceptorState", "RuleAcceptorProtocol", "RuleProposerProtocol", "Rules",
-           "WrongAnswer", "build", "factory", "model_check", "rule_protocols", "search",
+           "WrongAnswer", "build", "check_scene", "factory", "model_check", "rule_protocols",
+           "search",
            "storm", "sweep"]
 
 TRACE_TAIL = 15
@@ -225,136 +227,90 @@ def build(rules: Rules, *, acceptors: int = 3, proposers: int = 2, learners: int
 
 
 # -- the model checker ----------------------------------------------------------------------
-
-
-def _proposer(sim: Simulation, node_id: str) -> Proposer | None:
-    node = sim.nodes.get(node_id)
-    return node if isinstance(node, Proposer) else None
-
-
-def _live_promise(sim: Simulation, event: PendingEvent) -> bool:
-    """A Promise its proposer is still waiting for (any other reply is ignored)."""
-    proposer = _proposer(sim, event.node)
-    return (proposer is not None and isinstance(event.msg, Promise)
-            and proposer.phase == PREPARING and event.msg.ballot == proposer.ballot)
-
-
-@dataclass(frozen=True)
-class Reduction:
-    """The checker's moves and state key, for proposers that try ``rounds`` ballots each.
-
-    * Every Prepare and Accept may reach its acceptor, in any order.
-    * A proposer's retry timer may fire while it has ballots left: it gives up
-      its ballot at any moment, which covers whatever a Nack would make it do.
-    * ``Accepted`` and ``Nack`` replies are never delivered (safety is read off
-      the acceptors; a proposer that never hears them may still retry), nor a
-      Promise about a ballot its proposer has left.
-    * A live Promise is received before anything else happens. Receiving it
-      later changes nothing the other nodes can see: the Accepts it may
-      trigger can wait in flight as long as the search likes.
-    """
-
-    rounds: tuple[tuple[str, int], ...]
-
-    def may_matter(self, sim: Simulation, event: PendingEvent) -> bool:
-        """Whether ``event`` can still change anything safety depends on."""
-        proposer = _proposer(sim, event.node)
-        if proposer is None:
-            return True
-        if event.kind == "timer":
-            return proposer.max_round < dict(self.rounds).get(proposer.node_id, 1)
-        return _live_promise(sim, event)
-
-    def allow(self, sim: Simulation, event: PendingEvent) -> bool:
-        """The checker's moves: a live Promise at once, else anything that may matter."""
-        if _promise_pending(sim):
-            return _live_promise(sim, event)
-        return self.may_matter(sim, event)
-
-    def state_key(self, sim: Simulation) -> Hashable:
-        """Acceptors' state, proposers' state (promises in arrival order), the events that
-        may still matter, and the ghost record of who accepted what."""
-        nodes = tuple(n.state if isinstance(n, Acceptor) else _proposer_key(n.state)
-                      if isinstance(n, Proposer) else None
-                      for n in (sim.nodes[i] for i in sim.node_ids))
-        flight = Counter((e.kind, e.node, e.src, e.msg, e.name)
-                         for e in sim.pending() if self.may_matter(sim, e))
-        return nodes, frozenset(flight.items()), checker_of(sim).state_key()
-
-
-def _proposer_key(state: ProposerState | None) -> Hashable:
-    """What of a proposer's state matters for safety (promises in arrival order)."""
-    if state is None:
-        return None
-    return state.phase, state.max_round, state.ballot, state.proposed, state.promises
-
-
-_PROMISE_PENDING: weakref.WeakKeyDictionary[Simulation, tuple[int, bool]] = \
-    weakref.WeakKeyDictionary()
-
-
-def _promise_pending(sim: Simulation) -> bool:
-    """Whether some proposer has a live Promise in flight (cached per state)."""
-    cached = _PROMISE_PENDING.get(sim)
-    if cached is None or cached[0] != sim.steps:
-        found = any(_live_promise(sim, e) for e in sim.pending() if e.kind == "deliver")
-        cached = _PROMISE_PENDING[sim] = (sim.steps, found)
-    return cached[1]
-
-
 #: The proposers' values in the checker: the two values a violation shows.
 CHECK_VALUES = {"p1": "red", "p2": "green"}
+CHECK_IDS = paxos_ids(3, 2, 0)
 
 
-def start(rules: Rules) -> Simulation:
-    """3 acceptors, p1 wanting "red" and p2 "green"; both have sent their first Prepares."""
-    sim = build(rules, values=CHECK_VALUES)
-    for event in sim.pending():
-        sim.fire(event.id)
-    return sim
+def check_model(rules: Rules) -> Model:
+    """3 acceptors and 2 proposers (p1 wants "red", p2 "green") running ``rules``, on
+    world values, the observer recording every proposal accepted."""
+    chosen = rule_protocols(rules, CHECK_CONFIG, CHECK_IDS, CHECK_VALUES)
+    protocols: dict[str, StepProtocol[Any]] = {
+        i: chosen.acceptor if role_of(i) == "acceptor" else chosen.proposer for i in CHECK_IDS}
+    return Model(protocols, observe=record_accepted, ghost=frozenset())
 
 
-def leftover_setup(rules: Rules) -> Simulation:
+def start(script: Script) -> None:
+    """Both proposers start: their first Prepares are in flight."""
+    script.fire("p1", "retry")
+    script.fire("p2", "retry")
+
+
+def leftover_setup(script: Script) -> None:
     """p1's ballot 1.p1 was promised by a1 and a2, and its Accept reached a1 alone so far.
 
     Ballot 1.p1's other Accepts and Prepare, and p2's Prepares, are still in
     flight: the search delivers them in every order (the acceptor exercise).
     """
-    sim = start(rules)
+    start(script)
     for acceptor in ("a1", "a2"):
-        deliver(sim, "p1", acceptor, Prepare)
-        deliver(sim, acceptor, "p1", Promise)
-    deliver(sim, "p1", "a1", Accept)
-    return sim
+        script.deliver("p1", acceptor, Prepare)
+        script.deliver(acceptor, "p1", Promise)
+    script.deliver("p1", "a1", Accept)
 
 
-def contested_setup(rules: Rules) -> Simulation:
+def contested_setup(script: Script) -> None:
     """a1 holds 1.p1's "red" (ballot 1.p1's other messages were lost); a2 and a3 promised
     ballot 1.p2, whose Accepts of "green" are in flight; p1 may try ballot 2.p1
     (the proposer exercise)."""
-    sim = leftover_setup(rules)
+    leftover_setup(script)
     for acceptor in ("a2", "a3"):
-        deliver(sim, "p2", acceptor, Prepare)
-        deliver(sim, acceptor, "p2", Promise)
-    for event in sim.pending():
-        if event.kind == "deliver" and (isinstance(event.msg, Prepare) or (
-                isinstance(event.msg, Accept) and event.msg.ballot == Ballot(1, "p1"))):
-            sim.drop(event.id)
-    return sim
+        script.deliver("p2", acceptor, Prepare)
+        script.deliver(acceptor, "p2", Promise)
+    for dst, src, msg in script.world.net:
+        if isinstance(msg, Prepare) or (isinstance(msg, Accept) and msg.ballot == Ballot(1, "p1")):
+            script.drop(src, dst, type(msg))
 
 
-def deliver(sim: Simulation, src: str, dst: str, kind: type) -> None:
-    """Deliver the first ``kind`` message in flight from ``src`` to ``dst``."""
-    for event in sim.pending():
-        if event.kind == "deliver" and (event.src, event.node) == (src, dst) \
-                and isinstance(event.msg, kind):
-            sim.fire(event.id)
-            return
-    raise ScriptStuck(f"no {kind.__name__} from {src} to {dst} is in flight")
+@dataclass(frozen=True)
+class Bounds:
+    """What the checker may do, for proposers that try ``rounds`` ballots each.
+
+    * Every Prepare, Accept and live Promise may be delivered, in any order.
+    * A proposer's retry timer may fire while it has ballots left: it gives up
+      its ballot at any moment, which covers whatever a Nack would make it do.
+    * ``Accepted`` and ``Nack`` replies are dead at once (safety is read off
+      the acceptors; a proposer that never hears them may still retry), and so
+      is a reply about a ballot its proposer has left
+      (:func:`~consensus_lab.explore.paxos_scene.dead`).
+    """
+
+    rounds: tuple[tuple[str, int], ...]
+
+    def allow(self, model: Model, world: World, move: Move) -> bool:
+        """A proposer's retry timer fires while it has ballots left."""
+        if move.kind != "fire":
+            return True
+        state = model.node(world, move.node)
+        return not isinstance(state, ProposerState) or \
+            state.max_round < dict(self.rounds).get(move.node, 1)
+
+    @staticmethod
+    def dead(model: Model, world: World, packet: Packet) -> bool:
+        """Accepted and Nack replies, and replies about a ballot left for good."""
+        return isinstance(packet[2], Accepted | Nack) or scene_dead(model, world, packet)
 
 
-class ScriptStuck(Exception):
-    """A scripted step of a setup could not happen (the learner's rules refused it)."""
+def check_scene(rules: Rules, setup: Callable[[Script], None],
+                rounds: dict[str, int]) -> Scene:
+    """The grading's scene: ``setup``'s script, then every schedule within :class:`Bounds`."""
+    script = Script(check_model(rules))
+    setup(script)
+    bounds = Bounds(tuple(sorted(rounds.items())))
+    return Scene(script.model, invariants={"agreement": agreement, "validity": validity},
+                 allow=bounds.allow, allow_is_local=True, dead=bounds.dead,
+                 prefix=script.prefix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,23 +322,23 @@ class CheckerFigures:
     depth: int
 
 
-def model_check(rules: Rules, setup: Callable[[Rules], Simulation],
+def model_check(rules: Rules, setup: Callable[[Script], None],
                 rounds: dict[str, int], *, max_states: int = MAX_STATES
                 ) -> tuple[Counterexample | None, CheckerFigures]:
-    """Every schedule from ``setup(rules)``, each proposer trying at most ``rounds`` ballots."""
+    """Every schedule from ``setup``'s script, each proposer trying at most ``rounds``
+    ballots."""
     result = search(rules, setup, rounds, max_states=max_states)
     return result.violation, CheckerFigures(result.states, result.complete, result.max_depth)
 
 
-def search(rules: Rules, setup: Callable[[Rules], Simulation], rounds: dict[str, int], *,
+def search(rules: Rules, setup: Callable[[Script], None], rounds: dict[str, int], *,
            max_states: int = MAX_STATES) -> ExploreResult:
-    """The grading's search itself: ``explore`` from ``setup(rules)`` under :class:`Reduction`."""
-    reduction = Reduction(tuple(sorted(rounds.items())))
-    return explore(lambda: setup(rules), allow=reduction.allow,
-                   state_key=reduction.state_key, max_states=max_states)
+    """The grading's search itself: :func:`~consensus_lab.explore.explore_scene` of
+    :func:`check_scene`."""
+    return explore_scene(check_scene(rules, setup, rounds), max_states=max_states)
 
 
-def run_model_check(rules: Rules, setup: Callable[[Rules], Simulation],
+def run_model_check(rules: Rules, setup: Callable[[Script], None],
                     rounds: dict[str, int], *, what: str, story: str, replay: str) -> None:
     """:func:`model_check`; GradingFailure with the counterexample if it finds one.
 
@@ -394,14 +350,10 @@ def run_model_check(rules: Rules, setup: Callable[[Rules], Simulation],
         found, _figures = model_check(rules, setup, rounds)
     except ScriptStuck as exc:
         fail(f"{story} Setting that up got stuck: {exc} — with {what}.", replay=replay)
-    if found is None:
-        return
-    if found.invariant == "exception":
-        error = found.check()
-        if not isinstance(error, WrongAnswer):
-            raise error
-        fail(f"{story} During the search, {error}", trace=found.trace_text(), replay=replay)
-    raise counterexample_failure(found, what, story, replay)
+    except WrongAnswer as exc:
+        fail(f"{story} During the search, {exc}", replay=replay)
+    if found is not None:
+        raise counterexample_failure(found, what, story, replay)
 
 
 def counterexample_failure(found: Counterexample, what: str, story: str,

@@ -18,17 +18,17 @@ checks keep a monotone ghost record (:class:`ChosenRecord`) of every
 ``(ballot, value)`` each acceptor ever accepted; a crash, a restart or a
 later ballot cannot erase a choice. The record lives in a
 :class:`PaxosInvariants` object whose bound methods are the installed
-checks, so the model checker's ``clone()`` copies it with the nodes and its
-``fingerprint()`` includes :meth:`PaxosInvariants.state_key`: agreement is
-a property of the run, and the record is the part of the run the nodes
-themselves forget. The module-level :func:`agreement` and :func:`validity`
-use the record of the ``PaxosInvariants`` installed on the simulation (or
-one kept on the simulation if none is installed).
+checks: agreement is a property of the run, and the record is the part of
+the run the nodes themselves forget (the world-value checker keeps the same
+record as its ghost, :mod:`consensus_lab.explore.paxos_scene`). The
+module-level :func:`agreement` and :func:`validity` use the record of the
+``PaxosInvariants`` installed on the simulation (or one kept on the
+simulation if none is installed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,10 +76,6 @@ class ChosenRecord:
                 values.append(self.chosen[ballot])
         return values
 
-    def key(self) -> tuple[Any, ...]:
-        """A hashable summary (the ghost part of a model checker's state)."""
-        return tuple(sorted((b, v, tuple(sorted(a))) for b, (v, a) in self.accepted_by.items()))
-
 
 class PaxosInvariants:
     """Agreement and validity with their ghost record; install once per simulation."""
@@ -114,10 +110,6 @@ class PaxosInvariants:
             if value not in self.record.proposed:
                 return f"{value!r} was chosen but no proposer proposed it"
         return None
-
-    def state_key(self) -> Hashable:
-        """The ghost record, hashable (part of a model checker's fingerprint)."""
-        return self.record.key()
 
 
 def checker_of(sim: Simulation) -> PaxosInvariants:

@@ -8,13 +8,12 @@ on is tested (``tests/paxos/test_lessons.py``).
   message type of single-decree Paxos — all the ``Prepare``s, then all the
   ``Promise``s… — so a learner can look at the acceptors between phases.
 * :func:`checker_setup`, :func:`one_ballot_each` and :func:`proposer_crashed`
-  are the setup, bounds and pruning that
-  :func:`consensus_lab.explore.paxos.model_check` puts single-decree Paxos
-  under :func:`consensus_lab.explore.explore` with (the checker sits above
-  the protocols, so the call that runs it lives there).
-  The bounds (see :func:`one_ballot_each`) are what make an exhaustive
-  search of 3 acceptors and 2 proposers fit in seconds; ``complete: true``
-  is a claim about exactly those bounds.
+  bound a simulated run the way the notebook's first model checker did.
+  The notebook's search itself,
+  :func:`consensus_lab.explore.paxos_scene.model_check`, runs on world
+  values (the checker sits above the protocols, so the call that runs it
+  lives there), with one ballot per proposer; ``complete: true`` is a claim
+  about exactly those bounds.
 * :func:`slot_table`, :func:`message_counts` and :func:`kv_history` read a
   Multi-Paxos run: every server's decided command per slot, how many
   phase-1 and phase-2 messages were sent, and the client history in the

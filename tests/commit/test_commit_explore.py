@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from consensus_lab.commit import all_decided
-from consensus_lab.explore import PROTOCOLS, get_spec
-from consensus_lab.explore.commit import threepc_setup, twopc_setup
+from consensus_lab.commit import commit_protocols
+from consensus_lab.explore import PROTOCOLS, Scene, explore_scene, get_spec
+from consensus_lab.explore.commit_checks import (
+    all_decided,
+    atomicity,
+    dead,
+    not_blocked,
+    synchronous,
+)
+from consensus_lab.explore.commit_scenes import CommitModel, twopc_scene
 
 
 def test_registry_lists_2pc_and_3pc():
@@ -58,16 +65,14 @@ def test_3pc_crash_only_is_exhausted_safe():
 def test_3pc_crash_only_small_is_safe():
     """Two participants (fast): with synchronous timeouts and one crash, atomic and
     never blocked."""
-    from consensus_lab.explore import explore
-    from consensus_lab.explore.commit import dead, synchronous
-
-    result = explore(lambda: threepc_setup(2), allow=synchronous, crash_budget=1, dead=dead,
-                     goal=all_decided)
+    model = CommitModel(commit_protocols("3pc", 2), remember_crashes=True)
+    scene = Scene(model, invariants={"atomicity": atomicity, "not blocked": not_blocked},
+                  allow=synchronous, crashes=1, dead=dead, goal=all_decided)
+    result = explore_scene(scene)
     assert result.ok and result.complete and result.goal_reached
 
 
-def test_setups_are_fresh_and_checked():
-    sim = twopc_setup("correct")
-    assert [name for name, _ in sim.invariants] == ["atomicity"]
-    assert [name for name, _ in twopc_setup(blocking=True).invariants] == [
-        "atomicity", "not blocked"]
+def test_scenes_are_fresh_and_checked():
+    scene = twopc_scene("correct")
+    assert list(scene.invariants) == ["atomicity"] and scene.prefix == ()
+    assert list(twopc_scene("coordinator-crash").invariants) == ["atomicity", "not blocked"]

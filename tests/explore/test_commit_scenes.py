@@ -33,9 +33,8 @@ from consensus_lab.explore.commit_scenes import (
     CommitModel,
     commit_scene,
     commit_variants,
-    explore_commit,
 )
-from consensus_lab.explore.replay import explore_scene, schedule_of, world_of
+from consensus_lab.explore.replay import WorldScene, explore_scene, schedule_of, world_of
 from consensus_lab.explore.space import Scene, Search
 from consensus_lab.sim import ConfigError, InvariantViolation, Network, StepNode
 from consensus_lab.sim.world import Move, World
@@ -77,7 +76,7 @@ def test_every_variant_the_old_explorer_knew_has_a_scene() -> None:
 @pytest.mark.parametrize("protocol, variant", CASES)
 def test_buggy_variants_are_found_and_correct_ones_exhausted(protocol: str,
                                                              variant: str) -> None:
-    result = explore_commit(commit_scene(protocol, variant))
+    result = explore_scene(commit_scene(protocol, variant))
     expected = EXPECTED[(protocol, variant)]
     if expected is None:
         assert result.complete and result.violation is None
@@ -124,13 +123,14 @@ def test_the_replicated_prefix_is_the_simulators_moment_of_blocking() -> None:
     scene = commit_scene("2pc-replicated")
     model = scene.model
     states = tuple(getattr(sim.nodes[n], "state", None) for n in model.ids)
-    assert model.initial() == world_of(sim, model, states, ())
-    c2 = model.node(model.initial(), "c2")
+    start = WorldScene(scene).start()  # the world after the scene's prefix
+    assert start == world_of(sim, model, states, ())
+    c2 = model.node(start, "c2")
     assert c2.yes_votes == {"p1", "p2"} and c2.decision is None
 
 
 def test_the_replicated_goal_replays_after_the_prefix() -> None:
-    result = explore_commit(commit_scene("2pc-replicated"))
+    result = explore_scene(commit_scene("2pc-replicated"))
     goal = result.goal
     assert goal is not None and len(goal) == 7  # the prefix is the setup, not moves
     nodes = goal.sim.nodes  # StepNodes running the scene's protocols

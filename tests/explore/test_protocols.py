@@ -7,19 +7,11 @@ import json
 import pytest
 
 from consensus_lab.cli.explore import bench_main, explore_main
-from consensus_lab.explore import explore
+from consensus_lab.explore import explore_scene
 from consensus_lab.explore.protocols import PROTOCOLS, all_specs, get_spec
-from consensus_lab.explore.raft import (
-    CLIENT_CALLS,
-    VARIANTS,
-    committed_entry,
-    figure_8,
-    leader,
-    leaders_only,
-    no_heartbeat,
-    terms_above,
-)
-from consensus_lab.sim import ConfigError, Simulation
+from consensus_lab.explore.raft_scripted import scripted_scene
+from consensus_lab.explore.replay import WorldScene
+from consensus_lab.sim import ConfigError
 from consensus_lab.widgets import schedule_player
 
 # ---------------------------------------------------------------- Raft
@@ -27,25 +19,27 @@ from consensus_lab.widgets import schedule_player
 # n3 times out (3), asks n1 (4) and gets its vote (5): leader without x=1.
 FIGURE_8_SHORTEST = 5
 # no-election-restriction, from "leader": n2 times out (1); the client hands x=1 to n1
-# (2), whose replicate timer sends it (3); it reaches n3 (4); n2's vote request reaches
-# n3, which votes for it although n2 lacks x=1 (5); n3's ack lets n1 commit x=1 (6);
-# n3's vote makes n2 leader of term 2 without x=1 (7).
+# (2), whose replicate timer sends it (3); it reaches n3 (4); n3's ack lets n1 commit
+# x=1 (5); n2's vote request reaches n1, which votes for it although n2 lacks x=1 (6);
+# n1's vote makes n2 leader of term 2 without x=1 (7).
 LEADER_SHORTEST = 7
+SUBMIT = "n1 take(Submit(command='x=1'))"
 
 
 def test_the_figure_8_scene_is_set_as_the_paper_draws_it() -> None:
-    sim = figure_8(VARIANTS["correct"])
-    view = sim.view()
-    assert [(view[n]["role"], view[n]["term"], view[n]["log"]) for n in sim.node_ids] == [
-        ("leader", 3, "1"), ("follower", 3, ""), ("follower", 3, "2")]
-    in_flight = [str(e.msg) for e in sim.pending() if e.kind == "deliver"]
+    scene = scripted_scene("correct", "figure-8")
+    world = WorldScene(scene).start()
+    assert [(s.role, s.current_term, tuple(e.term for e in s.log.as_tuple()))
+            for s in world.states] == [("leader", 3, (1,)), ("follower", 3, ()),
+                                       ("follower", 3, (2,))]
+    in_flight = [str(msg) for _dst, _src, msg in world.net]
     assert "App(t=3 prev=0/0 n=1 c=0)" in in_flight
 
 
 def test_figure_8_is_found_with_a_shortest_counterexample() -> None:
     result = get_spec("raft", "figure-8").run()
     cx = result.violation
-    assert cx is not None and cx.invariant == "leader completeness"
+    assert cx is not None and cx.invariant == "leader_completeness"
     assert len(cx) == FIGURE_8_SHORTEST
     assert "committed in term 3" in cx.message
 
@@ -53,45 +47,46 @@ def test_figure_8_is_found_with_a_shortest_counterexample() -> None:
 def test_no_election_restriction_is_found_with_a_shortest_counterexample() -> None:
     result = get_spec("raft", "no-election-restriction").run()
     cx = result.violation
-    assert cx is not None and cx.invariant == "leader completeness"
+    assert cx is not None and cx.invariant == "leader_completeness"
     assert len(cx) == LEADER_SHORTEST
-    assert ("call", "n1 submit('x=1')") in cx.actions  # the search chose when to submit
-    assert cx.check().name == "leader completeness"  # type: ignore[attr-defined]
+    assert ("call", SUBMIT) in cx.actions  # the search chose when to submit
+    assert cx.check().name == "leader_completeness"  # type: ignore[attr-defined]
     player = schedule_player(cx, views=("spacetime",))
-    assert player.sim.fingerprint() == cx.sim.fingerprint()
+    assert [n.state for n in player.sim.nodes.values()] == [  # type: ignore[attr-defined]
+        n.state for n in cx.sim.nodes.values()]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("variant", "shortest"), [
     ("figure-8", FIGURE_8_SHORTEST), ("no-election-restriction", LEADER_SHORTEST)])
 def test_no_shorter_raft_counterexample_exists(variant: str, shortest: int) -> None:
-    result = get_spec("raft", variant).run(strategy="dfs", max_depth=shortest - 1)
+    result = get_spec("raft", variant).run(max_depth=shortest - 1)
     assert result.violation is None and result.bound_hit == "depth"
 
 
 @pytest.mark.parametrize(("scene", "depth"),
-                         [(figure_8, 7), (committed_entry, 5), (leader, 7)])
-def test_correct_raft_survives_where_the_bugs_show(scene: object, depth: int) -> None:
+                         [("figure-8", 7), ("committed-entry", 5), ("leader", 7)])
+def test_correct_raft_survives_where_the_bugs_show(scene: str, depth: int) -> None:
     """As deep as the buggy variants' counterexamples, or deeper (5, 3 and 7 moves)."""
-    def setup() -> Simulation:
-        return scene(VARIANTS["correct"])  # type: ignore[operator, no-any-return]
-
-    result = explore(setup, allow=no_heartbeat, prune=terms_above(4), max_depth=depth,
-                     calls=CLIENT_CALLS, call_to=leaders_only)
+    result = explore_scene(scripted_scene("correct", scene, commands=1), max_depth=depth)
     assert result.violation is None and result.bound_hit == "depth"
 
 
 def test_the_raft_counterexample_replays() -> None:
     cx = get_spec("raft", "figure-8").run().violation
     assert cx is not None
-    assert cx.check().name == "leader completeness"  # type: ignore[attr-defined]
-    leaders = [n for n in cx.sim.nodes.values() if n.role == "leader"]
-    assert [(n.node_id, n.current_term) for n in leaders] == [("n3", 4)]
+    assert cx.check().name == "leader_completeness"  # type: ignore[attr-defined]
+    states = [(n.node_id, n.state) for n in cx.sim.nodes.values()]  # type: ignore[attr-defined]
+    assert [(i, s.current_term) for i, s in states if s.role == "leader"] == [("n3", 4)]
 
 
-@pytest.mark.slow
 def test_correct_raft_exhausts_the_figure_8_scene() -> None:
     result = get_spec("raft", "correct").run()
     assert result.complete and result.violation is None
+
+
+def test_an_unknown_raft_scene_is_refused_with_the_allowed_ones() -> None:
+    with pytest.raises(ConfigError, match="unknown Raft scene 'fig-9'; allowed: figure-8"):
+        scripted_scene("correct", "fig-9")
 
 
 # ---------------------------------------------------------------- Paxos
@@ -151,9 +146,9 @@ def test_unknown_names_are_refused_with_the_allowed_ones() -> None:
 def test_cli_prints_a_counterexample_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert explore_main(["raft", "--variant", "figure-8"]) == 1
     out = capsys.readouterr().out
-    assert "VIOLATION of 'leader completeness' after 5 moves" in out
+    assert "VIOLATION of 'leader_completeness' after 5 moves" in out
     assert "5. deliver n1->n3 Vote(t=4 yes)" in out
-    assert "INVARIANT leader completeness VIOLATED" in out  # the replayed trace
+    assert "INVARIANT leader_completeness VIOLATED" in out  # the replayed trace
 
 
 def test_cli_exits_0_when_nothing_breaks(capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,16 +162,16 @@ def test_cli_exits_0_when_nothing_breaks(capsys: pytest.CaptureFixture[str]) -> 
 def test_cli_json_carries_the_counterexample(capsys: pytest.CaptureFixture[str]) -> None:
     assert explore_main(["raft", "--variant", "no-election-restriction", "--json"]) == 1
     violation = json.loads(capsys.readouterr().out)["violation"]
-    assert violation["invariant"] == "leader completeness"
+    assert violation["invariant"] == "leader_completeness"
     assert violation["length"] == LEADER_SHORTEST
-    assert violation["actions"][:2] == [["fire", "n2 timer election"], ["call", "n1 submit('x=1')"]]
+    assert violation["actions"][:2] == [["fire", "n2 timer election"], ["call", SUBMIT]]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["zab"], "argument protocol: must be one of raft, paxos, 2pc"),
     (["raft", "--variant", "fast"], "allowed: correct, no-election-restriction, figure-8"),
     (["raft", "--depth", "0"], "argument --depth: must be a whole number from 1 to 1_000"),
-    (["raft", "--strategy", "astar"], "argument --strategy: must be one of bfs, dfs"),
+    (["raft", "--strategy", "astar"], "argument --strategy: must be one of bfs"),
     ([], "name a protocol"),
 ])
 def test_cli_bad_input_exits_2(argv: list[str], message: str,

@@ -8,11 +8,12 @@ from what it stored, then ``step`` states with inputs (``Deliver``,
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from consensus_lab.explore.raft import VARIANTS
+from consensus_lab.explore.raft_scene import VARIANTS
 from consensus_lab.raft import LEADER, RaftProtocol, RaftRules, RaftState, Submit, rules
 from consensus_lab.raft.state import evolve
 from consensus_lab.sim.step import Deliver, Fire, Persist, Send
@@ -52,7 +53,7 @@ def record(node: str, effects: tuple[Any, ...], queue: deque[tuple[str, Send]],
 def test_five_state_values_elect_commit_and_recover_without_a_simulator(variant: str) -> None:
     """Election, a Submit, commitment on all five, and a crash that keeps what was
     persisted (``start`` from the stored values alone), in every variant."""
-    protocol = RaftProtocol(VARIANTS[variant])
+    protocol = RaftProtocol(replace(VARIANTS[variant], keep_applied=True))
     states, queue, disk = boot(protocol), deque(), {}
     states["n1"], effects = protocol.step(states["n1"], Fire("election"))
     record("n1", effects, queue, disk)
