@@ -104,7 +104,8 @@ def boot(sim: RunnerHost, node_id: str, node: Node) -> None:
     stored = MappingProxyType(dict(sim._storage[node_id]))
     node.state, node.last_effects = node.protocol.start(node_id, node.peers, stored)
     carry_out(out, node.last_effects)
-    node.stepped(None, None)
+    if node.stepped is not None:
+        node.stepped(None, None)
 
 
 def take(sim: RunnerHost, node_id: str, node: Node, event: Any) -> None:
@@ -120,7 +121,8 @@ def take(sim: RunnerHost, node_id: str, node: Node, event: Any) -> None:
     node.state, effects = node.protocol.step(before, event)
     node.last_effects = effects
     carry_out(sim._outs[node_id], effects)
-    node.stepped(before, event)
+    if node.stepped is not None:
+        node.stepped(before, event)
 
 
 def call(sim: RunnerHost, node_id: str, node: Node, method: str, args: tuple[Any, ...]) -> Any:

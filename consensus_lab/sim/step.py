@@ -266,9 +266,9 @@ class StepNode(Node, Generic[S]):
         how a model checker's client input is replayed in a simulation."""
         return Call(event)
 
-    def stepped(self, before: S | None, event: Any) -> None:
-        """Called after each step (``before``: the state it left) and after start
-        (``before`` and ``event`` None); for statistics and tests only."""
+    #: Optional hook ``stepped(before, event)``, called after each step (``before``:
+    #: the state it left) and after start (both None); for statistics and tests only.
+    stepped: Any = None
 
     def booted(self) -> S:
         """The current state; before start, that of a fresh boot (nothing stored)."""
