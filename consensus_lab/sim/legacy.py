@@ -108,16 +108,20 @@ class Context:
 def start(sim: LegacyHost, node_id: str, node: Node, out: Outbox) -> None:
     """Make the incarnation's context and call ``on_start``."""
     ctx = sim._contexts[node_id] = Context(sim, node_id, node.peers, out)
-    node.on_start(ctx)  # type: ignore[attr-defined]
+    handler = getattr(node, "on_start", None)  # every handler is optional, as it was
+    if handler is not None:
+        handler(ctx)
 
 
 def take(sim: LegacyHost, node_id: str, node: Node, event: Any) -> None:
     """Hand one input to the matching ``on_*`` handler."""
     ctx = sim._contexts[node_id]
     if isinstance(event, Deliver):
-        node.on_message(ctx, event.src, event.msg)  # type: ignore[attr-defined]
+        if (on_message := getattr(node, "on_message", None)) is not None:
+            on_message(ctx, event.src, event.msg)
     elif isinstance(event, Fire):
-        node.on_timer(ctx, event.name)  # type: ignore[attr-defined]
+        if (on_timer := getattr(node, "on_timer", None)) is not None:
+            on_timer(ctx, event.name)
     elif isinstance(event, Request):
         handler = getattr(node, "on_request", None)
         if handler is None:
