@@ -49,9 +49,10 @@ Markdown(f"{len(NOTEBOOKS)} notebooks are available (this one included) and "
 # %% [markdown]
 # ## A first simulation (seed 1)
 #
-# Three nodes gossip a rumour: every 10 ticks each node bumps its rumour version and sends it
-# to two random peers; a node that hears a higher version adopts it. The node is a class in
-# the library (`consensus_lab.sim.bench.Gossiper`); here is its real code.
+# Three nodes gossip a rumour: every 10 ticks (from a random start) each node bumps its rumour
+# version and sends it to the next two peers in turn; a node that hears a higher version
+# adopts it. The protocol is a class in the library (`consensus_lab.sim.bench.Gossiper`);
+# here is its real code.
 
 # %%
 import pandas as pd
@@ -65,16 +66,21 @@ from consensus_lab.viz import cluster_diagram, nodes_table
 from consensus_lab.widgets import SimulationPlayer
 
 # %%
-show(Gossiper.on_start, Gossiper.on_timer, Gossiper.on_message)
+show(Gossiper.start, Gossiper.step)
 
 # %% [markdown]
-# A node only reacts to `on_start`, `on_message` and `on_timer` through its context `ctx`
-# (`ctx.send`, `ctx.set_timer`, `ctx.rng` …); it never touches a socket or the wall clock.
-# That is why the simulator can run it, pause it, crash it and replay it. Let us run
-# 30 ticks with seed 1 and read the end of the trace:
+# A protocol is two pure functions over an immutable state: `start` (boot, or recover
+# from what was persisted) and `step(state, input)`, where the input is a message
+# delivered (`Deliver`), a timer fired (`Fire`) or a client request (`Request`), each
+# carrying `now`, the node's own clock. Both return the next state and the *effects*
+# (`Send`, `SetTimer`, `Persist`, `Reply`, `Note`), which the simulator carries out
+# in order. A node never touches a socket, the wall clock or a global random generator
+# (a `SetTimer` with a range is drawn from the node's seeded stream). That is why the
+# simulator can run it, pause it, crash it and replay it. Let us run 30 ticks with seed 1
+# and read the end of the trace:
 
 # %%
-sim = Simulation(Gossiper, 3, seed=1, network=Network(latency=(1, 20)))
+sim = Simulation(Gossiper(), 3, seed=1, network=Network(latency=(1, 20)))
 sim.run(until=30)
 print(sim.trace.tail(6))
 
@@ -111,7 +117,7 @@ cluster_diagram(sim)
 # forgotten. Try it on the gossip run (seed 1):
 
 # %%
-player = SimulationPlayer(Gossiper, 3, seed=1, network=Network(latency=(1, 20)))
+player = SimulationPlayer(Gossiper(), 3, seed=1, network=Network(latency=(1, 20)))
 player
 
 # %% [markdown]
@@ -129,14 +135,14 @@ nodes_table(player.sim)
 # %% [markdown]
 # ## Seeds and replay (種子)
 #
-# Every random decision — message latency, which peer to gossip to, drops — comes from the
-# run's **seed**. Same seed and same actions → the same run, event for event, on every
+# Every random decision — message latency, when each node first gossips, drops — comes
+# from the run's **seed**. Same seed and same actions → the same run, event for event, on every
 # machine. `trace.digest()` is a SHA-256 fingerprint of the whole trace; compare digests to
 # check that you and a classmate saw the same run.
 
 # %%
 def digest(seed):
-    sim = Simulation(Gossiper, 3, seed=seed, network=Network(latency=(1, 20), drop=0.1))
+    sim = Simulation(Gossiper(), 3, seed=seed, network=Network(latency=(1, 20), drop=0.1))
     sim.run(until=200)
     return sim.trace.digest()[:16]
 
@@ -149,9 +155,9 @@ def digest(seed):
 # (`sim.choices`) — this is how a failing run found by a random sweep is kept and replayed:
 
 # %%
-original = Simulation(Gossiper, 3, seed=7, network=Network(latency=(1, 20), drop=0.1))
+original = Simulation(Gossiper(), 3, seed=7, network=Network(latency=(1, 20), drop=0.1))
 original.run(until=200)
-again = Simulation.replay(Gossiper, 3, original.choices, original.steps,
+again = Simulation.replay(Gossiper(), 3, original.choices, original.steps,
                          network=original.network)
 again.trace.digest() == original.trace.digest()
 

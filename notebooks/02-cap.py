@@ -43,7 +43,7 @@ from consensus_lab.nb import show
 from consensus_lab.stores import partition_experiment
 from consensus_lab.stores.dynamo import DynamoStore
 from consensus_lab.stores.quorum import QuorumStore
-from consensus_lab.stores.raftstore import RaftStoreNode
+from consensus_lab.stores.raftstore import RaftStoreProtocol
 from consensus_lab.viz import history_timeline
 from consensus_lab.widgets import CapExplorer, CapModel
 from consensus_lab.widgets.cap import quorum_note, quorum_sweep, register_history
@@ -152,13 +152,13 @@ print(cp.meaning())
 # checker found a linearization of the whole history. This is the chapter's etcd example:
 # the write on a node outside the majority fails.
 #
-# etcd itself does not use ABD but Raft. `RaftStoreNode` wraps the lab's Raft KV the way
+# etcd itself does not use ABD but Raft. `RaftStoreProtocol` wraps the lab's Raft KV the way
 # etcd's server wraps its Raft core: a follower forwards a client's request to the leader,
 # and a node that knows no leader holds the request until one is elected, and fails it with
 # "no leader" after 200 ms:
 
 # %%
-show(RaftStoreNode.on_request)
+show(RaftStoreProtocol.on_request)
 
 # %%
 raft = model.run(store="raft")

@@ -31,7 +31,7 @@ def test_source_of_functions_classes_properties_and_partials() -> None:
     """Functions, classes, properties and partials all resolve to their definitions."""
     assert nb.source(can_deliver).startswith("def can_deliver(")
     assert nb.source(CausalBroadcastNode).startswith(
-        "class CausalBroadcastNode(TimedStepNode[CausalState]):")
+        "class CausalBroadcastNode(StepNode[CausalState]):")
     assert nb.source(Broadcast.seq).startswith("@property\ndef seq(self)")
     assert nb.source(functools.partial(can_deliver, "A")).startswith("def can_deliver(")
 

@@ -7,15 +7,27 @@ got there by stepping, going back, jumping, or forking history.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus_lab.sim import ConfigError, Context, Network, Simulation, SimulationError
+from consensus_lab.sim import (
+    ConfigError,
+    Deliver,
+    Effects,
+    Input,
+    Network,
+    Simulation,
+    SimulationError,
+    StepNode,
+    timer,
+)
 from consensus_lab.widgets import SimulationPlayer, Timeline
-from tests.simnodes import Gossip, OneShot
+from tests.simnodes import Gossip, GossipProtocol, GossipState, OneShot
 
 
 def player(**kwargs: Any) -> SimulationPlayer:
@@ -206,12 +218,12 @@ def test_time_out_fires_the_nodes_next_timer_now() -> None:
 
 
 def test_time_out_prefers_the_election_timer() -> None:
-    class TwoTimers(Gossip):
-        def on_start(self, ctx: Context) -> None:
-            ctx.set_timer("gossip", 3)
-            ctx.set_timer("election", 100)
+    class TwoTimers(GossipProtocol):
+        def start(self, node_id: str, peers: tuple[str, ...],
+                  stored: Mapping[str, Any]) -> tuple[GossipState, Effects]:
+            return GossipState(peers), (timer("gossip", 3), timer("election", 100))
 
-    p = SimulationPlayer(TwoTimers, 2, views=())
+    p = SimulationPlayer(partial(StepNode, protocol=TwoTimers()), 2, views=())
     p.time_out("n1")
     assert p.sim.trace.filter(kind="timer").records[-1].detail == "election"
 
@@ -237,7 +249,7 @@ def test_load_applies_a_recorded_runs_inputs() -> None:
     sim.run(max_steps=5)
     sim.crash("n2")
     sim.submit("n1", "noop")
-    sim.run(max_steps=12)
+    sim.run(max_steps=11)  # two messages in flight then
     delivers = [e for e in sim.pending() if e.kind == "deliver"]
     assert len(delivers) >= 2
     sim.fire(delivers[-1].id)
@@ -371,11 +383,13 @@ def test_an_invariant_violation_is_shown_not_raised() -> None:
 
 
 def test_an_error_in_a_node_handler_is_shown_not_raised() -> None:
-    class Buggy(Gossip):
-        def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-            raise RuntimeError("oops")
+    class Buggy(GossipProtocol):
+        def step(self, state: GossipState, event: Input) -> tuple[GossipState, Effects]:
+            if isinstance(event, Deliver):
+                raise RuntimeError("oops")
+            return super().step(state, event)
 
-    p = SimulationPlayer(Buggy, 2, views=())
+    p = SimulationPlayer(partial(StepNode, protocol=Buggy()), 2, views=())
     p.step(10)
     assert p.error is not None and "RuntimeError" in p.error and "oops" in p.error
     assert "cl-error" in p.w["status"].value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consensus_lab.sim import ClientRequest, ConfigError, Network, Simulation
+from consensus_lab.sim import ClientRequest, ConfigError, Fire, Network, Request, Simulation
 from consensus_lab.viz import to_dataframe
 from tests.simnodes import Gossip, Ping, Recorder
 
@@ -15,7 +15,8 @@ def make(n: int = 3, **kw: object) -> Simulation:
 
 
 def ping_from(sim: Simulation, node: str, n: int) -> None:
-    sim._contexts[node].broadcast(Ping(n=n))
+    for peer in sim.nodes[node].peers:  # type: ignore[union-attr]
+        sim._outs[node].send(peer, Ping(n=n), "")
 
 
 def test_nodes_start_at_time_zero_in_id_order() -> None:
@@ -43,7 +44,7 @@ def test_equal_time_events_fire_in_schedule_order() -> None:
 def test_links_are_fifo_without_reorder() -> None:
     sim = Simulation(Recorder, 2, seed=3, network=Network(latency=(1, 50)))
     for i in range(40):
-        sim._contexts["n1"].send("n2", Ping(n=i))
+        sim._outs["n1"].send("n2", Ping(n=i), "")
     sim.stabilize()
     assert [n for _, n in sim.nodes["n2"].received] == list(range(40))  # type: ignore[union-attr]
 
@@ -51,7 +52,7 @@ def test_links_are_fifo_without_reorder() -> None:
 def test_reorder_lets_messages_overtake() -> None:
     sim = Simulation(Recorder, 2, seed=3, network=Network(latency=(1, 2), reorder=0.5))
     for i in range(40):
-        sim._contexts["n1"].send("n2", Ping(n=i))
+        sim._outs["n1"].send("n2", Ping(n=i), "")
     sim.stabilize()
     got = [n for _, n in sim.nodes["n2"].received]  # type: ignore[union-attr]
     assert sorted(got) == list(range(40)) and got != list(range(40))
@@ -67,7 +68,7 @@ def test_drop_one_loses_everything_and_traces_it() -> None:
 
 def test_duplicate_one_delivers_twice() -> None:
     sim = make(network=Network(latency=(2, 2), duplicate=1.0))
-    sim._contexts["n1"].send("n2", Ping(n=7))
+    sim._outs["n1"].send("n2", Ping(n=7), "")
     sim.stabilize()
     assert sim.nodes["n2"].received == [("n1", 7), ("n1", 7)]  # type: ignore[union-attr]
 
@@ -75,8 +76,8 @@ def test_duplicate_one_delivers_twice() -> None:
 def test_per_link_override_applies_to_that_direction_only() -> None:
     net = Network(latency=(1, 1)).with_link("n1", "n2", drop=1.0)
     sim = make(network=net)
-    sim._contexts["n1"].send("n2", Ping(n=1))
-    sim._contexts["n2"].send("n1", Ping(n=2))
+    sim._outs["n1"].send("n2", Ping(n=1), "")
+    sim._outs["n2"].send("n1", Ping(n=2), "")
     sim.stabilize()
     assert sim.nodes["n2"].received == []  # type: ignore[union-attr]
     assert sim.nodes["n1"].received == [("n2", 2)]  # type: ignore[union-attr]
@@ -84,12 +85,12 @@ def test_per_link_override_applies_to_that_direction_only() -> None:
 
 def test_timer_fires_after_delay_and_can_be_replaced_or_cancelled() -> None:
     sim = make()
-    ctx = sim._contexts["n1"]
-    ctx.set_timer("a", 10)
-    ctx.set_timer("b", 4)
-    ctx.set_timer("a", 20)  # replaces the first "a"
-    ctx.set_timer("c", 6)
-    ctx.cancel_timer("c")
+    out = sim._outs["n1"]
+    out.set_timer("a", 10, 10)
+    out.set_timer("b", 4, 4)
+    out.set_timer("a", 20, 20)  # replaces the first "a"
+    out.set_timer("c", 6, 6)
+    out.cancel_timer("c")
     sim.stabilize()
     assert sim.nodes["n1"].timers == [("b", 4), ("a", 20)]  # type: ignore[union-attr]
 
@@ -97,7 +98,7 @@ def test_timer_fires_after_delay_and_can_be_replaced_or_cancelled() -> None:
 def test_clock_skew_and_drift_change_local_time_and_timer_length() -> None:
     sim = make()
     sim.set_clock("n1", skew=100, drift_ppm=1_000_000)  # local clock runs twice as fast
-    sim._contexts["n1"].set_timer("t", 10)  # 10 local ticks = 5 true ticks
+    sim._outs["n1"].set_timer("t", 10, 10)  # 10 local ticks = 5 true ticks
     sim.stabilize()
     assert sim.now == 5
     assert sim.nodes["n1"].timers == [("t", 110)]  # type: ignore[union-attr]
@@ -214,8 +215,8 @@ def test_invariant_returning_none_or_true_passes() -> None:
 
 def test_cancelled_timer_is_not_pending() -> None:
     sim = make()
-    sim._contexts["n1"].set_timer("a", 3)
-    sim._contexts["n1"].cancel_timer("a")
+    sim._outs["n1"].set_timer("a", 3, 3)
+    sim._outs["n1"].cancel_timer("a")
     assert sim.pending() == [] and sim.peek() is None and sim.step() is False
 
 
@@ -237,7 +238,7 @@ def test_drop_loses_one_pending_message_and_replays() -> None:
 
 def test_drop_refuses_a_timer() -> None:
     sim = make()
-    sim._contexts["n1"].set_timer("a", 3)
+    sim._outs["n1"].set_timer("a", 3, 3)
     (timer,) = sim.pending()
     with pytest.raises(ConfigError, match="is a timer, not a message"):
         sim.drop(timer.id)
@@ -247,7 +248,7 @@ def test_drop_refuses_a_timer() -> None:
 def test_call_runs_a_node_method_as_a_recorded_input() -> None:
     net = Network(latency=(3, 3))
     sim = make(network=net)
-    sim.call("n1", "on_request", ClientRequest(id=99, client="c9", f="save", value=5))
+    sim.call("n1", "take", Request(ClientRequest(id=99, client="c9", f="save", value=5)))
     sim.stabilize()
     assert sim.nodes["n1"].durable == 5  # type: ignore[union-attr]
     copy = Simulation.replay(Recorder, 3, sim.choices, sim.steps, network=net)
@@ -255,5 +256,5 @@ def test_call_runs_a_node_method_as_a_recorded_input() -> None:
     with pytest.raises(ConfigError, match="Recorder has no method 'explode'"):
         sim.call("n1", "explode")
     sim.crash("n2")
-    with pytest.raises(ConfigError, match="cannot call on_timer\\(\\) on n2: it is crashed"):
-        sim.call("n2", "on_timer", "t")
+    with pytest.raises(ConfigError, match="cannot call take\\(\\) on n2: it is crashed"):
+        sim.call("n2", "take", Fire("t"))

@@ -15,7 +15,8 @@ def make(n: int = 3) -> Simulation:
 def all_to_all(sim: Simulation, n: int = 1) -> None:
     for node_id in sim.node_ids:
         if sim.nodes[node_id] is not None:
-            sim._contexts[node_id].broadcast(Ping(n=n))
+            for peer in sim.nodes[node_id].peers:  # type: ignore[union-attr]
+                sim._outs[node_id].send(peer, Ping(n=n), "")
 
 
 def received(sim: Simulation) -> set[tuple[str, str]]:
@@ -74,7 +75,7 @@ def test_crash_keeps_only_persisted_state() -> None:
 
 def test_crashed_node_gets_nothing_and_its_timers_die() -> None:
     sim = make()
-    sim._contexts["n2"].set_timer("t", 3)
+    sim._outs["n2"].set_timer("t", 3, 3)
     all_to_all(sim)
     sim.crash("n2")
     sim.stabilize()
@@ -82,20 +83,24 @@ def test_crashed_node_gets_nothing_and_its_timers_die() -> None:
     assert [r.detail for r in sim.trace.filter(kind="drop")] == ["node down", "node down"]
 
 
-def test_old_context_of_crashed_node_has_no_effect() -> None:
+def test_a_crashed_incarnation_leaves_nothing_behind() -> None:
     sim = make()
-    old = sim._contexts["n1"]
+    sim._outs["n2"].send("n1", Ping(n=98), "")
+    sim.run(until=10)  # n1 has received one ping: volatile state
+    old_node, old_out = sim.nodes["n1"], sim._outs["n1"]
+    assert old_node.received == [("n2", 98)]  # type: ignore[union-attr]
     sim.crash("n1")
     sim.restart("n1")
-    old.send("n2", Ping(n=99))
-    old.persist("durable", 1)
     sim.stabilize()
-    assert sim.nodes["n2"].received == [] and sim._storage["n1"] == {}  # type: ignore[union-attr]
+    # a step node acts only through the effects of its own steps: the new incarnation
+    # is a new node with a new outbox, and nothing of the old one survives but storage
+    assert sim.nodes["n1"] is not old_node and sim._outs["n1"] is not old_out
+    assert sim.nodes["n1"].received == [] and sim._storage["n1"] == {}  # type: ignore[union-attr]
 
 
 def test_paused_node_handles_nothing_until_resumed() -> None:
     sim = make()
-    sim._contexts["n2"].set_timer("t", 3)
+    sim._outs["n2"].set_timer("t", 3, 3)
     sim.pause("n2")
     all_to_all(sim)
     sim.run(until=50)
@@ -134,8 +139,8 @@ def test_scheduled_nemesis_fires_at_its_time() -> None:
         (lambda s: s.submit("n1", "", 1), "operation name f"),
         (lambda s: s.submit("n1", "save", timeout=0), "timeout must be a positive int"),
         (lambda s: s.fire(12345), "no pending event #12345"),
-        (lambda s: s._contexts["n1"].set_timer("x", -1), "delay must be an int >= 0, got -1"),
-        (lambda s: s._contexts["n1"].send("zz", Ping(n=1)), "unknown node 'zz'"),
+        (lambda s: s._outs["n1"].set_timer("x", -1, -1), "delay must be an int >= 0, got -1"),
+        (lambda s: s._outs["n1"].send("zz", Ping(n=1), ""), "unknown node 'zz'"),
         (lambda s: s.run(), "run\\(\\) needs until="),
     ],
 )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from graphviz.backend import dot_command
 
-from consensus_lab.sim import Context, Network, Simulation
+from consensus_lab.sim import Effects, Network, Simulation, StepNode, broadcast
 from consensus_lab.viz import (
     GraphvizUnavailable,
     SvgDiagram,
@@ -29,7 +30,7 @@ from consensus_lab.viz import (
     to_svg,
     trace_table,
 )
-from tests.simnodes import Greeter, Hello
+from tests.simnodes import Greeter, GreeterProtocol, Hello
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -68,12 +69,17 @@ def test_cluster_draws_messages_in_flight_per_link_in_delivery_order() -> None:
     assert "timers: tick@50" in source
 
 
-class Chatty(Greeter):
+class ChattyProtocol(GreeterProtocol):
     """Greets every peer five times at start."""
 
-    def on_start(self, ctx: Context) -> None:
-        for n in range(5):
-            ctx.broadcast(Hello(n=n))
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[int, Effects]:
+        return 0, tuple(e for n in range(5) for e in broadcast(peers, Hello(n=n)))
+
+
+def Chatty(node_id: str, peers: tuple[str, ...]) -> StepNode[int]:  # noqa: N802 (a factory)
+    """A node running :class:`ChattyProtocol`."""
+    return StepNode(node_id, peers, ChattyProtocol())
 
 
 def test_cluster_caps_the_messages_listed_on_one_link() -> None:

@@ -4,7 +4,7 @@
 * :class:`VectorClock` — one counter per node; tells causally related from concurrent.
 * :func:`can_deliver` — the causal delivery condition (BSS 1991), a pure function.
 * :class:`CausalBroadcast` — causal broadcast as a step protocol over the immutable
-  :class:`CausalState`; inputs carry the local time (:class:`Timed`).
+  :class:`CausalState`; inputs carry the local time (``now``).
 * :class:`CausalBroadcastNode` / :class:`NaiveBroadcastNode` — simulator nodes that
   run it, delivering broadcasts in causal order (hold-back buffer) or on receipt.
 * :func:`everest`, :func:`random_broadcasts` — ready-made runs.
@@ -61,12 +61,11 @@ from consensus_lab.clocks.scenarios import (
     random_broadcasts,
     submit_everest,
 )
-from consensus_lab.clocks.timed import LabelledNote, Timed, TimedStepNode
 from consensus_lab.clocks.vector import Stamp, VectorClock
 
 __all__ = [
     "ANSWER", "Broadcast", "CausalBroadcast", "CausalBroadcastNode", "CausalEvent",
-    "CausalState", "ClockError", "LabelledNote", "Timed", "TimedStepNode",
+    "CausalState", "ClockError",
     "ClockTypeError", "DeliveryCondition", "EVEREST_NETWORK", "EVEREST_NODES", "LamportClock",
     "NaiveBroadcastNode", "QUESTION", "RANDOM_NETWORK", "Stamp", "VectorClock", "WEATHER",
     "all_broadcasts", "all_delivered", "blocking_reason", "can_deliver", "causal_events",

@@ -18,13 +18,13 @@ Theory of operation (Birman, Schiper & Stephenson 1991; DDIA ch. 9, 因果一致
 
 The node is :class:`CausalBroadcast`, a
 :class:`~consensus_lab.sim.step.StepProtocol` over the immutable
-:class:`CausalState`: ``step(state, Timed(now, input))`` returns the next
+:class:`CausalState`: ``step(state, input)`` returns the next
 state and the effects, in order, each citing its rule (the ``*_RULE``
 constants). Durable: the delivery log, written only by
 ``Persist("delivered", ...)`` (each entry cites the vector-clock rule it
 carries out); ``start`` rebuilds the clock from it.
 Volatile: the clock and the hold-back buffer. The local time of a delivery
-comes in with the input (:class:`~consensus_lab.clocks.timed.Timed`).
+comes in with the input (its ``now``: the node's local clock).
 
 :class:`CausalBroadcastNode` runs the protocol in the simulator. The clock
 class and the condition are parameters, so a learner's ``VectorClock`` or
@@ -45,17 +45,18 @@ from consensus_lab.clocks.causal import (
     can_deliver,
     deliver_on_receipt,
 )
-from consensus_lab.clocks.timed import LabelledNote, Timed, TimedStepNode, split
 from consensus_lab.clocks.vector import MERGE_RULE, TICK_RULE, Stamp, VectorClock
 from consensus_lab.sim import ClientRequest
 from consensus_lab.sim.step import (
     Deliver,
     Effects,
     Input,
+    Note,
     Persist,
     Reply,
     Request,
     Send,
+    StepNode,
     StepProtocol,
 )
 
@@ -140,7 +141,7 @@ class CausalState:
 
 
 class CausalBroadcast(StepProtocol[CausalState]):
-    """Causal broadcast (BSS 1991) as a step protocol; inputs are ``Timed(now, input)``.
+    """Causal broadcast (BSS 1991) as a step protocol; inputs carry the local clock (``now``).
 
     ``clock_cls(counters)`` must build a clock from a ``{node: counter}`` dict
     and offer ``increment(node)``, ``merge(other_clock)``, ``as_dict()`` and
@@ -175,9 +176,9 @@ class CausalBroadcast(StepProtocol[CausalState]):
             clock.increment(msg.origin)
         return CausalState(node_id, peers, _stamp(clock), (), log), ()
 
-    def step(self, state: CausalState, event: Input | Timed) -> tuple[CausalState, Effects]:
+    def step(self, state: CausalState, event: Input) -> tuple[CausalState, Effects]:
         """A broadcast request or a received message; the group has no timers."""
-        now, event = split(event)
+        now = event.now  # the node's local clock when the input arrived
         match event:
             case Request(request):
                 return self.on_request(state, request, now)
@@ -273,11 +274,11 @@ class CausalBroadcast(StepProtocol[CausalState]):
         """A fresh clock of ``clock_cls`` holding the state's stamp."""
         return self.clock_cls(dict(state.clock))
 
-    def _note(self, state: CausalState, text: str, rule: str) -> LabelledNote:
-        return LabelledNote(text, rule, self.describe(state))
+    def _note(self, state: CausalState, text: str, rule: str) -> Note:
+        return Note(text, rule)
 
 
-class CausalBroadcastNode(TimedStepNode[CausalState]):
+class CausalBroadcastNode(StepNode[CausalState]):
     """A group member that delivers broadcasts in causal order: :class:`CausalBroadcast`.
 
     Same constructor as before the step protocol (so ``functools.partial``
@@ -294,9 +295,11 @@ class CausalBroadcastNode(TimedStepNode[CausalState]):
 
     def _now(self) -> CausalState:
         """The current state; before start, the boot state."""
-        if self.state is None:
-            return self.protocol.start(self.node_id, self.peers, {})[0]
-        return self.state
+        return self.booted()
+
+    def describe(self) -> str:
+        """The label of the state (of the boot state before start: the trace's start record)."""
+        return self.protocol.describe(self.booted())
 
     @property
     def clock(self) -> Any:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from ..sim.step import (
     Effect,
@@ -35,11 +35,7 @@ from ..sim.step import (
     Request,
     StepNode,
     StepProtocol,
-    carry_out,
 )
-
-if TYPE_CHECKING:
-    from ..sim import Context
 
 #: ``(state, event) -> (new state, action method names)``.
 Table = Mapping[tuple[str, str], tuple[str, tuple[str, ...]]]
@@ -115,23 +111,12 @@ def refuse(request: Request, role: str) -> Effects:
 class TableNode(StepNode[S]):
     """A table protocol as a node; ``phase`` and ``table`` read its state and protocol.
 
-    Two things keep its trace what the lab's traces have always shown: a
-    node that has not started yet describes its :meth:`TableProtocol.initial`
-    state, and the notes a step opens with (the row taken, "ignores ...")
-    are traced beside the state the node is *leaving*, before the new
-    state is installed.
+    A node that has not started yet describes its
+    :meth:`TableProtocol.initial` state (the trace's "start" record); every
+    note is traced beside the state after the whole step, as for any node.
     """
 
     protocol: TableProtocol[S]
-
-    def _run(self, ctx: Context, result: tuple[S, Effects]) -> None:
-        state, effects = result
-        lead = 0
-        while lead < len(effects) and isinstance(effects[lead], Note):
-            lead += 1
-        carry_out(ctx, effects[:lead])  # describe() still shows the state left behind
-        self.state, self.last_effects = state, effects
-        carry_out(ctx, effects[lead:])
 
     def describe(self) -> str:
         """The protocol's label of the current state (of the initial one before start)."""

@@ -34,7 +34,7 @@ from typing import Any, cast
 
 from ..raft import RaftConfig, RaftNode, RaftProtocol, RaftState
 from ..raft.state import LEADER, evolve
-from ..sim import ClientRequest, ConfigError, Context
+from ..sim import ClientRequest, ConfigError
 from ..sim.step import Effect, Effects, Note, Reply, Send, timer
 from .mvcc import Command, Failure, MVCCStore
 from .ops import LeaseRevokeRequest
@@ -67,9 +67,9 @@ class Forward:
 class EtcdState(RaftState):
     """Raft's state plus the lessor (leader only, volatile) and the member's clock.
 
-    ``now`` is the member's local time when the current input arrived: the step
-    function has no clock, so :class:`EtcdNode` passes the clock reading in
-    with every input (an explicit input, like the randomness of a timer).
+    ``now`` is the member's local time when the current input arrived (the
+    input's ``now``, which :meth:`EtcdProtocol.step` copies in first): the
+    lessor's handlers read it from the state.
     """
 
     now: int = 0
@@ -114,6 +114,17 @@ class EtcdProtocol(RaftProtocol):
         """Raft recovery (the MVCC store is rebuilt from the snapshot, the log replays)."""
         s, effects = super().start(node_id, peers, stored)
         return s, (*effects, timer("lessor", self.lease_check_interval, LESSOR))
+
+    def step(self, state: RaftState, event: Any) -> tuple[RaftState, Effects]:
+        """Copy the input's clock reading into the state (``EtcdState.now``), then step Raft.
+
+        A :class:`~consensus_lab.raft.state.Submit` from outside carries no
+        clock: the member keeps the reading of its last input.
+        """
+        now = getattr(event, "now", None)
+        if isinstance(state, EtcdState) and now is not None and state.now != now:
+            state = evolve(state, now=now)
+        return super().step(state, event)
 
     def become_leader(self, s: RaftState, out: Out) -> RaftState:
         """Lead: append an empty entry and give every lease a full TTL from now.
@@ -228,37 +239,12 @@ def status(s: RaftState) -> dict[str, Any]:
 class EtcdNode(RaftNode):
     """An etcd member in the simulator: :class:`EtcdProtocol` run by a RaftNode.
 
-    Before each input it hands the protocol the member's clock (``EtcdState.now``).
+    The protocol reads the member's clock from each input (``EtcdState.now``).
     """
 
     def __init__(self, node_id: str, peers: tuple[str, ...], *,
                  config: RaftConfig | None = None, lease_check_interval: int = 50) -> None:
         super().__init__(node_id, peers, protocol=EtcdProtocol(config, lease_check_interval))
-
-    def _clock(self, ctx: Context) -> None:
-        state = self._state()
-        if isinstance(state, EtcdState) and state.now != ctx.now:
-            self.state = evolve(state, now=ctx.now)
-
-    def on_start(self, ctx: Context) -> None:
-        super().on_start(ctx)
-        self._clock(ctx)
-
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        self._clock(ctx)
-        super().on_message(ctx, src, msg)
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        self._clock(ctx)
-        super().on_timer(ctx, name)
-
-    def on_request(self, ctx: Context, request: ClientRequest) -> None:
-        self._clock(ctx)
-        super().on_request(ctx, request)
-
-    def submit(self, ctx: Context, command: Any) -> tuple[int, int, bool]:
-        self._clock(ctx)
-        return super().submit(ctx, command)
 
     @property
     def lease_check_interval(self) -> int:

@@ -30,7 +30,7 @@ Theory of operation: ``phase`` moves along :data:`TRANSITIONS` only, through
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..sim.step import (
     CancelTimer,
@@ -51,9 +51,6 @@ from ..sim.step import (
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
 from .messages import Accept, Accepted, Nack, Prepare, Promise
-
-if TYPE_CHECKING:
-    from ..sim.node import Context
 
 IDLE, PREPARING, ACCEPTING, WAITING, DONE = "idle", "preparing", "accepting", "waiting", "done"
 
@@ -280,11 +277,9 @@ class Proposer(StepNode[ProposerState]):
         self._value = protocol.values.get(node_id, f"v-{node_id}") if value is None else value
         self.ballots_tried = 0
 
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """One Fire step; a new ballot counts as a ballot tried."""
-        before = self.ballot
-        super().on_timer(ctx, name)
-        if self.ballot != before:
+    def stepped(self, before: ProposerState | None, event: Any) -> None:
+        """After a Fire step, a new ballot counts as a ballot tried."""
+        if isinstance(event, Fire) and before is not None and self.ballot != before.ballot:
             self.ballots_tried += 1
 
     def _get(self, name: str, default: Any = None) -> Any:

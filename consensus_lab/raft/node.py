@@ -1,23 +1,24 @@
 """A Raft server in the simulator: :class:`RaftNode`, a StepNode over RaftProtocol.
 
 Every decision is :class:`~.protocol.RaftProtocol`'s pure ``step``; the
-node only keeps the current :class:`~.state.RaftState` (``node.state``) and
-carries out each step's effects through its context. The read-only
+node only keeps the current :class:`~.state.RaftState` (``node.state``); the
+simulator steps it and carries out the effects. The read-only
 properties below are what the invariants, diagrams, notebooks and tests
 read (``node.current_term``, ``node.log``, ``node.next_index`` ...); maps
 come back as fresh dicts, so nothing outside can change the state.
 
-``submit(ctx, command)`` is 6.5840's ``Start(command)`` for
-``sim.call(node, "submit", command)``: one :class:`~.state.Submit` step,
-answered with ``(index, term, is_leader)``.
+``submit(command)`` is 6.5840's ``Start(command)`` for
+``sim.call(node, "submit", command)``: it asks for one :class:`~.state.Submit`
+step (a :class:`~consensus_lab.sim.step.Call`), answered with
+``(index, term, is_leader)``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..sim import ClientRequest, Context
-from ..sim.step import StepNode
+from ..sim import ClientRequest
+from ..sim.step import Call, StepNode
 from .config import RaftConfig
 from .log import Log
 from .protocol import RaftProtocol
@@ -39,13 +40,12 @@ class RaftNode(StepNode[RaftState]):
         self.state = self.protocol.state_class(  # readable before the first start
             node_id, tuple(peers), store=self.protocol.restore_store(None))
 
-    def submit(self, ctx: Context, command: Any) -> tuple[int, int, bool]:
+    def submit(self, command: Any) -> Call:
         """Start agreement on ``command``: (index, term, is_leader), like 6.5840's Start()."""
         before = self._state()
-        self._run(ctx, self.protocol.step(before, Submit(command)))
         if before.role != LEADER:
-            return -1, before.current_term, False
-        return before.log.last_index + 1, before.current_term, True
+            return Call(Submit(command), (-1, before.current_term, False))
+        return Call(Submit(command), (before.log.last_index + 1, before.current_term, True))
 
     # ------------------------------------------------------------ read-only views
     @property

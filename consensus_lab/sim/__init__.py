@@ -14,11 +14,13 @@ from .errors import (
     UnknownNodeError,
 )
 from .history import ClientRequest, History, Operation
+from .legacy import Context  # temporary: Multi-Paxos only, deleted with sim/legacy.py
 from .nemesis import NEMESIS_ACTIONS
 from .network import LinkFaults, Network
-from .node import Context, Node
+from .node import Node
 from .simulation import PendingEvent, Simulation
 from .step import (
+    Call,
     CancelTimer,
     Deliver,
     Effect,
@@ -41,7 +43,7 @@ from .step import (
 from .trace import Trace, TraceRecord
 
 __all__ = [
-    "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
+    "Call", "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
     "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "Value", "broadcast",
     "frozen", "timer",
     "ChoicePoint", "ChoiceRandom", "ClientRequest", "ConfigError", "Context", "History",

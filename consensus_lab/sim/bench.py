@@ -1,12 +1,13 @@
 """How fast the simulator runs, against a bare loop (``consensus-lab bench sim``).
 
 The workload is message-heavy gossip: ``nodes`` nodes, each with a timer
-every ``period`` ticks that sends its newest rumour version to ``fanout``
-random peers, over a network that drops ``drop`` of the messages. We time
-``events`` simulator steps with tracing off and then on, and in the same
-process a bare ``heapq`` loop (push and pop with a trivial handler) of the
-same length: the ratios say what the simulator's bookkeeping costs, on
-whatever machine runs it. Benchmarks report figures; tests never assert times.
+every ``period`` ticks (at a random phase) that sends its newest rumour
+version to the next ``fanout`` peers in turn, over a network that drops
+``drop`` of the messages. We time ``events`` simulator steps with tracing
+off and then on, and in the same process a bare ``heapq`` loop (push and
+pop with a trivial handler) of the same length: the ratios say what the
+simulator's bookkeeping costs, on whatever machine runs it. Benchmarks report
+figures; tests never assert times.
 The command line is :mod:`consensus_lab.cli.sim`.
 """
 
@@ -15,15 +16,32 @@ from __future__ import annotations
 import heapq
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import Context, Network, Node, Simulation  # the public API, as a learner sees it
+# the public API, as a learner sees it
+from . import (
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Network,
+    Send,
+    SetTimer,
+    Simulation,
+    StepProtocol,
+    Value,
+    frozen,
+)
+
+GOSSIP = ("gossip (Demers et al. 1987, rumour mongering): every period, push the newest "
+          "version to a few peers")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rumour:
-    """gossiper → random peer, every period: the newest version it knows."""
+    """gossiper → a peer, every period: the newest version it knows."""
 
     version: int
 
@@ -31,42 +49,50 @@ class Rumour:
         return f"Rumour(v={self.version})"
 
 
-class Gossiper(Node):
-    """Spreads the highest rumour version it has heard of."""
+@frozen
+class GossipState(Value):
+    """What one gossiper knows: the newest ``version`` and whose ``turn`` it is to hear next."""
 
-    def __init__(self, node_id: str, peers: tuple[str, ...], period: int = 10,
-                 fanout: int = 2) -> None:
-        super().__init__(node_id, peers)
+    peers: tuple[str, ...]
+    version: int = 0
+    turn: int = 0  # index into ``peers`` of the next peer to push to
+
+
+class Gossiper(StepProtocol[GossipState]):
+    """Spreads the highest rumour version it has heard of, to ``fanout`` peers per period."""
+
+    def __init__(self, period: int = 10, fanout: int = 2) -> None:
         self.period = period
         self.fanout = fanout
-        self.version = 0
 
-    def on_start(self, ctx: Context) -> None:
-        """Start the gossip timer at a random phase."""
-        ctx.set_timer("gossip", ctx.rng.randrange(self.period))
+    def start(self, node_id: str, peers: tuple[str, ...],
+              stored: Mapping[str, Any]) -> tuple[GossipState, Effects]:
+        """Arm the gossip timer at a random phase in ``[0, period)``."""
+        return GossipState(peers), (SetTimer("gossip", 0, self.period - 1, GOSSIP),)
 
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """Bump our version and send it to ``fanout`` random peers."""
-        self.version += 1
-        for _ in range(self.fanout):
-            ctx.send(ctx.rng.choice(self.peers), Rumour(version=self.version))
-        ctx.set_timer("gossip", self.period)
+    def step(self, state: GossipState, event: Input) -> tuple[GossipState, Effects]:
+        """A timer: bump the version, push it to the next peers. A rumour: keep the newest."""
+        if isinstance(event, Fire):
+            version = state.version + 1
+            peers, turn = state.peers, state.turn
+            sends = tuple(Send(peers[(turn + k) % len(peers)], Rumour(version=version), GOSSIP)
+                          for k in range(self.fanout))
+            state = GossipState(peers, version, (turn + self.fanout) % len(peers))
+            return state, (*sends, SetTimer("gossip", self.period, self.period, GOSSIP))
+        if isinstance(event, Deliver) and event.msg.version > state.version:
+            return GossipState(state.peers, event.msg.version, state.turn), ()
+        return state, ()
 
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """Keep the highest version heard."""
-        if msg.version > self.version:
-            self.version = msg.version
-
-    def view(self) -> dict[str, Any]:
+    def view(self, state: GossipState) -> dict[str, Any]:
         """The version this node knows."""
-        return {"version": self.version}
+        return {"version": state.version}
 
 
 def gossip_sim(nodes: int = 50, drop: float = 0.05, seed: int = 1,
                trace: bool = False) -> Simulation:
     """The benchmark's simulation, ready to run."""
     network = Network(latency=(1, 20), drop=drop)
-    return Simulation(Gossiper, nodes, seed=seed, network=network, trace=trace)
+    return Simulation(Gossiper(), nodes, seed=seed, network=network, trace=trace)
 
 
 def time_sim(events: int, nodes: int, drop: float, trace: bool) -> tuple[float, str]:

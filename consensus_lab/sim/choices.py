@@ -2,7 +2,7 @@
 
 A run has two kinds of nondeterminism:
 
-* random draws (network latency, drops, a node's ``ctx.rng``), taken from
+* random draws (network latency, drops, a node's timer durations), taken from
   named streams seeded from the run's seed, and
 * external inputs (a nemesis action or a client request made from outside,
   a pending event fired out of order by a widget or a model checker).

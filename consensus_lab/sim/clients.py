@@ -2,7 +2,7 @@
 
 ``submit(node, f, key, value, client, timeout)`` records an ``invoke`` and
 delivers a :class:`ClientRequest` to the node after a network latency. The
-node answers with ``ctx.reply``; the answer reaches the client after another
+node answers with a ``Reply`` effect; the answer reaches the client after another
 latency and is recorded as ``ok`` or ``fail``. If ``timeout`` ticks pass
 first, the client gives up and records ``info``: it does not know whether
 the operation took effect (a late answer is then ignored). A request that
@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .errors import ConfigError
 from .events import REPLY, REQUEST, TIMEOUT
 from .history import ClientRequest
+from .step import Request
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
     from .choices import ChoicePoint
+    from .clock import NodeClock
     from .history import History
     from .network import Network
-    from .node import Context, Node
+    from .node import Node
     from .trace import Trace
 
 
@@ -42,13 +44,15 @@ class ClientsHost(Protocol):
     network: Network
     nodes: dict[str, Node | None]
     _cp: ChoicePoint
-    _contexts: dict[str, Context]
+    _clocks: dict[str, NodeClock]
 
     def _check_node(self, node_id: str) -> None: ...
 
     def _input(self, action: str, args: list[Any]) -> None: ...
 
     def _push(self, time: int, kind: int, node: str, data: Any, prio: int = ...) -> int: ...
+
+    def _take(self, node_id: str, node: Node, event: Any) -> None: ...
 
     def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
                 message: Any = None, detail: str = "", state: str | None = None) -> None: ...
@@ -111,7 +115,7 @@ class Clients:
             return
         at = len(sim.trace)
         step, now = sim.steps, sim.now
-        target.on_request(sim._contexts[node], request)
+        sim._take(node, target, Request(request, sim._clocks[node].local(now)))
         if sim.tracing:
             sim.trace.records.insert(at, TraceRecord(
                 step, now, "deliver", node, request.client, -1, request, "", target.describe()))

@@ -1,7 +1,7 @@
 """Per-node clocks: skew and drift over the simulator's true time.
 
 ``local(t) = t + skew + t * drift_ppm // 1_000_000``. A node only ever sees
-its local clock (``ctx.now``) and sets timers in local ticks; the simulator
+its local clock (the ``now`` of every input) and sets timers in local ticks; the simulator
 converts a local delay into true time with the drift rate. Clocks are how a
 learner breaks a protocol that trusts time: a skewed leader lease, a Spanner
 commit wait with too small an epsilon.

@@ -25,7 +25,7 @@ from .events import DELIVER, KIND_NAMES, Entry, PendingEvent
 
 if TYPE_CHECKING:
     from .choices import ChoicePoint
-    from .node import Context, Node
+    from .node import Node
 
 
 class ControlHost(Protocol):
@@ -39,7 +39,6 @@ class ControlHost(Protocol):
     _cp: ChoicePoint
     _heap: list[Entry]
     _in_event: bool
-    _contexts: dict[str, Context]
 
     @property
     def invariants(self) -> tuple[tuple[str, Any], ...]: ...
@@ -61,9 +60,10 @@ class ControlHost(Protocol):
     def _push(self, time: int, kind: int, node: str, data: Any, prio: int = ...) -> int: ...
 
     def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
-                message: Any = None, detail: str = "", state: str | None = None) -> None: ...
+                message: Any = None, detail: str = "", state: str | None = None,
+                rule: str = "") -> None: ...
 
-    def _note(self, node: str, text: str, rule: str = "") -> None: ...
+    def _call(self, node_id: str, node: Node, method: str, args: tuple[Any, ...]) -> Any: ...
 
 
 class Control:
@@ -143,7 +143,10 @@ class Control:
         return sim._push(time, kind, node, data, prio)
 
     def call(self, node_id: str, method: str, *args: Any) -> Any:
-        """Call ``node.method(ctx, *args)`` from outside, as a recorded input.
+        """Call ``node.method(*args)`` from outside, as a recorded input.
+
+        A :class:`~.step.Call` it returns is carried out (the node steps on
+        its input) and its ``answer`` returned.
 
         For test harnesses and notebooks that drive a node directly, like
         6.5840's ``Start(command)``: the call is recorded (so the run
@@ -155,16 +158,16 @@ class Control:
         target = sim.nodes[node_id]
         if target is None:
             raise ConfigError(f"cannot call {method}() on {node_id}: it is crashed")
-        handler = getattr(target, method, None)
-        if not callable(handler):
+        if not callable(getattr(target, method, None)):
             raise ConfigError(f"{type(target).__name__} has no method {method!r}")
         self.input("call", [node_id, method, list(args)])
         sim._in_event = True
         try:
-            result = handler(sim._contexts[node_id], *args)
+            result = sim._call(node_id, target, method, args)
         finally:
             sim._in_event = False
-        sim._note(node_id, f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
+        sim._record("note", node_id,
+                    detail=f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
         if sim.invariants:
             sim._check_invariants()
         return result

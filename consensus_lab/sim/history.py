@@ -21,7 +21,7 @@ OP_TYPES = ("invoke", "ok", "fail", "info")
 class ClientRequest:
     """client → node: one operation ``f`` on ``key`` with ``value``.
 
-    ``id`` is unique in the run; a node answers with ``ctx.reply(request, …)``.
+    ``id`` is unique in the run; a node answers with a ``Reply(request, …)`` effect.
     """
 
     id: int

@@ -11,8 +11,8 @@ as an event instead.
   Messages already in flight on a cut link are dropped on arrival.
 * ``crash(node)`` throws the node object away: only what it persisted
   survives. Its timers die; messages to it are dropped while it is down.
-* ``restart(node)`` builds a fresh node from the factory and calls
-  ``on_start``; ``ctx.stored`` holds what it persisted.
+* ``restart(node)`` builds a fresh node from the factory and starts its
+  protocol from what it persisted (``protocol.start(..., stored)``).
 * ``pause(node)`` is a GC pause: the node handles nothing; its timers and
   inbound messages wait and all fire, in order, on ``resume(node)``.
 * ``set_clock(node, skew, drift_ppm)`` changes a node's local clock.
@@ -33,7 +33,7 @@ from .events import _URGENT, DELIVER, NEMESIS, REQUEST, TIMER, Entry
 from .network import Network, partition_links
 
 if TYPE_CHECKING:
-    from .node import Context, Node
+    from .node import Node
 
 NEMESIS_ACTIONS = (
     "partition", "partition_one_way", "heal", "crash", "restart",
@@ -51,7 +51,6 @@ class NemesisHost(Protocol):
     nodes: dict[str, Node | None]
     crashed: frozenset[str]
     paused: frozenset[str]
-    _contexts: dict[str, Context]
     _incarnations: dict[str, int]
     _timers: dict[str, dict[str, int]]
     _held: dict[str, list[Entry]]
@@ -133,7 +132,6 @@ class Nemesis:
             raise ConfigError(f"{node} is already crashed; restart it first")
         sim._input("crash", [node])
         sim._incarnations[node] += 1  # its pending timers go stale
-        sim._contexts[node].alive = False  # effects of the dead incarnation are ignored
         sim.nodes[node] = None
         sim._timers[node] = {}
         sim._held.pop(node, None)

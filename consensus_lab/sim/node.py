@@ -1,53 +1,27 @@
-"""Sans-I/O nodes and the Context through which they act.
+"""What the simulator holds per node: a :class:`Node` (and :func:`freeze` for state keys).
 
-A node keeps all of its protocol state in attributes and reacts to four
-calls: ``on_start``, ``on_message``, ``on_timer`` and ``on_request``. It
-never touches a socket, a clock or a global random generator: everything it
-does to the world goes through its :class:`Context` — send a message, set a
-timer, persist state, reply to a client, write a note. Effects apply in the
-order the node emits them, so state persisted before a send is on "disk"
-before the message leaves.
-
-Because a node is plain data plus pure-ish handlers, the simulator can run
-it, crash it (throw the object away), restart it from what it persisted,
-pause it, and a model checker can later explore its every schedule.
+A node of the lab is a :class:`~.step.StepNode`: a step protocol and its
+current state value (see :mod:`.step`). :class:`Node` is what every node
+object has in common, whatever drives it: its id, its sorted peers, and a
+view of its state for tables, diagrams and traces. It never touches a
+socket, a clock or a global random generator.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from enum import Enum
 from types import BuiltinMethodType, FunctionType, MappingProxyType, MethodType
-from typing import TYPE_CHECKING, Any, Protocol
-
-from .history import ClientRequest
-
-if TYPE_CHECKING:
-    from .choices import ChoiceRandom
-    from .clock import NodeClock
+from typing import Any
 
 
 class Node:
-    """Base class of every simulated node. Override the ``on_*`` handlers."""
+    """Base class of every simulated node (subclass :class:`~.step.StepNode`)."""
 
     def __init__(self, node_id: str, peers: tuple[str, ...]) -> None:
         self.node_id = node_id
         self.peers = tuple(sorted(peers))
-
-    def on_start(self, ctx: Context) -> None:
-        """Called at t=0 and after every restart (``ctx.stored`` holds what survived)."""
-
-    def on_message(self, ctx: Context, src: str, msg: Any) -> None:
-        """A message from ``src`` arrived."""
-
-    def on_timer(self, ctx: Context, name: str) -> None:
-        """The timer ``name`` set with ``ctx.set_timer`` fired."""
-
-    def on_request(self, ctx: Context, request: ClientRequest) -> None:
-        """A client operation arrived; answer it with ``ctx.reply``."""
-        ctx.reply(request, f"{type(self).__name__} takes no client requests", ok=False)
 
     def view(self) -> dict[str, Any]:
         """A small dict of the state worth showing in a table or diagram."""
@@ -77,107 +51,6 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.node_id}>"
-
-
-class ContextHost(Protocol):
-    """What a :class:`Context` needs from the simulation that made it."""
-
-    @property
-    def now(self) -> int: ...
-
-    @property
-    def _clocks(self) -> Mapping[str, NodeClock]: ...
-
-    @property
-    def _storage(self) -> Mapping[str, dict[str, Any]]: ...
-
-    def _node_rng(self, node_id: str) -> ChoiceRandom: ...
-
-    def _send(self, src: str, dst: str, msg: Any, rule: str = "") -> None: ...
-
-    def _set_timer(self, node: str, name: str, after: int) -> None: ...
-
-    def _cancel_timer(self, node: str, name: str) -> None: ...
-
-    def _reply(self, node: str, request: ClientRequest, value: Any, ok: bool) -> None: ...
-
-    def _note(self, node: str, text: str, rule: str = "") -> None: ...
-
-
-class Context:
-    """What a node may do to the world: one per node incarnation.
-
-    The simulator creates it; after a crash the old context is dead (its
-    calls are ignored), so effects from a crashed node never leak.
-    """
-
-    __slots__ = ("node_id", "peers", "_sim", "alive", "_rng")
-
-    def __init__(self, sim: ContextHost, node_id: str, peers: tuple[str, ...],
-                 rng: ChoiceRandom | None = None) -> None:
-        self.node_id = node_id
-        self.peers = peers
-        self._sim = sim
-        self.alive = True  # the simulator sets False when this incarnation crashes
-        self._rng = rng  # None: fetched from the simulator on first use
-
-    @property
-    def rng(self) -> ChoiceRandom:
-        """The node's own random stream; every draw goes through the choice point."""
-        if self._rng is None:
-            self._rng = self._sim._node_rng(self.node_id)
-        return self._rng
-
-    @property
-    def now(self) -> int:
-        """The node's local clock: true time with its skew and drift applied."""
-        return self._sim._clocks[self.node_id].local(self._sim.now)
-
-    @property
-    def stored(self) -> Mapping[str, Any]:
-        """A read-only copy of everything this node persisted."""
-        return MappingProxyType(copy.deepcopy(self._sim._storage[self.node_id]))
-
-    def send(self, dst: str, msg: Any, rule: str = "") -> None:
-        """Send ``msg`` to node ``dst`` over the network (``rule``: why, for the trace)."""
-        if self.alive:
-            self._sim._send(self.node_id, dst, msg, rule)
-
-    def broadcast(self, msg: Any) -> None:
-        """Send ``msg`` to every peer, in sorted order."""
-        for dst in self.peers:
-            self.send(dst, msg)
-
-    def set_timer(self, name: str, after: int) -> None:
-        """Fire ``on_timer(name)`` after ``after`` ticks of the local clock."""
-        if self.alive:
-            self._sim._set_timer(self.node_id, name, after)
-
-    def cancel_timer(self, name: str) -> None:
-        """Forget the timer ``name`` (no error if none is set)."""
-        if self.alive:
-            self._sim._cancel_timer(self.node_id, name)
-
-    def persist(self, key: str, value: Any, *, immutable: bool = False) -> None:
-        """Save ``value`` under ``key`` in stable storage; it survives a crash.
-
-        The value is deep-copied, so later changes to the node's own objects
-        never leak into "disk". Pass ``immutable=True`` for values that
-        cannot change (tuples of frozen dataclasses, ints, strings) to skip
-        the copy on hot paths such as a Raft log.
-        """
-        if self.alive:
-            self._sim._storage[self.node_id][key] = value if immutable else copy.deepcopy(value)
-
-    def reply(self, request: ClientRequest, value: Any = None, ok: bool = True) -> None:
-        """Answer a client operation: ``ok`` with a result, or ``fail``."""
-        if self.alive:
-            self._sim._reply(self.node_id, request, value, ok)
-
-    def note(self, text: str, rule: str = "") -> None:
-        """Write a note into the trace at this node (``rule``: why)."""
-        if self.alive:
-            self._sim._note(self.node_id, text, rule)
 
 
 # --------------------------------------------------------------- freeze

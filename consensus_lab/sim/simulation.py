@@ -6,19 +6,21 @@ Pending events live in a heap of ``(time, priority, seq, kind, node, data)``
 tuples; ``seq`` is a per-simulation counter, so two events at the same time
 always fire in the order they were scheduled and the tuple never compares
 its payload. Time is an integer. ``step()`` pops the next event, advances
-``now`` to its time and hands it to the node's handler; the handler acts
-through its :class:`Context`, which schedules new events (deliveries,
-timers, replies). After every event the registered invariants are checked.
+``now`` to its time and hands it to the node as an input (``Deliver``,
+``Fire``, ``Request``, carrying the node's local clock): the node's
+protocol steps to a new state value and returns effects, which
+:mod:`.runner` carries out in order (:mod:`.stepping`, shared with the
+model checker's world), scheduling new events (deliveries, timers,
+replies). After every event the registered invariants are checked.
 
 Every nondeterministic decision goes through one :class:`ChoicePoint`:
-random draws (latency, drop, duplicate, reorder, ``ctx.rng``) and external
+random draws (latency, drop, duplicate, reorder, timer durations) and external
 inputs (nemesis actions, client requests and out-of-order ``fire`` calls
 made from outside a handler). So a run is reproduced by its seed, or by its
 recorded ``choices`` alone (:meth:`Simulation.replay`).
 
-Faults: the :class:`Network` value decides latency, drops, duplicates and
-reordering per link and which links a partition cuts; nemesis actions
-(:mod:`.nemesis`) crash, restart, pause, resume and skew nodes.
+Faults: the :class:`Network` value (latency, drops, duplicates, reordering,
+cut links) and nemesis actions (:mod:`.nemesis`: crash, restart, pause, skew).
 
 Structure: the ``Simulation`` owns the run's state (nodes, heap, timers,
 storage, clocks, trace, history) and the scheduling loop, and composes
@@ -28,25 +30,25 @@ what it needs: a :class:`~.transport.Transport` (messages and timers;
 :class:`~.clients.Clients` (client requests and the history) and a
 :class:`~.control.Control` (recording, replay, out-of-turn events).
 :mod:`.snapshot` clones and fingerprints the whole state. The public
-methods of those parts are the ``Simulation``'s own, delegated.
+methods of those parts are the ``Simulation``'s own, delegated
+(:mod:`.controls`).
 """
 
 from __future__ import annotations
 
-import copy
 import heapq
-import random
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
-from . import snapshot
+from . import runner
 from .choices import ChoicePoint, ChoiceRandom, Recording
 from .clients import Clients
 from .clock import NodeClock
 from .control import Control
+from .controls import Controls, Invariant
 from .errors import (
     ConfigError,
-    InvariantViolation,
     ReplayDivergence,
     SimulationError,
     UnknownNodeError,
@@ -63,42 +65,26 @@ from .events import (
     Entry,
     PendingEvent,
 )
-from .history import ClientRequest, History
+from .history import History
+from .legacy import Context
 from .nemesis import Nemesis
 from .network import Network
-from .node import Context, Node
+from .node import Node
+from .step import StepNode, StepProtocol
 from .trace import Trace, TraceRecord
 from .transport import Transport
 
 __all__ = ["Invariant", "NodeFactory", "PendingEvent", "Simulation"]
 
-NodeFactory = Callable[[str, tuple[str, ...]], Node]
-Invariant = Callable[["Simulation"], "bool | str | None"]
+NodeFactory = Callable[[str, tuple[str, ...]], Node]  # or a StepProtocol every node runs
 
 
-def _node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:
-    if isinstance(node_ids, int):
-        if node_ids < 1:
-            raise ConfigError(f"a simulation needs at least one node, got {node_ids}")
-        return tuple(f"n{i}" for i in range(1, node_ids + 1))
-    ids = tuple(node_ids)
-    if not ids:
-        raise ConfigError("a simulation needs at least one node, got an empty list")
-    bad = [i for i in ids if not isinstance(i, str) or not i]
-    if bad:
-        raise ConfigError(f"node ids must be non-empty strings, got {bad[0]!r}")
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ConfigError(f"duplicate node id {dupes[0]!r}: every node needs its own id")
-    return ids
-
-
-class Simulation:
+class Simulation(Controls):
     """A cluster of sans-I/O nodes on a simulated network with faults."""
 
     def __init__(
         self,
-        factory: NodeFactory,
+        factory: NodeFactory | StepProtocol[Any],
         node_ids: int | Iterable[str] = 3,
         *,
         seed: int = 0,
@@ -106,11 +92,14 @@ class Simulation:
         trace: bool = True,
         replay: Recording | None = None,
     ) -> None:
+        if isinstance(factory, StepProtocol):  # every node runs this protocol
+            factory = partial(StepNode, protocol=factory)
         if not callable(factory):
-            raise ConfigError(f"factory must be callable (node_id, peers) -> Node, got {factory!r}")
+            raise ConfigError(f"factory must be a StepProtocol or callable (node_id, peers) "
+                              f"-> Node, got {factory!r}")
         if not isinstance(seed, int):
             raise ConfigError(f"seed must be an int, got {seed!r}")
-        self.node_ids = _node_ids(node_ids)
+        self.node_ids = runner.node_ids(node_ids)
         self.factory = factory
         self.seed = seed
         self.now = 0
@@ -147,7 +136,8 @@ class Simulation:
         self._check_network_ids(network)
         self.network = network
         self.nodes: dict[str, Node | None] = {}
-        self._contexts: dict[str, Context] = {}
+        self._contexts: dict[str, Context] = {}  # only nodes of sim/legacy.py (temporary)
+        self._outs: dict[str, runner.NodeOut] = {}
         self._incarnations: dict[str, int] = {}
         self._timers: dict[str, dict[str, int]] = {}
         self._storage: dict[str, dict[str, Any]] = {}
@@ -164,7 +154,7 @@ class Simulation:
             self._boot(node_id)
 
     def _boot(self, node_id: str) -> None:
-        """Create a fresh node object from the factory and call ``on_start``."""
+        """Create a fresh node object from the factory and start it from its storage."""
         peers = tuple(sorted(i for i in self.node_ids if i != node_id))
         node = self.factory(node_id, peers)
         if not isinstance(node, Node):
@@ -172,10 +162,10 @@ class Simulation:
         self._incarnations[node_id] += 1
         self._timers[node_id] = {}
         self.nodes[node_id] = node
-        ctx = Context(self, node_id, peers)
-        self._contexts[node_id] = ctx
-        self._record("start", node_id)
-        node.on_start(ctx)
+        runner.boot(self, node_id, node)
+
+    _take = runner.take  # (node_id, node, input): one step, its effects carried out
+    _call = runner.call  # (node_id, node, method, args): a method called from outside
 
     def _node_rng(self, node_id: str) -> ChoiceRandom:
         """The random stream of ``node_id`` (one per node for the whole run)."""
@@ -195,16 +185,6 @@ class Simulation:
             raise UnknownNodeError(
                 f"unknown node {node_id!r}; this simulation has {', '.join(self.node_ids)}"
             )
-
-    def stored(self, node_id: str) -> dict[str, Any]:
-        """A copy of what ``node_id`` persisted: what it would recover on restart."""
-        self._check_node(node_id)
-        return copy.deepcopy(self._storage[node_id])
-
-    def incarnation(self, node_id: str) -> int:
-        """How many times ``node_id`` has been started or crashed (changes on both)."""
-        self._check_node(node_id)
-        return self._incarnations[node_id]
 
     # --------------------------------------------------------- scheduling
     def _push(self, time: int, kind: int, node: str, data: Any, prio: int = _NORMAL) -> int:
@@ -348,33 +328,6 @@ class Simulation:
                 )
         return taken
 
-    # ----------------------------------------------------- invariants
-    def add_invariant(self, name: str, check: Invariant) -> None:
-        """Check ``check(sim)`` after every event; False or a string = violated."""
-        if not callable(check):
-            raise ConfigError(f"invariant {name!r} must be callable (sim) -> bool/str/None")
-        self._invariants.append((name, check))
-
-    @property
-    def invariants(self) -> tuple[tuple[str, Invariant], ...]:
-        """The registered invariants, as ``(name, check)`` pairs in the order added."""
-        return tuple(self._invariants)
-
-    def check_invariants(self) -> None:
-        """Check every invariant now (raises :class:`InvariantViolation`)."""
-        self._check_invariants()
-
-    def _check_invariants(self) -> None:
-        for name, check in self._invariants:
-            result = check(self)
-            if result is False or isinstance(result, str):
-                message = result if isinstance(result, str) else "returned False"
-                self._record("note", "", detail=f"INVARIANT {name} VIOLATED: {message}")
-                raise InvariantViolation(
-                    name, message, step=self.steps, time=self.now, trace=self.trace,
-                    seed=self.seed, choices=self.choices,
-                )
-
     def view(self) -> dict[str, dict[str, Any]]:
         """Every node's ``view()`` plus its status (up / paused / crashed)."""
         table: dict[str, dict[str, Any]] = {}
@@ -400,102 +353,17 @@ class Simulation:
         self.trace.append(TraceRecord(self.steps, self.now, kind, node, peer, msg_id,
                                       message, detail, state or "", rule))
 
-    def _note(self, node: str, text: str, rule: str = "") -> None:
-        self._record("note", node, detail=text, rule=rule)
-
-    # ------------------------------------ transport (what a node's Context calls)
     def _send(self, src: str, dst: str, msg: Any, rule: str = "") -> None:
+        """Every message a node sends passes here (a seam tests use to watch them)."""
         self._transport.send(src, dst, msg, rule)
 
     def _drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None:
         self._transport.drop(node, src, msg_id, msg, why)
 
-    def _set_timer(self, node: str, name: str, after: int) -> None:
-        self._transport.set_timer(node, name, after)
-
-    def _cancel_timer(self, node: str, name: str) -> None:
-        self._transport.cancel_timer(node, name)
-
-    def _reply(self, node: str, request: ClientRequest, value: Any, ok: bool) -> None:
-        self._clients.reply(node, request, value, ok)
-
-    # ------------------------------------------------------------ nemesis
-    def partition(self, *groups: Iterable[str]) -> None:
-        """Cut every link between ``groups``; unnamed nodes form one more group."""
-        self._nemesis.partition(*groups)
-
-    def partition_one_way(self, src: str, dst: str) -> None:
-        """Cut only the direction ``src -> dst`` (``dst`` can still reach ``src``)."""
-        self._nemesis.partition_one_way(src, dst)
-
-    def heal(self) -> None:
-        """Remove every partition."""
-        self._nemesis.heal()
-
-    def set_network(self, network: Network | Mapping[str, Any]) -> None:
-        """Replace the network model (latency, drops, per-link overrides, cuts)."""
-        self._nemesis.set_network(network)
-
-    def crash(self, node: str) -> None:
-        """Crash ``node``: it loses everything it did not persist."""
-        self._nemesis.crash(node)
-
-    def restart(self, node: str) -> None:
-        """Restart a crashed ``node`` from its persisted state only."""
-        self._nemesis.restart(node)
-
-    def pause(self, node: str) -> None:
-        """Freeze ``node`` (a GC pause): its events wait until ``resume``."""
-        self._nemesis.pause(node)
-
-    def resume(self, node: str) -> None:
-        """Unfreeze ``node``: everything that waited fires now, in order."""
-        self._nemesis.resume(node)
-
-    def set_clock(self, node: str, skew: int = 0, drift_ppm: int = 0) -> None:
-        """Give ``node`` a clock ``skew`` ticks off that runs ``drift_ppm`` fast (or slow)."""
-        self._nemesis.set_clock(node, skew, drift_ppm)
-
-    def at(self, time: int, action: str, *args: Any) -> None:
-        """Schedule the nemesis ``action(*args)`` at ``time`` (e.g. ``at(500, "crash", "n1")``)."""
-        self._nemesis.at(time, action, *args)
-
-    # ------------------------------------------------------------ clients
-    def submit(self, node: str, f: str, key: Any = None, value: Any = None,
-               client: str = "c1", timeout: int | None = None,
-               seq: int | None = None) -> ClientRequest:
-        """Send operation ``f`` from ``client`` to ``node``; returns the request.
-
-        ``seq`` is the client's own number for the operation: a client that
-        retries after a timeout sends the same ``seq`` again, so a server with
-        client sessions can apply it once (default: the request's id).
-        """
-        return self._clients.submit(node, f, key, value, client, timeout, seq)
-
-    # ------------------------------------------------------------ control
-    @property
-    def choices(self) -> Recording:
-        """Every random draw and external input so far (a JSON-able dict)."""
-        return self._control.choices
-
-    @property
-    def choice_count(self) -> int:
-        """How many choices have been recorded (a mark for partial replays)."""
-        return self._control.choice_count
-
-    def rng(self, name: str) -> random.Random:
-        """A named random stream for a workload script, seeded from the run's seed.
-
-        Its draws are not recorded: they only decide which inputs the script
-        makes, and those inputs are recorded themselves, so a replay from the
-        choice list does not need to run the script again.
-        """
-        return self._control.rng(name)
-
     @classmethod
     def replay(
         cls,
-        factory: NodeFactory,
+        factory: NodeFactory | StepProtocol[Any],
         node_ids: int | Iterable[str],
         choices: Recording,
         steps: int,
@@ -522,66 +390,3 @@ class Simulation:
                 "recorded choices unused: the code or the inputs differ from the recording"
             )
         return sim
-
-    def _input(self, action: str, args: list[Any]) -> None:
-        """Record an external input (not one made by a scheduled event)."""
-        self._control.input(action, args)
-
-    def fire(self, event_id: int) -> None:
-        """Fire the pending event ``event_id`` now, ahead of its turn.
-
-        This is the scheduling choice point: a widget's "deliver this
-        message next" and the model checker's exploration both use it.
-        """
-        self._control.fire(event_id)
-
-    def drop(self, event_id: int) -> None:
-        """Lose the pending message ``event_id`` in the network (RaftScope's "drop").
-
-        Only message deliveries can be dropped; a timer is a node's own
-        business (crash or pause the node instead).
-        """
-        self._control.drop(event_id)
-
-    def duplicate(self, event_id: int) -> int:
-        """Put a second copy of the pending message ``event_id`` in flight; returns its id.
-
-        The copy is due at the same time and carries the same message id,
-        like a duplicate made by the network; recorded for replay. The
-        model checker's "deliver but keep a copy" is ``duplicate`` then
-        ``fire``.
-        """
-        return self._control.duplicate(event_id)
-
-    def call(self, node_id: str, method: str, *args: Any) -> Any:
-        """Call ``node.method(ctx, *args)`` from outside, as a recorded input.
-
-        For test harnesses and notebooks that drive a node directly, like
-        6.5840's ``Start(command)``: the call is recorded (so the run
-        replays from its choices), its effects are not separate inputs, and
-        the invariants are checked right after it.
-        """
-        return self._control.call(node_id, method, *args)
-
-    # ----------------------------------------------------------- snapshot
-    def clone(self, touch: Iterable[str] | None = None) -> Simulation:
-        """An independent copy of this run as it stands, which continues as it would.
-
-        With ``touch``, only those nodes are copied; the others' objects are
-        shared with this run, so neither run may let them handle an event
-        again (the model checker's cheap clone before one move at one node).
-        See :mod:`.snapshot`.
-        """
-        return snapshot.clone(self, touch)
-
-    def fingerprint(self, ignore: Collection[int] = ()) -> Hashable:
-        """A hashable value, equal for runs that behave the same from here on.
-
-        It ignores the time and the ids of events and messages (see
-        :mod:`.snapshot` for what it covers), and the pending events whose
-        ids are in ``ignore`` (a model checker's messages that can no longer
-        matter). Nodes appear as ``(id, state_key, stored)`` in a frozenset
-        and never by position, so renaming node ids in the value renames
-        them in the state (what symmetry reduction needs).
-        """
-        return snapshot.fingerprint(self, ignore)

@@ -46,7 +46,9 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from .events import DELIVER, TIMER, Entry
 from .history import History
-from .node import Context, ContextHost, freeze
+from .legacy import Context
+from .node import freeze
+from .runner import NodeOut, RunnerHost
 from .statecopy import copy_state
 from .trace import Trace
 
@@ -66,12 +68,12 @@ _SHALLOW = frozenset({
 })
 # Attributes clone() rebuilds by hand below.
 _REBUILT = frozenset({
-    "_cp", "_rngs", "_contexts", "nodes", "_invariants", "_heap", "_timers", "_storage",
+    "_cp", "_rngs", "_contexts", "_outs", "nodes", "_invariants", "_heap", "_timers", "_storage",
     "_held", "history", "trace", "_transport", "_clients", "_nemesis", "_control",
 })
 
 
-class SnapshotHost(ContextHost, Protocol):
+class SnapshotHost(RunnerHost, Protocol):
     """The state of a run that :func:`clone` copies and :func:`fingerprint` reads."""
 
     nodes: dict[str, Node | None]
@@ -117,10 +119,11 @@ def clone(sim: Host, touch: Iterable[str] | None = None) -> Host:
         if rng.gauss_next is not None:  # the one state a ChoiceRandom keeps itself
             twin._node_rng(node_id).gauss_next = rng.gauss_next
     memo: dict[int, Any] = {id(sim): twin}
+    twin._outs = {node_id: NodeOut(twin, node_id) for node_id in sim._outs}
     twin._contexts = {}
-    for node_id, ctx in sim._contexts.items():
-        fresh = Context(twin, node_id, ctx.peers)
-        fresh.alive = ctx.alive
+    for node_id, ctx in sim._contexts.items():  # legacy nodes only (temporary)
+        fresh = Context(twin, node_id, ctx.peers, twin._outs[node_id])
+        fresh._incarnation = ctx._incarnation
         twin._contexts[node_id] = memo[id(ctx)] = fresh
     if touch is None:
         twin.nodes = copy_state(sim.nodes, memo)

@@ -1,8 +1,8 @@
 """Messages and timers: how nodes' effects become scheduled events.
 
-``_send`` applies the :class:`Network` value to one message (a cut link or a
+``send`` applies the :class:`Network` value to one message (a cut link or a
 drop loses it; otherwise it is scheduled after a latency draw, FIFO per link
-unless picked for reordering, and maybe duplicated); ``_deliver`` hands it to
+unless picked for reordering, and maybe duplicated); ``deliver`` hands it to
 the receiver unless the receiver is down or the link is cut by then. Timers
 are named per node: setting a name again replaces the old timer, and a stale
 heap entry is skipped when popped.
@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ConfigError, UnknownNodeError
 from .events import _NORMAL, DELIVER, TIMER, Entry, _new_record
+from .step import Deliver, Fire
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
     from .choices import ChoicePoint
     from .clock import NodeClock
     from .network import LinkFaults, Network
-    from .node import Context, Node
+    from .node import Node
     from .trace import Trace
 
 
@@ -46,11 +47,12 @@ class TransportHost(Protocol):
     _heap: list[Entry]
     _seq: int
     _clocks: dict[str, NodeClock]
-    _contexts: dict[str, Context]
     _incarnations: dict[str, int]
     _timers: dict[str, dict[str, int]]
 
     def _push(self, time: int, kind: int, node: str, data: Any, prio: int = ...) -> int: ...
+
+    def _take(self, node_id: str, node: Node, event: Any) -> None: ...
 
     def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
                 message: Any = None, detail: str = "", state: str | None = None) -> None: ...
@@ -141,12 +143,12 @@ class Transport:
             if sim.tracing:
                 records = sim.trace.records
                 at, step, now = len(records), sim.steps, sim.now
-                target.on_message(sim._contexts[node], src, msg)
+                sim._take(node, target, Deliver(src, msg, sim._clocks[node].local(now)))
                 records.insert(at, _new_record(
                     TraceRecord, (step, now, "deliver", node, src, msg_id, msg, "",
                                   target.describe(), "")))
             else:
-                target.on_message(sim._contexts[node], src, msg)
+                sim._take(node, target, Deliver(src, msg, sim._clocks[node].local(sim.now)))
 
     # ---------------------------------------------------------- timers
     def set_timer(self, node: str, name: str, after: int) -> None:
@@ -172,9 +174,9 @@ class Transport:
         if sim.tracing:
             records = sim.trace.records
             at, step, now = len(records), sim.steps, sim.now
-            target.on_timer(sim._contexts[node], name)
+            sim._take(node, target, Fire(name, sim._clocks[node].local(now)))
             records.insert(at, _new_record(
                 TraceRecord, (step, now, "timer", node, "", -1, None, name, target.describe(),
                               "")))
         else:
-            target.on_timer(sim._contexts[node], name)
+            sim._take(node, target, Fire(name, sim._clocks[node].local(sim.now)))

@@ -39,17 +39,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from .errors import ConfigError, UnknownNodeError
-from .step import (
-    CancelTimer,
-    Deliver,
-    Effects,
-    Fire,
-    Input,
-    Persist,
-    Send,
-    SetTimer,
-    StepProtocol,
-)
+from .step import Deliver, Effects, Fire, Input, StepProtocol
+from .stepping import carry_out
 
 __all__ = ["Model", "Move", "Observer", "Packet", "World"]
 
@@ -230,32 +221,17 @@ class Model:
     def _carry_out(self, world: World, i: int, state: Any, effects: Effects) -> World:
         """Put ``state`` in place and do ``effects`` to the world, in order."""
         me = self.ids[i]
-        stored = world.stored
+        out = _WorldOut(me, world.stored[i], world.timers[i])
+        carry_out(out, effects)
+        stored = world.stored if out.stored is world.stored[i] else _put(
+            world.stored, i, out.stored)
         timers = world.timers
-        names: list[str] | None = None
-        sent: list[Packet] = []
-        for effect in effects:
-            kind = type(effect)
-            if kind is Send:
-                sent.append((effect.dst, me, effect.msg))  # type: ignore[union-attr]
-            elif kind is Persist:
-                stored = _put(stored, i, _store(stored[i], effect.key,  # type: ignore[union-attr]
-                                                effect.value))  # type: ignore[union-attr]
-            elif kind is SetTimer or kind is CancelTimer:
-                if names is None:
-                    names = list(timers[i])
-                name = effect.name  # type: ignore[union-attr]
-                if kind is SetTimer:
-                    if name not in names:
-                        names.append(name)
-                elif name in names:
-                    names.remove(name)
-        if names is not None:
-            timers = _put(timers, i, tuple(sorted(names)))
+        if out.names is not None:
+            timers = _put(timers, i, tuple(sorted(out.names)))
         net = world.net
-        if sent:
+        if out.sent:
             merged = list(net)
-            for packet in sent:
+            for packet in out.sent:
                 insort(merged, packet, key=packet_key)
             net = tuple(merged)
         ghost = world.ghost if self.observe is None else self.observe(
@@ -270,6 +246,43 @@ class Model:
         except ValueError:
             raise ConfigError(f"no message {packet!r} in flight") from None
         return world._replace(net=net[:at] + net[at + 1:])
+
+
+class _WorldOut:
+    """One node's side of a world while its effects are carried out (an :class:`Outbox`)."""
+
+    __slots__ = ("me", "stored", "timers", "names", "sent")
+
+    def __init__(self, me: str, stored: Stored, timers: tuple[str, ...]) -> None:
+        self.me = me
+        self.stored = stored
+        self.timers = timers
+        self.names: list[str] | None = None  # the live timers, once one changed
+        self.sent: list[Packet] = []
+
+    def persist(self, key: str, value: Any) -> None:
+        self.stored = _store(self.stored, key, value)
+
+    def send(self, dst: str, msg: Any, rule: str) -> None:
+        self.sent.append((dst, self.me, msg))
+
+    def set_timer(self, name: str, low: int, high: int) -> None:
+        if self.names is None:
+            self.names = list(self.timers)
+        if name not in self.names:
+            self.names.append(name)
+
+    def cancel_timer(self, name: str) -> None:
+        if self.names is None:
+            self.names = list(self.timers)
+        if name in self.names:
+            self.names.remove(name)
+
+    def reply(self, request: Any, value: Any, ok: bool) -> None:
+        """A reply leaves the world: the checker's observer reads it in the effects."""
+
+    def note(self, text: str, rule: str) -> None:
+        """The checker keeps no trace."""
 
 
 def _put(values: tuple[Any, ...], i: int, value: Any) -> tuple[Any, ...]:

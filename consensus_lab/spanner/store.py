@@ -30,10 +30,9 @@ whose timestamp is at or below ``ts`` is still waiting to apply. Without a
 ``ts`` it reads at ``TT.now().latest`` (a strong read, §4.1.4).
 
 The node is :class:`SpannerStore`, a step protocol over the immutable
-:class:`~.state.SpannerState`: ``step(state, Timed(now, input))`` returns the
+:class:`~.state.SpannerState`: ``step(state, input)`` returns the
 next state and the effects, in order, each citing its rule (the ``*_RULE``
-constants). ``now`` is the node's local clock, read by the adapter
-:class:`SpannerNode` (temporary, until the simulator's inputs carry it):
+constants). Every input's ``now`` is the node's local clock (skew included):
 TrueTime is ``TT.now() = [now - ε, now + ε]`` (:meth:`~.truetime.TrueTime.at`).
 
 What is simplified, honestly: a shard's leader is fixed (no elections, no
@@ -51,9 +50,20 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..clocks.timed import LabelledNote, Timed, TimedStepNode, split
 from ..sim import ClientRequest
-from ..sim.step import Deliver, Effects, Fire, Input, Reply, Request, Send, StepProtocol, timer
+from ..sim.step import (
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Note,
+    Reply,
+    Request,
+    Send,
+    StepNode,
+    StepProtocol,
+    timer,
+)
 from .config import SpannerConfig, TimestampRule, WaitRule
 from .messages import Commit, Replicate, Replicated
 from .state import SpannerState, Txn, Writes, apply_writes, drop, get, put, read_at
@@ -93,7 +103,7 @@ BAD_REQUEST_RULE = "the store answers txn (writes on one shard) and read (key, t
 class SpannerStore(StepProtocol[SpannerState]):
     """A member of one shard, its leader (first node) or a replica, as a step function.
 
-    Inputs are ``Timed(now, input)``: ``now`` is the local clock, from which
+    Every input's ``now`` is the local clock, from which
     TrueTime's interval is made. Nothing is durable (no crashes in this model).
     """
 
@@ -110,9 +120,9 @@ class SpannerStore(StepProtocol[SpannerState]):
         return SpannerState(node_id=node_id, shard=shard, group=group,
                             is_leader=self.config.leader(shard) == node_id), ()
 
-    def step(self, state: SpannerState, event: Input | Timed) -> Step:
+    def step(self, state: SpannerState, event: Input) -> Step:
         """A client request, a message of the group, or a timer."""
-        now, event = split(event)
+        now = event.now  # the node's local clock when the input arrived
         match event:
             case Request(request):
                 return self.on_request(state, request, now)
@@ -299,8 +309,8 @@ class SpannerStore(StepProtocol[SpannerState]):
             row.update(last_ts=state.last_ts, active=len(state.active), queued=len(state.queue))
         return row
 
-    def _note(self, state: SpannerState, text: str, rule: str) -> LabelledNote:
-        return LabelledNote(text, rule, self.describe(state))
+    def _note(self, state: SpannerState, text: str, rule: str) -> Note:
+        return Note(text, rule)
 
 
 def _first_unblocked(state: SpannerState) -> Txn | None:
@@ -323,11 +333,10 @@ def _refuse(request: ClientRequest, value: dict[str, Any],
     return Reply(request, value, ok=False, rule=rule)
 
 
-class SpannerNode(TimedStepNode[SpannerState]):
+class SpannerNode(StepNode[SpannerState]):
     """:class:`SpannerStore` in the simulator; the attributes are read-only views of ``state``.
 
-    Reads the local clock (``ctx.now``) for every input: temporary, see
-    :mod:`consensus_lab.clocks.timed`.
+    Before start (the trace's "start" record) it describes a fresh boot's state.
     """
 
     def __init__(self, node_id: str, peers: tuple[str, ...], config: SpannerConfig) -> None:
@@ -337,8 +346,11 @@ class SpannerNode(TimedStepNode[SpannerState]):
         self.tt = self.store.tt
 
     def _now(self) -> SpannerState:
-        return self.state if self.state is not None else \
-            self.store.start(self.node_id, self.peers, {})[0]
+        return self.booted()
+
+    def describe(self) -> str:
+        """The label of the state (of the boot state before start: the trace's start record)."""
+        return self.protocol.describe(self.booted())
 
     @property
     def is_leader(self) -> bool:

@@ -174,7 +174,8 @@ class DynamoStore(StoreProtocol[DynamoState]):
 
     def random_peer_among(self, state: DynamoState, event: Input) -> tuple[str, ...]:
         """An anti-entropy round with something to push picks one random peer."""
-        if event == Fire("anti-entropy") and state.peers and state.data:
+        fired = isinstance(event, Fire) and event.name == "anti-entropy"
+        if fired and state.peers and state.data:
             return state.peers
         return ()
 

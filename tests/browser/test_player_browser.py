@@ -12,27 +12,27 @@ from playwright.sync_api import expect
 
 PLAYER_CELLS = [
     "from dataclasses import dataclass\n"
-    "from consensus_lab.sim import Node\n"
+    "from consensus_lab.sim import Deliver, Fire, Send, SetTimer, StepProtocol\n"
     "from consensus_lab.widgets import SimulationPlayer\n"
     "\n"
     "@dataclass(frozen=True, slots=True, kw_only=True)\n"
     "class Rumor:\n"
     "    n: int\n"
     "\n"
-    "class Gossip(Node):\n"
-    "    def __init__(self, node_id, peers):\n"
-    "        super().__init__(node_id, peers)\n"
-    "        self.heard = 0\n"
-    "    def on_start(self, ctx):\n"
-    "        ctx.set_timer('gossip', ctx.rng.randint(1, 6))\n"
-    "    def on_timer(self, ctx, name):\n"
-    "        ctx.send(ctx.rng.choice(self.peers), Rumor(n=self.heard))\n"
-    "        ctx.set_timer('gossip', ctx.rng.randint(4, 9))\n"
-    "    def on_message(self, ctx, src, msg):\n"
-    "        self.heard += 1\n"
-    "    def view(self):\n"
-    "        return {'heard': self.heard}",
-    "player = SimulationPlayer(Gossip, 3, seed=4)\nplayer",
+    "class Gossip(StepProtocol):\n"
+    "    def start(self, node_id, peers, stored):\n"
+    "        return (peers, 0), (SetTimer('gossip', 1, 6),)\n"
+    "    def step(self, state, event):\n"
+    "        peers, heard = state\n"
+    "        if isinstance(event, Fire):\n"
+    "            return state, (Send(peers[heard % len(peers)], Rumor(n=heard)),\n"
+    "                           SetTimer('gossip', 4, 9))\n"
+    "        if isinstance(event, Deliver):\n"
+    "            return (peers, heard + 1), ()\n"
+    "        return state, ()\n"
+    "    def view(self, state):\n"
+    "        return {'heard': state[1]}",
+    "player = SimulationPlayer(Gossip(), 3, seed=4)\nplayer",
 ]
 
 

@@ -11,7 +11,7 @@ import dataclasses
 
 import pytest
 
-from consensus_lab.clocks import Broadcast, CausalBroadcast, CausalState, Timed
+from consensus_lab.clocks import Broadcast, CausalBroadcast, CausalState
 from consensus_lab.clocks.broadcast import (
     DELIVER_RULE,
     DUPLICATE_RULE,
@@ -22,7 +22,6 @@ from consensus_lab.clocks.broadcast import (
     UNKNOWN_RULE,
 )
 from consensus_lab.clocks.causal import deliver_on_receipt
-from consensus_lab.clocks.timed import LabelledNote
 from consensus_lab.clocks.vector import MERGE_RULE, TICK_RULE
 from consensus_lab.sim import ClientRequest
 from consensus_lab.sim.step import Deliver, Fire, Note, Persist, Reply, Request, Send
@@ -43,7 +42,7 @@ def boot(protocol: CausalBroadcast | None = None, node: str = "C",
 
 def receive(protocol: CausalBroadcast, state: CausalState, msg: Broadcast,
             now: int = 10) -> tuple[CausalState, tuple]:
-    return protocol.step(state, Timed(now, Deliver(msg.origin, msg)))
+    return protocol.step(state, Deliver(msg.origin, msg, now))
 
 
 def shape(effects: tuple) -> list[tuple[str, str]]:
@@ -67,9 +66,9 @@ def test_broadcast_ticks_own_entry_delivers_locally_then_sends_then_replies() ->
     """Rule 1 (V[i] += 1), local delivery logged and noted, a Send per peer, then the Reply."""
     protocol, state = boot(node="A")
     request = ClientRequest(id=1, client="c1", f="broadcast", value="hi")
-    state, effects = protocol.step(state, Timed(7, Request(request)))
+    state, effects = protocol.step(state, Request(request, 7))
     msg = Broadcast(origin="A", text="hi", vc=(("A", 1), ("B", 0), ("C", 0)))
-    assert shape(effects) == [("Persist", TICK_RULE), ("LabelledNote", DELIVER_RULE),
+    assert shape(effects) == [("Persist", TICK_RULE), ("Note", DELIVER_RULE),
                               ("Send", SEND_RULE), ("Send", SEND_RULE), ("Reply", REPLY_RULE)]
     assert effects[0] == Persist("delivered", ((msg, 7),), TICK_RULE)
     assert [(e.dst, e.msg) for e in effects if isinstance(e, Send)] == [("B", msg), ("C", msg)]
@@ -82,7 +81,7 @@ def test_answer_before_question_is_held_back_with_the_reason() -> None:
     protocol, state = boot()
     state, effects = receive(protocol, state, ANS)
     assert state.held_back == (ANS,) and state.delivered == ()
-    assert shape(effects) == [("LabelledNote", HOLD_BACK_RULE)]
+    assert shape(effects) == [("Note", HOLD_BACK_RULE)]
     assert effects[0].text == "hold back B#1 'answer': waits for A#1"
 
 
@@ -92,7 +91,7 @@ def test_the_question_releases_the_answer_merge_then_log_each_in_causal_order() 
     protocol, state = boot()
     state, _ = receive(protocol, state, ANS, now=5)
     state, effects = receive(protocol, state, Q, now=9)
-    assert shape(effects) == [("Persist", MERGE_RULE), ("LabelledNote", DELIVER_RULE)] * 2
+    assert shape(effects) == [("Persist", MERGE_RULE), ("Note", DELIVER_RULE)] * 2
     assert [m for m, _ in state.delivered] == [Q, ANS] and state.held_back == ()
     assert state.delivered == ((Q, 9), (ANS, 9))
     assert effects[0] == Persist("delivered", ((Q, 9),), MERGE_RULE)
@@ -100,15 +99,16 @@ def test_the_question_releases_the_answer_merge_then_log_each_in_causal_order() 
     assert state.clock == (("A", 1), ("B", 1), ("C", 0))
 
 
-def test_a_note_carries_the_state_label_of_its_own_moment() -> None:
-    """The first delivery's note shows the answer still held back; the second shows it gone."""
+def test_one_step_notes_each_delivery_in_order() -> None:
+    """Q releases the held-back answer: two notes, Q's first; the trace labels both with
+    the state after the whole step (one rule for every protocol)."""
     protocol, state = boot()
     state, _ = receive(protocol, state, ANS)
-    _, effects = receive(protocol, state, Q)
-    notes = [e for e in effects if isinstance(e, LabelledNote)]
-    assert isinstance(notes[0], Note)
-    assert notes[0].state == "vc=[A:1 B:0 C:0] held=[B#1] delivered=1"
-    assert notes[1].state == "vc=[A:1 B:1 C:0] held=[] delivered=2"
+    after, effects = receive(protocol, state, Q)
+    notes = [e.text for e in effects if isinstance(e, Note)]
+    assert len(notes) == 2 and "A#1" in notes[0] and "B#1" in notes[1]
+    assert protocol.describe(state) == "vc=[A:0 B:0 C:0] held=[B#1] delivered=0"
+    assert protocol.describe(after) == "vc=[A:1 B:1 C:0] held=[] delivered=2"
 
 
 def test_duplicates_are_discarded_whether_delivered_or_held() -> None:
@@ -118,7 +118,7 @@ def test_duplicates_are_discarded_whether_delivered_or_held() -> None:
     for before, msg in ((held, ANS), (receive(protocol, state, Q)[0], Q)):
         after, effects = receive(protocol, before, msg)
         assert after == before
-        assert shape(effects) == [("LabelledNote", DUPLICATE_RULE)]
+        assert shape(effects) == [("Note", DUPLICATE_RULE)]
         assert effects[0].text == f"ignore duplicate {msg.origin}#{msg.seq}"
 
 
@@ -126,8 +126,8 @@ def test_delivering_a_question_runs_the_application_reply() -> None:
     """Bob delivers the question, then broadcasts his answer stamped after it."""
     protocol, state = boot(CausalBroadcast(replies={"question": "answer"}), node="B")
     state, effects = receive(protocol, state, Q)
-    assert shape(effects) == [("Persist", MERGE_RULE), ("LabelledNote", DELIVER_RULE),
-                              ("Persist", TICK_RULE), ("LabelledNote", DELIVER_RULE),
+    assert shape(effects) == [("Persist", MERGE_RULE), ("Note", DELIVER_RULE),
+                              ("Persist", TICK_RULE), ("Note", DELIVER_RULE),
                               ("Send", SEND_RULE), ("Send", SEND_RULE)]
     assert [e.msg for e in effects if isinstance(e, Send)] == [ANS, ANS]
 
@@ -135,7 +135,7 @@ def test_delivering_a_question_runs_the_application_reply() -> None:
 def test_naive_condition_delivers_on_receipt_and_says_so() -> None:
     protocol, state = boot(CausalBroadcast(condition=deliver_on_receipt))
     state, effects = receive(protocol, state, ANS)
-    assert shape(effects) == [("Persist", MERGE_RULE), ("LabelledNote", NAIVE_DELIVER_RULE)]
+    assert shape(effects) == [("Persist", MERGE_RULE), ("Note", NAIVE_DELIVER_RULE)]
     assert state.held_back == ()
 
 
@@ -154,14 +154,15 @@ def test_start_rebuilds_the_clock_from_the_persisted_log_only() -> None:
 def test_unknown_operation_is_refused_and_timers_do_nothing() -> None:
     protocol, state = boot()
     request = ClientRequest(id=2, client="c1", f="put")
-    after, effects = protocol.step(state, Timed(0, Request(request)))
+    after, effects = protocol.step(state, Request(request, 0))
     assert after == state and shape(effects) == [("Reply", UNKNOWN_RULE)]
     assert not effects[0].ok and "unknown operation 'put'" in effects[0].value
-    assert protocol.step(state, Timed(0, Fire("x"))) == (state, ())
+    assert protocol.step(state, Fire("x", 0)) == (state, ())
 
 
-def test_a_step_without_the_local_time_is_refused() -> None:
-    """The protocol reads no clock: the time must come with the input."""
+def test_the_delivery_time_is_the_input_clock() -> None:
+    """The protocol reads no clock: the time comes with the input (its ``now``)."""
     protocol, state = boot()
-    with pytest.raises(TypeError, match="Timed"):
-        protocol.step(state, Deliver("A", Q))
+    for now in (0, 42):
+        after, _ = protocol.step(state, Deliver("A", Q, now))
+        assert after.delivered[-1][1] == now

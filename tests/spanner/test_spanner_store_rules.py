@@ -11,7 +11,6 @@ import dataclasses
 
 import pytest
 
-from consensus_lab.clocks import Timed
 from consensus_lab.sim import ClientRequest
 from consensus_lab.sim.step import (
     Deliver,
@@ -57,7 +56,8 @@ class Node:
         self.effects: Effects = ()
 
     def step(self, event: Deliver | Fire | Request) -> Effects:
-        self.state, self.effects = self.store.step(self.state, Timed(self.now, event))
+        timed = dataclasses.replace(event, now=self.now)
+        self.state, self.effects = self.store.step(self.state, timed)
         return self.effects
 
     def request(self, request: ClientRequest) -> Effects:
@@ -112,7 +112,7 @@ def test_majority_then_s_is_latest_and_the_reply_waits() -> None:
     effects = node.deliver("n2", Replicated(txn=1))  # n1 + n2: a majority of 3
     [(_, txn1)] = node.state.active
     assert txn1.ts == 100 + EPS
-    assert shape(effects) == [("LabelledNote", TIMESTAMP_RULE), ("SetTimer", COMMIT_WAIT_RULE)]
+    assert shape(effects) == [("Note", TIMESTAMP_RULE), ("SetTimer", COMMIT_WAIT_RULE)]
     assert effects[1] == timer("wait T1", 2 * EPS + 1, COMMIT_WAIT_RULE)
     assert "Reply" not in kinds(effects)
 
@@ -128,22 +128,23 @@ def test_reply_once_earliest_passes_s_and_not_a_tick_before() -> None:
     effects = node.fire("wait T1")
     s = 100 + EPS
     assert shape(effects) == [("Send", VISIBLE_RULE), ("Send", VISIBLE_RULE),
-                              ("LabelledNote", VISIBLE_RULE), ("Reply", VISIBLE_RULE)]
+                              ("Note", VISIBLE_RULE), ("Reply", VISIBLE_RULE)]
     assert Send("n2", Commit(txn=1, ts=s), VISIBLE_RULE) in effects
     assert effects[-1] == Reply(txn(1, (A, "v")), s, rule=VISIBLE_RULE)
     assert read_at(node.state, A, s) == ("v", s) and read_at(node.state, A, s - 1) == (None, 0)
     assert not node.state.locked
 
 
-def test_the_visible_note_shows_the_commit_still_holding_its_lock() -> None:
-    """The note is written before the locks go: its label counts the txn as active."""
+def test_the_visible_note_comes_with_the_step_that_releases_the_lock() -> None:
+    """The note names the commit; the trace labels it with the state after the whole
+    step (one rule for every protocol), where the txn holds no lock any more."""
     node = Node(now=100)
     node.request(txn(1, (A, "v")))
     node.deliver("n2", Replicated(txn=1))
     node.now = 200
     note = next(e for e in node.fire("wait T1") if isinstance(e, Note))
     assert note.text == "T1 visible at s=110 (TT.now()=[190, 210])"
-    assert "active=1" in note.state and "active=0" in node.store.describe(node.state)
+    assert "active=0" in node.store.describe(node.state) and not node.state.locked
 
 
 def test_without_commit_wait_the_reply_is_immediate() -> None:
@@ -159,7 +160,7 @@ def test_overlap_picks_s_first_and_sends_it_with_the_writes() -> None:
     """§4.2.1: the wait "is typically overlapped with Paxos communication"."""
     node = Node(config=SpannerConfig(epsilon=EPS, overlap=True))
     effects = node.request(txn(1, (A, "v")))
-    assert shape(effects)[0] == ("LabelledNote", TIMESTAMP_RULE)
+    assert shape(effects)[0] == ("Note", TIMESTAMP_RULE)
     assert effects[1] == Send("n2", Replicate(txn=1, writes=((A, "v"),), ts=110), REPLICATE_RULE)
     node.now = 100 + 2 * EPS + 1  # the wait is already over when the majority answers
     effects = node.deliver("n2", Replicated(txn=1))
@@ -252,5 +253,8 @@ def test_start_ignores_storage_and_a_step_needs_the_local_time() -> None:
     store = SpannerStore(CONFIG)
     fresh, _ = store.start("n1", (), {})
     assert store.start("n1", (), {"anything": 1})[0] == fresh
-    with pytest.raises(TypeError, match="Timed"):
-        store.step(fresh, Fire("reads"))
+    early, late = Node(now=100), Node(now=300)  # the same inputs, two clock readings
+    for node in (early, late):
+        node.request(txn(1, (A, "v")))
+        node.deliver("n2", Replicated(txn=1))
+    assert early.state.active[0][1].ts == 100 + EPS and late.state.active[0][1].ts == 300 + EPS

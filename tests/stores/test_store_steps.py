@@ -29,8 +29,8 @@ RULES = {value for module in MODULES for name, value in vars(module).items()
 def recording(cls: type, **options: Any) -> Callable[[str, tuple[str, ...]], Any]:
     """A factory of ``cls`` nodes that also keep every step's effects in ``log``."""
     class Recording(cls):  # type: ignore[misc, valid-type]
-        def _run(self, ctx: Any, result: tuple[Any, Effects]) -> None:
-            super()._run(ctx, result)
+        def stepped(self, before: Any, event: Any) -> None:  # after start and every step
+            result: tuple[Any, Effects] = (self.state, self.last_effects)
             self.steps = [*getattr(self, "steps", []), result]
     return partial(Recording, **options)
 
