@@ -43,11 +43,11 @@ from ...sim.step import (
     Input,
     Persist,
     Request,
-    StepNode,
     StepProtocol,
     Value,
     frozen,
 )
+from ..node import RoleNode, StateField
 from . import acceptor, leader, replica
 from .acceptor import AcceptorState
 from .leader import ADOPTED, PREEMPTED, LeaderState
@@ -284,7 +284,7 @@ class MultiPaxosProtocol(StepProtocol[MultiPaxosState]):
         return f"{role} b={ld.ballot} out={state.replica.slot_out}"
 
 
-class MultiPaxosServer(StepNode[MultiPaxosState]):
+class MultiPaxosServer(RoleNode[MultiPaxosState]):
     """One Multi-Paxos server (replica, leader and acceptor) of a replicated KV store.
 
     ``replica``, ``leader`` and ``acceptor`` (read-only) are the roles'
@@ -322,39 +322,15 @@ class MultiPaxosServer(StepNode[MultiPaxosState]):
         self._run(ctx, self.protocol.step(self._state(), Submit(command, ctx.now)))
         return True
 
-    def _now(self) -> MultiPaxosState:
-        """The current state; before the first step, a new server's."""
-        return fresh_state(self.node_id, self.peers) if self.state is None else self.state
+    servers: StateField[tuple[str, ...]] = StateField(
+        "Every server of the cluster, this one included, sorted.")
+    replica: StateField[ReplicaState] = StateField(
+        "The replica's state: slots, decisions, store, leader hint.")
+    leader: StateField[LeaderState] = StateField(
+        "The leader's state: ballot, active, scout, commanders.")
+    acceptor: StateField[AcceptorState] = StateField(
+        "The acceptor's state: promise and accepted pvalues.")
 
-    def view(self) -> dict[str, Any]:
-        """The protocol's view of the current state."""
-        return self.protocol.view(self._now())
-
-    def describe(self) -> str:
-        """The protocol's one-line label of the current state."""
-        return self.protocol.describe(self._now())
-
-    @property
-    def config(self) -> MultiPaxosConfig:
-        """The protocol's configuration."""
-        return self.protocol.config
-
-    @property
-    def servers(self) -> tuple[str, ...]:
-        """Every server of the cluster, this one included, sorted."""
-        return tuple(sorted((self.node_id, *self.peers)))
-
-    @property
-    def replica(self) -> ReplicaState:
-        """The replica's state: slots, decisions, store, leader hint."""
-        return self._now().replica
-
-    @property
-    def leader(self) -> LeaderState:
-        """The leader's state: ballot, active, scout, commanders."""
-        return self._now().leader
-
-    @property
-    def acceptor(self) -> AcceptorState:
-        """The acceptor's state: promise and accepted pvalues."""
-        return self._now().acceptor
+    def fresh(self) -> MultiPaxosState:
+        """A new server's state."""
+        return fresh_state(self.node_id, self.peers)
