@@ -186,17 +186,17 @@ class MultiPaxosProtocol(StepProtocol[MultiPaxosState]):
         """election: try to lead. heartbeat: lead on. resend: repair losses."""
         config, decided = self.config, s.replica.decisions.__contains__
         if name == "election" and not s.leader.active:
-            s = replace(s, leader=leader.start_scout(s.leader, out, s.replica.slot_out))
+            s = self.with_leader(s, leader.start_scout(s.leader, out, s.replica.slot_out))
             self.reset_election_timer(out)  # not adopted by then: try a higher ballot
         elif name == "heartbeat" and s.leader.active:
-            s = replace(s, leader=leader.fill_gaps_and_command(s.leader, out, decided,
+            s = self.with_leader(s, leader.fill_gaps_and_command(s.leader, out, decided,
                                                                s.replica.slot_out))
             out.to_others(Heartbeat(ballot=s.leader.ballot, slot_out=s.replica.slot_out),
                           HEARTBEAT)
             out.timer("heartbeat", config.heartbeat_interval, config.heartbeat_interval,
                       HEARTBEAT)
         elif name == "resend":
-            s = replace(s, leader=leader.resend(s.leader, out, out.now - config.resend_interval))
+            s = self.with_leader(s, leader.resend(s.leader, out, out.now - config.resend_interval))
             replica.repropose(s.replica, out)
             out.timer("resend", config.resend_interval, config.resend_interval, RESEND_TIMER)
         return s
@@ -212,21 +212,21 @@ class MultiPaxosProtocol(StepProtocol[MultiPaxosState]):
         decided, window = s.replica.decisions.__contains__, self.config.window
         match msg:
             case P2a():
-                return replace(s, acceptor=acceptor.on_p2a(s.acceptor, out, src, msg))
+                return self.with_acceptor(s, acceptor.on_p2a(s.acceptor, out, src, msg))
             case P2b():
-                s = replace(s, leader=leader.on_p2b(s.leader, out, src, msg))
+                s = self.with_leader(s, leader.on_p2b(s.leader, out, src, msg))
                 return self.after_leader_change(s, out)
             case Decision(slot=slot, command=command):
                 return self.with_replica(s, replica.on_decision(s.replica, out, slot, command,
                                                                 window))
             case Propose(slot=slot, command=command):
-                return replace(s, leader=leader.on_propose(s.leader, out, slot, command,
+                return self.with_leader(s, leader.on_propose(s.leader, out, slot, command,
                                                            decided))
             case P1a():
-                return replace(s, acceptor=acceptor.on_p1a(s.acceptor, out, src, msg))
+                return self.with_acceptor(s, acceptor.on_p1a(s.acceptor, out, src, msg))
             case P1b():
                 ld, outcome = leader.on_p1b(s.leader, out, src, msg, decided)
-                s = replace(s, leader=ld)
+                s = self.with_leader(s, ld)
                 return self.after_leader_change(s, out) if outcome in (ADOPTED, PREEMPTED) \
                     else s
             case Heartbeat():
@@ -244,7 +244,7 @@ class MultiPaxosProtocol(StepProtocol[MultiPaxosState]):
             return s  # a deposed leader that has not noticed yet
         if s.leader.active:
             out.cancel("heartbeat", FOLLOW)
-        s = replace(s, leader=leader.preempted(s.leader, out, msg.ballot))
+        s = self.with_leader(s, leader.preempted(s.leader, out, msg.ballot))
         self.reset_election_timer(out)
         return self.with_replica(s, replica.on_heartbeat(s.replica, out, src, msg.slot_out,
                                                          self.config.window))
@@ -266,7 +266,17 @@ class MultiPaxosProtocol(StepProtocol[MultiPaxosState]):
     @staticmethod
     def with_replica(s: MultiPaxosState, rep: ReplicaState) -> MultiPaxosState:
         """``s`` with the replica state ``rep``."""
-        return replace(s, replica=rep)
+        return MultiPaxosState(s.node_id, s.servers, rep, s.leader, s.acceptor)
+
+    @staticmethod
+    def with_leader(s: MultiPaxosState, ld: LeaderState) -> MultiPaxosState:
+        """``s`` with the leader state ``ld``."""
+        return MultiPaxosState(s.node_id, s.servers, s.replica, ld, s.acceptor)
+
+    @staticmethod
+    def with_acceptor(s: MultiPaxosState, acc: AcceptorState) -> MultiPaxosState:
+        """``s`` with the acceptor state ``acc``."""
+        return MultiPaxosState(s.node_id, s.servers, s.replica, s.leader, acc)
 
     # ------------------------------------------------------------ views
     def view(self, state: MultiPaxosState) -> dict[str, Any]:
