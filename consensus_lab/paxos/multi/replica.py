@@ -84,14 +84,15 @@ def propose(rep: ReplicaState, out: Outbox, window: int) -> ReplicaState:
     leader = rep.leader_hint
     if leader is None or not rep.requests:
         return rep  # nobody to propose to yet (the next heartbeat tells us), or nothing
-    slot_in, requests, proposals = rep.slot_in, list(rep.requests), rep.proposals
-    while requests and slot_in < rep.slot_out + window:
+    slot_in, taken, proposals = rep.slot_in, 0, rep.proposals
+    while taken < len(rep.requests) and slot_in < rep.slot_out + window:
         if slot_in not in rep.decisions:
-            command = requests.pop(0)
+            command = rep.requests[taken]
+            taken += 1
             proposals = proposals.set(slot_in, command)
             out.send(leader, Propose(slot=slot_in, command=command), PROPOSE)
         slot_in += 1
-    return replace(rep, slot_in=slot_in, requests=tuple(requests), proposals=proposals)
+    return replace(rep, slot_in=slot_in, requests=rep.requests[taken:], proposals=proposals)
 
 
 def repropose(rep: ReplicaState, out: Outbox) -> None:
