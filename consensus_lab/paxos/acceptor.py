@@ -29,10 +29,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..sim.step import Deliver, Effects, Input, Persist, Send, StepNode, StepProtocol, Value, frozen
+from ..sim.step import Deliver, Effects, Input, Persist, Send, StepProtocol, Value, frozen
 from .ballot import Ballot
 from .config import LEARNER, PaxosConfig, ids_of
 from .messages import Accept, Accepted, Nack, Prepare, Promise, Query
+from .node import RoleNode, StateField
 
 #: The rules each effect of an acceptor carries out (Lamport, "Paxos Made Simple").
 P1B_PROMISE = ("PMS §2.2 P1b: an acceptor promises never to accept a proposal numbered less "
@@ -146,7 +147,7 @@ class AcceptorProtocol(StepProtocol[AcceptorState]):
         return {"promised": str(state.promised or "-"), "accepted": accepted}
 
 
-class Acceptor(StepNode[AcceptorState]):
+class Acceptor(RoleNode[AcceptorState]):
     """One acceptor node; ``promised`` and ``accepted`` (read-only) survive a crash."""
 
     protocol: AcceptorProtocol
@@ -156,29 +157,11 @@ class Acceptor(StepNode[AcceptorState]):
         super().__init__(node_id, peers, protocol or AcceptorProtocol(
             config, ids_of(LEARNER, tuple(sorted(peers)))))
 
-    def _now(self) -> AcceptorState:
-        """The current state; before the first step, a fresh node's."""
-        return AcceptorState() if self.state is None else self.state
+    promised: StateField[Ballot | None] = StateField(
+        "The highest ballot promised (None before the first promise).")
+    accepted: StateField[tuple[Ballot, Any] | None] = StateField(
+        "``(ballot, value)`` accepted last, or None.")
 
-    def view(self) -> dict[str, Any]:
-        """The protocol's view; before the first step, that of a fresh node."""
-        return self.protocol.view(self._now())
-
-    def describe(self) -> str:
-        """The protocol's one-line label; before the first step, a fresh node's."""
-        return self.protocol.describe(self._now())
-
-    @property
-    def config(self) -> PaxosConfig:
-        """The protocol's configuration."""
-        return self.protocol.config
-
-    @property
-    def promised(self) -> Ballot | None:
-        """The highest ballot promised (None before the first step)."""
-        return None if self.state is None else self.state.promised
-
-    @property
-    def accepted(self) -> tuple[Ballot, Any] | None:
-        """``(ballot, value)`` accepted last, or None."""
-        return None if self.state is None else self.state.accepted
+    def fresh(self) -> AcceptorState:
+        """A new acceptor: no promise, nothing accepted."""
+        return AcceptorState()

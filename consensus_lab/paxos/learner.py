@@ -21,7 +21,6 @@ from ..sim.step import (
     Input,
     Note,
     Send,
-    StepNode,
     StepProtocol,
     Value,
     frozen,
@@ -30,6 +29,7 @@ from ..sim.step import (
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
 from .messages import Accepted, Query
+from .node import RoleNode, StateField
 
 #: The rules each effect of a learner carries out.
 LEARN = ("PMS §2.3: a learner finds out a value is chosen once a majority of acceptors "
@@ -110,7 +110,7 @@ def _vote(votes: Votes, ballot: Ballot, value: Any,
     return (*votes, (ballot, value, voters)), value, voters
 
 
-class Learner(StepNode[LearnerState]):
+class Learner(RoleNode[LearnerState]):
     """One learner node; ``learned`` is the chosen value once it knows it (else None)."""
 
     protocol: LearnerProtocol
@@ -120,32 +120,13 @@ class Learner(StepNode[LearnerState]):
         super().__init__(node_id, peers, protocol or LearnerProtocol(
             config, ids_of(ACCEPTOR, tuple(sorted(peers)))))
 
-    def _now(self) -> LearnerState:
-        """The current state; before the first step, a fresh node's."""
-        return LearnerState() if self.state is None else self.state
+    learned: StateField[Any] = StateField("The learned value (None until learned).")
+    learned_ballot: StateField[Ballot | None] = StateField(
+        "The ballot a majority accepted (None until learned).")
 
-    def view(self) -> dict[str, Any]:
-        """The protocol's view; before the first step, that of a fresh node."""
-        return self.protocol.view(self._now())
-
-    def describe(self) -> str:
-        """The protocol's one-line label; before the first step, a fresh node's."""
-        return self.protocol.describe(self._now())
-
-    @property
-    def config(self) -> PaxosConfig:
-        """The protocol's configuration."""
-        return self.protocol.config
-
-    @property
-    def learned(self) -> Any:
-        """The learned value (None until learned)."""
-        return None if self.state is None else self.state.learned
-
-    @property
-    def learned_ballot(self) -> Ballot | None:
-        """The ballot a majority accepted (None until learned)."""
-        return None if self.state is None else self.state.learned_ballot
+    def fresh(self) -> LearnerState:
+        """A new learner: no votes heard."""
+        return LearnerState()
 
     @property
     def votes(self) -> dict[Ballot, tuple[Any, frozenset[str]]]:

@@ -42,7 +42,6 @@ from ..sim.step import (
     Persist,
     Send,
     SetTimer,
-    StepNode,
     StepProtocol,
     Value,
     frozen,
@@ -51,6 +50,7 @@ from ..sim.step import (
 from .ballot import Ballot
 from .config import ACCEPTOR, PaxosConfig, ids_of, majority
 from .messages import Accept, Accepted, Nack, Prepare, Promise
+from .node import RoleNode, StateField
 
 IDLE, PREPARING, ACCEPTING, WAITING, DONE = "idle", "preparing", "accepting", "waiting", "done"
 
@@ -259,7 +259,7 @@ def _key_of(pair: tuple[str, Any]) -> str:
     return pair[0]
 
 
-class Proposer(StepNode[ProposerState]):
+class Proposer(RoleNode[ProposerState]):
     """One proposer node that wants ``value`` chosen (or helps choose whatever already is).
 
     The attributes below read the current state; ``ballots_tried`` counts the
@@ -282,67 +282,21 @@ class Proposer(StepNode[ProposerState]):
         if isinstance(event, Fire) and before is not None and self.ballot != before.ballot:
             self.ballots_tried += 1
 
-    def _get(self, name: str, default: Any = None) -> Any:
-        return default if self.state is None else getattr(self.state, name)
+    value: StateField[Any] = StateField("Its own value.")
+    phase: StateField[str] = StateField("idle, preparing, accepting, waiting or done.")
+    max_round: StateField[int] = StateField("The highest round used or seen.")
+    ballot: StateField[Ballot | None] = StateField("The ballot being tried.")
+    accepts: StateField[frozenset[str]] = StateField(
+        "Acceptors that accepted the current ballot.")
+    proposed: StateField[Any] = StateField("The value sent in phase 2 of the current ballot.")
+    chosen: StateField[Any] = StateField("The chosen value once ``phase`` is done.")
+    nacks: StateField[int] = StateField("Consecutive Nacks.")
 
-    def _now(self) -> ProposerState:
-        """The current state; before the first step, a fresh node's."""
-        return ProposerState(self.node_id, self._value) if self.state is None else self.state
-
-    def view(self) -> dict[str, Any]:
-        """The protocol's view; before the first step, that of a fresh node."""
-        return self.protocol.view(self._now())
-
-    def describe(self) -> str:
-        """The protocol's one-line label; before the first step, a fresh node's."""
-        return self.protocol.describe(self._now())
-
-    @property
-    def config(self) -> PaxosConfig:
-        """The protocol's configuration."""
-        return self.protocol.config
-
-    @property
-    def value(self) -> Any:
-        """Its own value."""
-        return self._get("value", self._value)
-
-    @property
-    def phase(self) -> str:
-        """idle, preparing, accepting, waiting or done."""
-        return self._get("phase", IDLE)  # type: ignore[no-any-return]
-
-    @property
-    def max_round(self) -> int:
-        """The highest round used or seen."""
-        return self._get("max_round", 0)  # type: ignore[no-any-return]
-
-    @property
-    def ballot(self) -> Ballot | None:
-        """The ballot being tried."""
-        return self._get("ballot")  # type: ignore[no-any-return]
+    def fresh(self) -> ProposerState:
+        """A new proposer: idle, with its own value."""
+        return ProposerState(self.node_id, self._value)
 
     @property
     def promises(self) -> dict[str, tuple[Ballot, Any] | None]:
         """Acceptor -> what its Promise reported, by acceptor (a copy)."""
-        return dict(self._get("promises", ()))
-
-    @property
-    def accepts(self) -> frozenset[str]:
-        """Acceptors that accepted the current ballot."""
-        return self._get("accepts", frozenset())  # type: ignore[no-any-return]
-
-    @property
-    def proposed(self) -> Any:
-        """The value sent in phase 2 of the current ballot."""
-        return self._get("proposed")
-
-    @property
-    def chosen(self) -> Any:
-        """The chosen value once ``phase`` is done."""
-        return self._get("chosen")
-
-    @property
-    def nacks(self) -> int:
-        """Consecutive Nacks."""
-        return self._get("nacks", 0)  # type: ignore[no-any-return]
+        return dict(self._now().promises)

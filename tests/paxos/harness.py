@@ -2,22 +2,18 @@
 
 * :func:`kinds` and :func:`sent` read a step's returned effects, in order,
   so a paper-rule test can assert the exact effects of one input.
-* :class:`FakeContext` records every effect a Multi-Paxos server emits
-  through its context (the Multi-Paxos rule tests still use it).
 * :func:`kv_history` (the library's, from :mod:`consensus_lab.paxos.lessons`)
   turns a run's client history into the checker's form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from consensus_lab.paxos.lessons import kv_history
 from consensus_lab.sim.step import CancelTimer, Effects, Note, Persist, Send, SetTimer
-from tests.fake_context import FakeContext as RecordingContext
 
-__all__ = ["FakeContext", "kinds", "kv_history", "rules", "sent"]
+__all__ = ["kinds", "kv_history", "rules", "sent"]
 
 
 def kinds(effects: Effects) -> list[str]:
@@ -48,11 +44,3 @@ def sent(effects: Effects) -> list[tuple[str, Any]]:
 def rules(effects: Effects) -> list[str]:
     """The rule of every effect, in order (every effect must carry one)."""
     return [e.rule for e in effects]
-
-
-class FakeContext(RecordingContext):
-    """:class:`tests.fake_context.FakeContext` with a Paxos acceptor's id and peers by default."""
-
-    def __init__(self, node_id: str = "a1", peers: tuple[str, ...] = ("a2", "a3", "l1", "p1"),
-                 stored: Mapping[str, Any] | None = None, seed: int = 0) -> None:
-        super().__init__(node_id, peers, stored, seed)

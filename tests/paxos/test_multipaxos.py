@@ -15,7 +15,6 @@ from consensus_lab.consistency import check
 from consensus_lab.paxos import Ballot
 from consensus_lab.paxos.multi import (
     NOOP,
-    MultiPaxosInvariants,
     leader_of,
     multipaxos_sim,
     performed,
@@ -28,6 +27,7 @@ from consensus_lab.paxos.multi.scenarios import (
     leader_failover,
     messages_per_command,
 )
+from consensus_lab.paxos.multi.server import fresh_state
 from consensus_lab.sim import InvariantViolation, Network, Simulation
 from consensus_lab.viz.experiments import compare_with_raft
 from tests.paxos.harness import kv_history
@@ -151,27 +151,30 @@ def test_the_invariants_catch_two_commands_chosen_for_one_slot() -> None:
     sim.submit(leader, "put", "k", "v", client="c1", timeout=2_000)
     run_until_answered(sim)
     for server in servers(sim)[:2]:
-        server.acceptor.journal.append((1, Ballot(99, "n9"), "forged"))
+        server.journal.append((1, Ballot(99, "n9"), "forged"))
     with pytest.raises(InvariantViolation, match="slot 1: .* chosen in ballot .* and forged"):
         sim.check_invariants()
 
 
-def test_state_keys_are_deterministic_and_leave_out_ghosts() -> None:
-    """Same seed, same state keys; the journals (ghosts) are not part of them."""
-    keys = []
+def test_states_are_values_deterministic_and_leave_out_ghosts() -> None:
+    """Same seed, same state values (hashable); the journals (ghosts) are not part of them,
+    and a state rebuilt from what a server persisted holds its acceptor exactly."""
+    states = []
     for _ in range(2):
         sim = multipaxos_sim(3, seed=8)
         leader = wait_for_leader(sim)
         sim.submit(leader, "put", "k", "v", client="c1", timeout=2_000)
         run_until_answered(sim)
-        keys.append(tuple(s.state_key() for s in servers(sim)))
-        hash(keys[-1])
-    assert keys[0] == keys[1]
+        states.append(tuple(s.state for s in servers(sim)))
+        hash(states[-1])
+    assert states[0] == states[1]
     server = servers(sim)[0]
-    before = server.state_key()
-    server.acceptor.journal.append((9, None, None))  # type: ignore[arg-type]
-    assert server.state_key() == before
-    assert isinstance(MultiPaxosInvariants().state_key(), tuple)
+    assert server.journal, "the ghost journal records every accept"
+    before = server.state
+    server.journal.append((9, None, None))  # type: ignore[arg-type]
+    assert server.state == before
+    assert fresh_state(server.node_id, server.peers, sim.stored(server.node_id)).acceptor \
+        == server.acceptor
 
 
 def test_messages_per_command_one_at_a_time_is_three_per_other_server() -> None:

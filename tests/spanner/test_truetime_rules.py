@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from consensus_lab.sim.step import Fire
 from consensus_lab.spanner import (
     TrueTime,
     TTInterval,
@@ -18,33 +19,32 @@ from consensus_lab.spanner import (
 )
 
 
-class Clock:
-    """A clock reading, as a Context offers it."""
-
-    def __init__(self, now: int) -> None:
-        self.now = now
+def reading(now: int) -> Fire:
+    """A step's input that arrived when the local clock read ``now``: the one way a step
+    reads time, and all TrueTime needs."""
+    return Fire("tick", now)
 
 
 def test_now_is_an_interval_of_width_two_epsilon_around_the_local_clock() -> None:
     """§3: "TT.now() returns a TTinterval [earliest, latest]"; ε is "half of the interval's
     width"."""
     tt = TrueTime(epsilon=7)
-    assert tt.now(Clock(100)) == TTInterval(93, 107)
-    assert tt.now(Clock(100)).width == 14
+    assert tt.now(reading(100)) == TTInterval(93, 107)
+    assert tt.now(reading(100)).width == 14
 
 
 def test_after_means_t_has_definitely_passed() -> None:
     """§3, Table 1: "TT.after(t): true if t has definitely passed" — earliest > t."""
     tt = TrueTime(epsilon=5)
-    assert tt.after(Clock(100), 94)
-    assert not tt.after(Clock(100), 95)  # true time may be exactly 95: not *definitely* past
+    assert tt.after(reading(100), 94)
+    assert not tt.after(reading(100), 95)  # true time may be exactly 95: not *definitely* past
 
 
 def test_before_means_t_has_definitely_not_arrived() -> None:
     """§3, Table 1: "TT.before(t): true if t has definitely not arrived" — latest < t."""
     tt = TrueTime(epsilon=5)
-    assert tt.before(Clock(100), 106)
-    assert not tt.before(Clock(100), 105)
+    assert tt.before(reading(100), 106)
+    assert not tt.before(reading(100), 105)
 
 
 def test_commit_timestamp_is_no_less_than_latest() -> None:
@@ -68,11 +68,11 @@ def test_commit_wait_holds_until_earliest_passes_s() -> None:
 
 def test_wait_ticks_is_about_two_epsilon_after_picking_latest() -> None:
     """§4.2.1: "the expected wait is at least 2 * ε": s = latest, and earliest must pass it."""
-    now = TrueTime(epsilon=10).now(Clock(500))
+    now = TrueTime(epsilon=10).now(reading(500))
     s = commit_timestamp(now, 0)
     assert wait_ticks(now, s) == 2 * 10 + 1
-    assert commit_wait_over(TrueTime(epsilon=10).now(Clock(500 + 21)), s)
-    assert not commit_wait_over(TrueTime(epsilon=10).now(Clock(500 + 20)), s)
+    assert commit_wait_over(TrueTime(epsilon=10).now(reading(500 + 21)), s)
+    assert not commit_wait_over(TrueTime(epsilon=10).now(reading(500 + 20)), s)
     assert wait_ticks(TTInterval(600, 620), s) == 0
 
 

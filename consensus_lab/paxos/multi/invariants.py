@@ -9,12 +9,12 @@
   for that slot, so no two replicas apply different commands at one slot
   (the state machine safety of Raft §5.4.3).
 
-Theory of operation: each acceptor and replica keeps a ghost journal
-(``Acceptor.journal`` of accepted pvalues, ``Replica.client_commands``)
-and each check reads only the entries added since the last look, per node
-incarnation — so the checks cost what changed, not the size of the log.
-The memory lives in a :class:`MultiPaxosInvariants` object whose bound
-methods are installed, so the model checker clones and fingerprints it.
+Theory of operation: each server keeps two ghost journals beside its
+state (``MultiPaxosServer.journal`` of accepted pvalues and
+``MultiPaxosServer.client_commands``) and each check reads only the
+entries added since the last look, per node incarnation — so the checks
+cost what changed, not the size of the log. The memory lives in a
+:class:`MultiPaxosInvariants` object whose bound methods are installed.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class MultiPaxosInvariants:
         servers = [n for n in sim.nodes.values() if isinstance(n, MultiPaxosServer)]
         n = len(sim.node_ids)
         for node in servers:
-            for slot, ballot, command in self._new(sim, "acc", node, node.acceptor.journal):
+            for slot, ballot, command in self._new(sim, "acc", node, node.journal):
                 first, voters = self.accepted_by.get((slot, ballot), (command, frozenset()))
                 if first != command and self.conflict is None:
                     self.conflict = (f"slot {slot} ballot {ballot} carries two commands: "
@@ -66,7 +66,7 @@ class MultiPaxosInvariants:
                 self.accepted_by[(slot, ballot)] = (first, voters)
                 if len(voters) >= majority(n):
                     self._chosen(slot, ballot, first)
-            self.requested.update(self._new(sim, "req", node, node.replica.client_commands))
+            self.requested.update(self._new(sim, "req", node, node.client_commands))
 
     def _chosen(self, slot: int, ballot: Ballot, command: Any) -> None:
         earlier = self.chosen.setdefault(slot, (ballot, command))
@@ -104,8 +104,3 @@ class MultiPaxosInvariants:
                             f"but {what} was chosen there")
             self.seen[key] = replica.slot_out
         return None
-
-    def state_key(self) -> tuple[Any, ...]:
-        """The ghost record, hashable (part of a model checker's fingerprint)."""
-        return (tuple(sorted((k, v, tuple(sorted(a))) for k, (v, a) in self.accepted_by.items())),
-                self.conflict)

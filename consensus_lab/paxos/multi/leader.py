@@ -1,4 +1,4 @@
-"""The Multi-Paxos leader with its scouts and commanders (PMMC Figs. 5-7).
+"""The Multi-Paxos leader with its scouts and commanders (PMMC Figs. 5-7), as pure functions.
 
 A leader owns ballots ``(round, its id)``. It is *passive* until a
 :class:`Scout` has run phase 1 for its ballot with a majority of acceptors
@@ -20,192 +20,234 @@ decide when to try (PMMC §4, "leader election via failure detection").
 
 Links lose messages here (PMMC assumes they do not), so scouts and
 commanders resend to the acceptors that have not answered.
+
+Every function takes a :class:`LeaderState` and the step's
+:class:`~.outbox.Outbox` and returns the next state; ``decided`` tells
+whether this server's replica knows a slot's decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 from ...kv import Command
+from ...sim.step import Value, frozen
 from ..ballot import Ballot
 from ..config import majority
 from .messages import Decision, P1a, P1b, P2a, P2b
 from .outbox import Outbox
+from .pmap import EMPTY, PMap
 
 #: What a leader proposes for a slot nobody filled.
 NOOP = Command(client="", seq=0, op="noop")
 ADOPTED, PREEMPTED, CHOSEN = "adopted", "preempted", "chosen"
+Decided = Callable[[int], bool]
+
+SCOUT = ("PMMC Fig. 6 / PMS §2.2 phase 1a: a scout sends p1a(b) to every acceptor, with a "
+         "ballot b above every ballot it has seen")
+KEEP_ROUND = ("PMS §2.2: a proposer must never reuse a proposal number, so it remembers the "
+              "highest round it used in stable storage")
+COMMAND = ("PMMC Fig. 5 / PMS §2.2 phase 2a: a commander sends p2a(b, s, c) to every acceptor")
+DECIDE = ("PMMC Fig. 5: a commander with p2b(b, s) from a majority of acceptors sends "
+          "decision(s, c) to every replica")
+RESEND = ("PMMC assumes reliable links; here they lose messages, so scouts and commanders "
+          "resend to the acceptors that have not answered")
+ADOPT = ("PMMC Fig. 7 adopted: proposals := proposals ◁ pmax(pvals), holes filled with no-ops "
+         "(PMS §3); a commander per undecided slot")
+STEP_BACK = ("PMMC Fig. 7 preempted, with PMMC §4's failure detection: a leader that sees a "
+             "higher ballot becomes passive and waits instead of dueling")
 
 
-@dataclass(slots=True)
-class Scout:
+@frozen
+class Scout(Value):
     """Phase 1 for one ballot (PMMC Fig. 6): collect P1b from a majority."""
 
     ballot: Ballot
     from_slot: int
-    acceptors: int
     sent_at: int
-    heard: set[str] = field(default_factory=set)
-    pvalues: dict[int, tuple[Ballot, Any]] = field(default_factory=dict)  # slot -> pmax
+    heard: frozenset[str] = frozenset()
+    pvalues: PMap = EMPTY  # slot -> pmax (ballot, command) so far
 
-    def receive(self, src: str, msg: P1b) -> str | None:
-        """ADOPTED with a majority, PREEMPTED by a higher promise, else None.
+    def receive(self, src: str, msg: P1b, acceptors: int) -> tuple[Scout, str | None]:
+        """(scout, ADOPTED with a majority, PREEMPTED by a higher promise, else None).
 
         A lower ballot answers an older scout of ours (PMMC gives each scout
         its own process, so it never sees those): stale, ignored.
         """
         if msg.ballot != self.ballot:
-            return PREEMPTED if msg.ballot > self.ballot else None
+            return self, PREEMPTED if msg.ballot > self.ballot else None
+        scout = self
         if src not in self.heard:
-            self.heard.add(src)
+            pvalues = self.pvalues
             for slot, ballot, command in msg.accepted:
-                if slot not in self.pvalues or self.pvalues[slot][0] < ballot:
-                    self.pvalues[slot] = (ballot, command)
-        return ADOPTED if len(self.heard) >= majority(self.acceptors) else None
+                if slot not in pvalues or pvalues[slot][0] < ballot:
+                    pvalues = pvalues.set(slot, (ballot, command))
+            scout = replace(self, heard=self.heard | {src}, pvalues=pvalues)
+        return scout, ADOPTED if len(scout.heard) >= majority(acceptors) else None
 
 
-@dataclass(slots=True)
-class Commander:
+@frozen
+class Commander(Value):
     """Phase 2 for one slot (PMMC Fig. 5): collect P2b from a majority."""
 
     ballot: Ballot
     slot: int
     command: Any
-    acceptors: int
     sent_at: int
-    heard: set[str] = field(default_factory=set)
+    heard: frozenset[str] = frozenset()
 
-    def receive(self, src: str, msg: P2b) -> str | None:
-        """CHOSEN with a majority, PREEMPTED by a higher promise, else None (stale)."""
+    def receive(self, src: str, msg: P2b, acceptors: int) -> tuple[Commander, str | None]:
+        """(commander, CHOSEN with a majority, PREEMPTED by a higher promise, else None)."""
         if msg.ballot != self.ballot:
-            return PREEMPTED if msg.ballot > self.ballot else None
-        self.heard.add(src)
-        return CHOSEN if len(self.heard) >= majority(self.acceptors) else None
+            return self, PREEMPTED if msg.ballot > self.ballot else None
+        done = replace(self, heard=self.heard | {src})
+        return done, CHOSEN if len(done.heard) >= majority(acceptors) else None
+
+    def p2a(self) -> P2a:
+        """This commander's request to the acceptors."""
+        return P2a(ballot=self.ballot, slot=self.slot, command=self.command)
 
 
-class Leader:
-    """One server's leader role: passive, scouting, or active with commanders."""
+@frozen
+class LeaderState(Value):
+    """One server's leader role: passive, scouting, or active with commanders.
 
-    def __init__(self, node_id: str, servers: tuple[str, ...]) -> None:
-        self.node_id = node_id
-        self.servers = servers
-        self.ballot = Ballot(0, node_id)  # our current ballot (round persisted)
-        self.highest_seen = Ballot(0, node_id)  # the highest ballot heard of
-        self.active = False
-        self.proposals: dict[int, Any] = {}  # slot -> command we would propose
-        self.base_slot = 1  # our replica had performed every slot below when we scouted
-        self.scout: Scout | None = None
-        self.commanders: dict[int, Commander] = {}
+    Durable: the round of ``ballot`` (``"leader_round"``). ``base_slot``: our
+    replica had performed every slot below it when we scouted.
+    """
 
-    # ------------------------------------------------------------ phase 1
-    def start_scout(self, out: Outbox, from_slot: int) -> None:
-        """Try to lead: a ballot above all we have seen, persisted, then P1a to all."""
-        round_ = max(self.ballot.round, self.highest_seen.round) + 1
-        self.ballot = self.highest_seen = Ballot(round_, self.node_id)
-        out.ctx.persist("leader_round", round_, immutable=True)
-        self.active, self.commanders, self.base_slot = False, {}, from_slot
-        self.scout = Scout(self.ballot, from_slot, len(self.servers), out.ctx.now)
-        out.ctx.note(f"scout for ballot {self.ballot} from slot {from_slot}")
-        out.to_all(P1a(ballot=self.ballot, from_slot=from_slot))
+    ballot: Ballot  # our current ballot
+    highest_seen: Ballot  # the highest ballot heard of
+    active: bool = False
+    proposals: PMap = EMPTY  # slot -> command we would propose
+    base_slot: int = 1
+    scout: Scout | None = None
+    commanders: PMap = EMPTY  # slot -> its Commander
 
-    def on_p1b(self, out: Outbox, src: str, msg: P1b,
-               decided: Callable[[int], bool]) -> str | None:
-        """Feed the scout; returns ADOPTED or PREEMPTED when it finishes."""
-        if self.scout is None:
-            return None
-        outcome = self.scout.receive(src, msg)
-        if outcome == PREEMPTED:
-            self.preempted(out, msg.ballot)
-        elif outcome == ADOPTED:
-            self.adopted(out, self.scout.pvalues, decided)
-        return outcome
 
-    def adopted(self, out: Outbox, pvalues: dict[int, tuple[Ballot, Any]],
-                decided: Callable[[int], bool]) -> None:
-        """PMMC Fig. 7 ``adopted``: pmax, fill the gaps with no-ops, a commander per slot."""
-        self.scout, self.active = None, True
-        for slot, (_ballot, command) in pvalues.items():
-            self.proposals[slot] = command  # rule P2c, per slot
-        self.fill_gaps(decided)
-        out.ctx.note(f"leader with ballot {self.ballot}")
-        for slot in sorted(self.proposals):
-            if slot >= self.base_slot and not decided(slot):
-                self.command(out, slot, self.proposals[slot])
+def fresh(node_id: str, round_: int) -> LeaderState:
+    """A passive leader whose last used round was ``round_``."""
+    ballot = Ballot(round_, node_id)
+    return LeaderState(ballot, ballot)
 
-    def fill_gaps(self, decided: Callable[[int], bool]) -> list[int]:
-        """Propose a no-op for every empty slot below the highest proposed one."""
-        top = max(self.proposals, default=0)
-        holes = [s for s in range(self.base_slot, top) if s not in self.proposals
-                 and not decided(s)]
-        for slot in holes:
-            self.proposals[slot] = NOOP
-        return holes
 
-    def fill_gaps_and_command(self, out: Outbox, decided: Callable[[int], bool]) -> None:
-        """While active: a no-op and its commander for every hole (a lost or odd Propose)."""
-        for slot in self.fill_gaps(decided):
-            self.command(out, slot, NOOP)
+# ------------------------------------------------------------ phase 1
+def start_scout(ld: LeaderState, out: Outbox, from_slot: int) -> LeaderState:
+    """Try to lead: a ballot above all we have seen, persisted, then P1a to all."""
+    round_ = max(ld.ballot.round, ld.highest_seen.round) + 1
+    ballot = Ballot(round_, ld.ballot.proposer_id)
+    out.persist("leader_round", round_, KEEP_ROUND)
+    out.note(f"scout for ballot {ballot} from slot {from_slot}", SCOUT)
+    out.to_all(P1a(ballot=ballot, from_slot=from_slot), SCOUT)
+    return replace(ld, ballot=ballot, highest_seen=ballot, active=False, commanders=EMPTY,
+                  base_slot=from_slot, scout=Scout(ballot, from_slot, out.now))
 
-    # ------------------------------------------------------------ phase 2
-    def on_propose(self, out: Outbox, slot: int, command: Any,
-                   decided: Callable[[int], bool]) -> None:
-        """PMMC Fig. 7 ``propose``: first proposal for a slot wins; start it if active."""
-        if slot in self.proposals or slot < self.base_slot or decided(slot):
-            return
-        self.proposals[slot] = command
-        if self.active:
-            self.command(out, slot, command)
 
-    def command(self, out: Outbox, slot: int, command: Any) -> None:
-        """Spawn a commander for ``slot``: P2a to every acceptor."""
-        self.commanders[slot] = Commander(self.ballot, slot, command, len(self.servers),
-                                          out.ctx.now)
-        out.to_all(P2a(ballot=self.ballot, slot=slot, command=command))
+def on_p1b(ld: LeaderState, out: Outbox, src: str, msg: P1b,
+           decided: Decided) -> tuple[LeaderState, str | None]:
+    """Feed the scout; the outcome is ADOPTED or PREEMPTED when it finishes."""
+    if ld.scout is None:
+        return ld, None
+    scout, outcome = ld.scout.receive(src, msg, len(out.servers))
+    if outcome == PREEMPTED:
+        return preempted(ld, out, msg.ballot), outcome
+    if outcome == ADOPTED:
+        return adopted(ld, out, scout.pvalues, decided), outcome
+    return replace(ld, scout=scout), outcome
 
-    def on_p2b(self, out: Outbox, src: str, msg: P2b) -> None:
-        """Feed the slot's commander; chosen → Decision to every replica."""
-        commander = self.commanders.get(msg.slot)
-        if commander is None:
-            return
-        outcome = commander.receive(src, msg)
-        if outcome == PREEMPTED:
-            self.preempted(out, msg.ballot)
-        elif outcome == CHOSEN:
-            del self.commanders[msg.slot]
-            out.to_all(Decision(slot=msg.slot, command=commander.command))
 
-    # ------------------------------------------------------------ others
-    def preempted(self, out: Outbox, ballot: Ballot) -> None:
-        """A higher ballot exists: stop leading and remember it (no immediate retry)."""
-        self.highest_seen = max(self.highest_seen, ballot)
-        if ballot > self.ballot:
-            if self.active:
-                out.ctx.note(f"preempted by ballot {ballot}")
-            self.active, self.scout, self.commanders = False, None, {}
+def adopted(ld: LeaderState, out: Outbox, pvalues: PMap, decided: Decided) -> LeaderState:
+    """PMMC Fig. 7 ``adopted``: pmax, fill the gaps with no-ops, a commander per slot."""
+    proposals = ld.proposals
+    for slot, (_ballot, command) in pvalues.items():
+        proposals = proposals.set(slot, command)  # rule P2c, per slot
+    ld, _holes = fill_gaps(replace(ld, scout=None, active=True, proposals=proposals), decided,
+                           ld.base_slot)
+    out.note(f"leader with ballot {ld.ballot}", ADOPT)
+    for slot, command in list(ld.proposals.items_from(ld.base_slot)):
+        if not decided(slot):
+            ld = command_slot(ld, out, slot, command)
+    return ld
 
-    def resend(self, out: Outbox, older_than: int) -> None:
-        """Resend phase 1 or 2 to acceptors that have not answered since ``older_than``."""
-        if self.scout is not None and self.scout.sent_at <= older_than:
-            self.scout.sent_at = out.ctx.now
-            for dst in self.servers:
-                if dst not in self.scout.heard:
-                    out.send(dst, P1a(ballot=self.ballot, from_slot=self.scout.from_slot))
-        for commander in self.commanders.values():
-            if commander.sent_at <= older_than:
-                commander.sent_at = out.ctx.now
-                msg = P2a(ballot=commander.ballot, slot=commander.slot, command=commander.command)
-                for dst in self.servers:
-                    if dst not in commander.heard:
-                        out.send(dst, msg)
 
-    def state_key(self) -> tuple[Any, ...]:
-        """Everything that decides what the leader does next (no timestamps)."""
-        scout = None if self.scout is None else (
-            self.scout.ballot, self.scout.from_slot, tuple(sorted(self.scout.heard)),
-            tuple(sorted(self.scout.pvalues.items())))
-        commanders = tuple((s, c.ballot, c.command, tuple(sorted(c.heard)))
-                           for s, c in sorted(self.commanders.items()))
-        return (self.ballot, self.highest_seen, self.active, self.base_slot,
-                tuple(sorted(self.proposals.items())), scout, commanders)
+def fill_gaps(ld: LeaderState, decided: Decided, first: int) -> tuple[LeaderState, list[int]]:
+    """A no-op for every empty slot from ``first`` (>= ``base_slot``; every slot below
+    ``first`` is decided) up to the highest proposed one; returns the holes too."""
+    start = max(first, ld.base_slot)
+    holes = [s for s in range(start, ld.proposals.last()) if s not in ld.proposals
+             and not decided(s)]
+    proposals = ld.proposals
+    for slot in holes:
+        proposals = proposals.set(slot, NOOP)
+    return (replace(ld, proposals=proposals) if holes else ld), holes
+
+
+def fill_gaps_and_command(ld: LeaderState, out: Outbox, decided: Decided,
+                          first: int) -> LeaderState:
+    """While active: a no-op and its commander for every hole (a lost or odd Propose)."""
+    ld, holes = fill_gaps(ld, decided, first)
+    for slot in holes:
+        ld = command_slot(ld, out, slot, NOOP)
+    return ld
+
+
+# ------------------------------------------------------------ phase 2
+def on_propose(ld: LeaderState, out: Outbox, slot: int, command: Any,
+               decided: Decided) -> LeaderState:
+    """PMMC Fig. 7 ``propose``: first proposal for a slot wins; start it if active."""
+    if slot in ld.proposals or slot < ld.base_slot or decided(slot):
+        return ld
+    ld = replace(ld, proposals=ld.proposals.set(slot, command))
+    return command_slot(ld, out, slot, command) if ld.active else ld
+
+
+def command_slot(ld: LeaderState, out: Outbox, slot: int, command: Any) -> LeaderState:
+    """Spawn a commander for ``slot``: P2a to every acceptor."""
+    commander = Commander(ld.ballot, slot, command, out.now)
+    out.to_all(commander.p2a(), COMMAND)
+    return replace(ld, commanders=ld.commanders.set(slot, commander))
+
+
+def on_p2b(ld: LeaderState, out: Outbox, src: str, msg: P2b) -> LeaderState:
+    """Feed the slot's commander; chosen → Decision to every replica."""
+    commander = ld.commanders.get(msg.slot)
+    if commander is None:
+        return ld
+    commander, outcome = commander.receive(src, msg, len(out.servers))
+    if outcome == PREEMPTED:
+        return preempted(ld, out, msg.ballot)
+    if outcome == CHOSEN:
+        out.to_all(Decision(slot=msg.slot, command=commander.command), DECIDE)
+        return replace(ld, commanders=ld.commanders.without(msg.slot))
+    return replace(ld, commanders=ld.commanders.set(msg.slot, commander))
+
+
+# ------------------------------------------------------------ others
+def preempted(ld: LeaderState, out: Outbox, ballot: Ballot) -> LeaderState:
+    """A higher ballot exists: stop leading and remember it (no immediate retry)."""
+    ld = replace(ld, highest_seen=max(ld.highest_seen, ballot))
+    if ballot <= ld.ballot:
+        return ld
+    if ld.active:
+        out.note(f"preempted by ballot {ballot}", STEP_BACK)
+    return replace(ld, active=False, scout=None, commanders=EMPTY)
+
+
+def resend(ld: LeaderState, out: Outbox, older_than: int) -> LeaderState:
+    """Resend phase 1 or 2 to acceptors that have not answered since ``older_than``."""
+    scout = ld.scout
+    if scout is not None and scout.sent_at <= older_than:
+        for dst in out.servers:
+            if dst not in scout.heard:
+                out.send(dst, P1a(ballot=ld.ballot, from_slot=scout.from_slot), RESEND)
+        ld = replace(ld, scout=replace(scout, sent_at=out.now))
+    commanders = ld.commanders
+    for slot, commander in ld.commanders.items():
+        if commander.sent_at <= older_than:
+            for dst in out.servers:
+                if dst not in commander.heard:
+                    out.send(dst, commander.p2a(), RESEND)
+            commanders = commanders.set(slot, replace(commander, sent_at=out.now))
+    return replace(ld, commanders=commanders) if commanders is not ld.commanders else ld
