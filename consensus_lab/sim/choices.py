@@ -50,12 +50,11 @@ def stream_seed(seed: int, name: str) -> int:
 class _Stream:
     """One named stream: its generator, its log, and what is left to replay."""
 
-    __slots__ = ("source", "shared", "log", "replay", "cursor", "name")
+    __slots__ = ("source", "log", "replay", "cursor", "name")
 
     def __init__(self, seed: int, name: str, replay: list[Any] | None) -> None:
         self.name = name
         self.source = random.Random(stream_seed(seed, name))
-        self.shared = False  # True: ``source`` is shared with a clone; copy it before a draw
         self.log: list[Any] = []
         self.replay = replay or None
         self.cursor = 0
@@ -78,27 +77,8 @@ class _Stream:
         return 0 if self.replay is None else len(self.replay) - self.cursor
 
     def own(self) -> random.Random:
-        """The generator, copied first if a clone shares it."""
-        if self.shared:
-            source = random.Random.__new__(random.Random)  # no seeding from the OS
-            source.setstate(self.source.getstate())
-            self.source, self.shared = source, False
+        """The generator."""
         return self.source
-
-    def clone(self) -> _Stream:
-        """A copy whose generator continues from the same state.
-
-        Copy on write: both streams share the generator until one of them
-        draws (a model checker clones many states that never draw again).
-        """
-        twin = _Stream.__new__(_Stream)
-        twin.name = self.name
-        twin.source = self.source
-        twin.shared = self.shared = True
-        twin.log = list(self.log)
-        twin.replay = self.replay  # only read: shared
-        twin.cursor = self.cursor
-        return twin
 
 
 class ChoicePoint:
@@ -142,22 +122,6 @@ class ChoicePoint:
         self._streams[name] = stream
         return stream
 
-    def clone(self) -> ChoicePoint:
-        """An independent copy: same generator states, logs and replay position.
-
-        Used by :meth:`Simulation.clone`; the copy's draws continue exactly
-        as this choice point's would, and recording into one never shows
-        in the other.
-        """
-        twin = ChoicePoint.__new__(ChoicePoint)
-        twin.seed = self.seed
-        twin._streams = {name: s.clone() for name, s in self._streams.items()}
-        twin._inputs = list(self._inputs)
-        twin._replay_streams = dict(self._replay_streams)  # lists only read: shared
-        twin._pending_inputs = self._pending_inputs  # only read: shared
-        twin._input_cursor = self._input_cursor
-        return twin
-
     def unused(self) -> int:
         """How many recorded draws and inputs a replay has not consumed yet."""
         streams = sum(s.unused() for s in self._streams.values())
@@ -169,7 +133,7 @@ class ChoicePoint:
     def random(self, name: str) -> float:
         """A float in [0, 1) from stream ``name``."""
         stream = self._streams.get(name) or self._open(name)
-        value = stream.own().random() if stream.shared else stream.source.random()
+        value = stream.source.random()
         if stream.replay is not None:
             value = stream.recorded(float)
         stream.log.append(value)
@@ -178,7 +142,7 @@ class ChoicePoint:
     def getrandbits(self, name: str, bits: int) -> int:
         """An int of ``bits`` random bits from stream ``name``."""
         stream = self._streams.get(name) or self._open(name)
-        value = (stream.own() if stream.shared else stream.source).getrandbits(bits)
+        value = stream.source.getrandbits(bits)
         if stream.replay is not None:
             value = stream.recorded(int)
         stream.log.append(value)
@@ -187,7 +151,7 @@ class ChoicePoint:
     def below(self, name: str, n: int) -> int:
         """A uniform int in [0, n) from stream ``name``."""
         stream = self._streams.get(name) or self._open(name)
-        source = stream.own() if stream.shared else stream.source
+        source = stream.source
         # int(random() * n) is exact enough for n < 2**32 (bias < 2**-21) and
         # much faster than rejection sampling in pure Python.
         # (random.Random._randbelow is private: typeshed does not declare it)

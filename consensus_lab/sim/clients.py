@@ -71,10 +71,6 @@ class Clients:
             open_requests if open_requests is not None else {})
         self.request_ids = request_ids  # the last request id handed out
 
-    def clone_for(self, sim: ClientsHost) -> Clients:
-        """A copy of this part's own state, serving ``sim``."""
-        return Clients(sim, dict(self.open_requests), self.request_ids)
-
     def submit(self, node: str, f: str, key: Any = None, value: Any = None,
                client: str = "c1", timeout: int | None = None,
                seq: int | None = None) -> ClientRequest:

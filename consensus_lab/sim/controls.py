@@ -1,8 +1,8 @@
 """The public controls of a :class:`~.simulation.Simulation`, delegated to its parts.
 
 A run is composed of parts (:class:`~.nemesis.Nemesis`, :class:`~.clients.Clients`,
-:class:`~.control.Control`, :mod:`.snapshot`); the methods a learner calls
-(``crash``, ``partition``, ``submit``, ``fire``, ``call``, ``clone`` ...) live
+:class:`~.control.Control`); the methods a learner calls
+(``crash``, ``partition``, ``submit``, ``fire``, ``call`` ...) live
 here, each a one-line hand-over, so :mod:`.simulation` keeps only the run's
 state and its scheduling loop. :class:`Controls` is a base class of
 ``Simulation``: every method below is the ``Simulation``'s own.
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from . import snapshot
 from .errors import ConfigError, InvariantViolation
 from .history import ClientRequest
 from .network import Network
@@ -206,26 +205,3 @@ class Controls:
         the invariants are checked right after it.
         """
         return self._control.call(node_id, method, *args)
-
-    # ----------------------------------------------------------- snapshot
-    def clone(self, touch: Iterable[str] | None = None) -> Self:
-        """An independent copy of this run as it stands, which continues as it would.
-
-        With ``touch``, only those nodes are copied; the others' objects are
-        shared with this run, so neither run may let them handle an event
-        again (the model checker's cheap clone before one move at one node).
-        See :mod:`.snapshot`.
-        """
-        return snapshot.clone(self, touch)  # type: ignore[type-var]
-
-    def fingerprint(self, ignore: Collection[int] = ()) -> Hashable:
-        """A hashable value, equal for runs that behave the same from here on.
-
-        It ignores the time and the ids of events and messages (see
-        :mod:`.snapshot` for what it covers), and the pending events whose
-        ids are in ``ignore`` (a model checker's messages that can no longer
-        matter). Nodes appear as ``(id, state_key, stored)`` in a frozenset
-        and never by position, so renaming node ids in the value renames
-        them in the state (what symmetry reduction needs).
-        """
-        return snapshot.fingerprint(self, ignore)  # type: ignore[arg-type]

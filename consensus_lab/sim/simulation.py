@@ -29,7 +29,7 @@ what it needs: a :class:`~.transport.Transport` (messages and timers;
 :class:`~.transport.TransportHost`), a :class:`~.nemesis.Nemesis` (faults),
 :class:`~.clients.Clients` (client requests and the history) and a
 :class:`~.control.Control` (recording, replay, out-of-turn events).
-:mod:`.snapshot` clones and fingerprints the whole state. The public
+The public
 methods of those parts are the ``Simulation``'s own, delegated
 (:mod:`.controls`).
 """
@@ -121,14 +121,10 @@ class Simulation(Controls):
         self.initial_network = self.network  # what Simulation.replay needs to rebuild the run
 
     # ----------------------------------------------------------- set-up
-    def _compose(self, source: Simulation | None = None) -> None:
-        """Make the parts this run is composed of (copies of ``source``'s, for a clone)."""
-        if source is None:
-            self._transport = Transport(self)
-            self._clients = Clients(self)
-        else:
-            self._transport = source._transport.clone_for(self)
-            self._clients = source._clients.clone_for(self)
+    def _compose(self) -> None:
+        """Make the parts this run is composed of."""
+        self._transport = Transport(self)
+        self._clients = Clients(self)
         self._nemesis = Nemesis(self)
         self._control = Control(self)
 

@@ -69,10 +69,6 @@ class Transport:
         self.fifo: dict[tuple[str, str], int] = fifo if fifo is not None else {}
         self.msg_ids = msg_ids  # the last message id handed out
 
-    def clone_for(self, sim: TransportHost) -> Transport:
-        """A copy of this transport's own state, serving ``sim``."""
-        return Transport(sim, dict(self.fifo), self.msg_ids)
-
     def send(self, src: str, dst: str, msg: Any, rule: str = "") -> None:
         """Put ``msg`` from ``src`` on the link to ``dst`` (or lose it there)."""
         sim = self._sim

@@ -97,10 +97,3 @@ def test_a_restarted_node_starts_from_what_it_persisted_alone(store: str) -> Non
     assert new.steps[0][0] == new.protocol.start("n3", new.peers, persisted)[0]
     if store == "sequential":
         assert persisted == {}  # nothing is durable: it restarts empty
-
-
-def test_the_old_explorer_can_clone_a_store_simulation() -> None:
-    sim = run("quorum", seed=1)
-    copy = sim.clone()
-    assert {i: n.state_key() for i, n in copy.nodes.items() if n is not None} == \
-        {i: n.state_key() for i, n in sim.nodes.items() if n is not None}
