@@ -14,7 +14,6 @@ from .errors import (
     UnknownNodeError,
 )
 from .history import ClientRequest, History, Operation
-from .legacy import Context  # temporary: Multi-Paxos only, deleted with sim/legacy.py
 from .nemesis import NEMESIS_ACTIONS
 from .network import LinkFaults, Network
 from .node import Node
@@ -46,7 +45,7 @@ __all__ = [
     "Call", "CancelTimer", "Deliver", "Effect", "Effects", "Fire", "Input", "Note", "Persist",
     "Reply", "Request", "Send", "SetTimer", "StepNode", "StepProtocol", "Value", "broadcast",
     "frozen", "timer",
-    "ChoicePoint", "ChoiceRandom", "ClientRequest", "ConfigError", "Context", "History",
+    "ChoicePoint", "ChoiceRandom", "ClientRequest", "ConfigError", "History",
     "InvariantViolation", "LinkFaults", "NEMESIS_ACTIONS", "Network", "Node", "NodeClock",
     "Operation", "PendingEvent", "ReplayDivergence", "Simulation", "SimulationError",
     "Trace", "TraceRecord", "UnknownNodeError",

@@ -14,17 +14,16 @@ Reply travels back to the client, a Note goes into the trace.
 Every input carries ``now``: the node's *local* clock (skew and drift
 applied) when it arrived. That is the only clock a protocol reads.
 
-Nodes that are not step protocols (only Multi-Paxos, until it is one)
-run through the temporary adapter in :mod:`.legacy`.
+Every node is a step node: an object that is not gets a clear error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import legacy
 from .errors import ConfigError
 from .node import Node
 from .step import Call, StepNode
@@ -40,9 +39,10 @@ if TYPE_CHECKING:
     from .transport import Transport
 
 
-class RunnerHost(legacy.LegacyHost, Protocol):
+class RunnerHost(Protocol):
     """What running nodes needs from the simulation."""
 
+    now: int
     nodes: dict[str, Node | None]
     _transport: Transport
     _clients: Clients
@@ -98,9 +98,7 @@ def boot(sim: RunnerHost, node_id: str, node: Node) -> None:
     """Start ``node`` from what ``node_id`` persisted and carry out its start effects."""
     sim._record("start", node_id)
     out = sim._outs[node_id] = NodeOut(sim, node_id)
-    if not isinstance(node, StepNode):
-        legacy.start(sim, node_id, node, out)
-        return
+    node = _step_node(node_id, node)
     stored = MappingProxyType(dict(sim._storage[node_id]))
     node.state, node.last_effects = node.protocol.start(node_id, node.peers, stored)
     carry_out(out, node.last_effects)
@@ -110,9 +108,7 @@ def boot(sim: RunnerHost, node_id: str, node: Node) -> None:
 
 def take(sim: RunnerHost, node_id: str, node: Node, event: Any) -> None:
     """One step of ``node`` on ``event``: the new state in place, then its effects."""
-    if not isinstance(node, StepNode):
-        legacy.take(sim, node_id, node, event)
-        return
+    node = _step_node(node_id, node)
     before = node.state
     if before is None:
         raise RuntimeError(f"{node_id}: a step before start")
@@ -130,13 +126,21 @@ def call(sim: RunnerHost, node_id: str, node: Node, method: str, args: tuple[Any
     handler = getattr(node, method, None)
     if not callable(handler):
         raise ConfigError(f"{type(node).__name__} has no method {method!r}")
-    if not isinstance(node, StepNode):
-        return legacy.call(sim, node_id, handler, args)
+    node = _step_node(node_id, node)
     result = handler(*args)
     if isinstance(result, Call):
-        take(sim, node_id, node, result.event)
+        take(sim, node_id, node, _stamped(result.event, sim._clocks[node_id].local(sim.now)))
         return result.answer
     return result
+
+
+def _stamped(event: Any, now: int) -> Any:
+    """``event`` with the node's local clock in its ``now`` field, if it has one (every
+    input carries the time it arrived, a called one too)."""
+    if dataclasses.is_dataclass(event) and not isinstance(event, type) and any(
+            f.name == "now" for f in dataclasses.fields(event)):
+        return dataclasses.replace(event, now=now)
+    return event
 
 
 def node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:
@@ -155,3 +159,11 @@ def node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:
     if dupes:
         raise ConfigError(f"duplicate node id {dupes[0]!r}: every node needs its own id")
     return ids
+
+
+def _step_node(node_id: str, node: Node) -> StepNode[Any]:
+    """``node``, which must be a step node."""
+    if not isinstance(node, StepNode):
+        raise ConfigError(f"node {node_id} is a {type(node).__name__}, not a StepNode: the "
+                          "simulator runs step protocols (see consensus_lab.sim.step)")
+    return node

@@ -66,7 +66,6 @@ from .events import (
     PendingEvent,
 )
 from .history import History
-from .legacy import Context
 from .nemesis import Nemesis
 from .network import Network
 from .node import Node
@@ -132,7 +131,6 @@ class Simulation(Controls):
         self._check_network_ids(network)
         self.network = network
         self.nodes: dict[str, Node | None] = {}
-        self._contexts: dict[str, Context] = {}  # only nodes of sim/legacy.py (temporary)
         self._outs: dict[str, runner.NodeOut] = {}
         self._incarnations: dict[str, int] = {}
         self._timers: dict[str, dict[str, int]] = {}

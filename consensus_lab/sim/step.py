@@ -288,33 +288,3 @@ class StepNode(Node, Generic[S]):
     def describe(self) -> str:
         """The protocol's one-line label of the current state."""
         return "" if self.state is None else self.protocol.describe(self.state)
-
-    def state_key(self) -> Any:
-        """The state value itself: it is hashable by contract."""
-        return self.state
-
-
-def carry_out(ctx: Any, effects: tuple[Any, ...]) -> None:
-    """TEMPORARY: do ``effects`` through a (fake) context, in order.
-
-    Only for the tests that still drive a fake context (tests/paxos, being
-    rewritten); it goes with :mod:`.legacy`. The simulator and the model
-    checker carry out effects with :func:`.stepping.carry_out`.
-    """
-    for effect in effects:
-        if isinstance(effect, Send):
-            ctx.send(effect.dst, effect.msg, effect.rule)
-        elif isinstance(effect, Persist):
-            ctx.persist(effect.key, effect.value, immutable=True)
-        elif isinstance(effect, SetTimer):
-            low, high = effect.low, effect.high
-            ctx.set_timer(effect.name, low if low == high else ctx.rng.randint(low, high))
-        elif isinstance(effect, CancelTimer):
-            ctx.cancel_timer(effect.name)
-        elif isinstance(effect, Reply):
-            ctx.reply(effect.request, effect.value, effect.ok)
-        elif isinstance(effect, Note):
-            ctx.note(effect.text, effect.rule)
-        else:
-            raise TypeError(f"unknown effect {effect!r}; allowed: "
-                            "Persist, Send, SetTimer, CancelTimer, Reply, Note")

@@ -46,9 +46,9 @@ from consensus_lab.sim.step import (
     Fire,
     Persist,
     SetTimer,
-    carry_out,
     timer,
 )
+from consensus_lab.sim.stepping import carry_out
 from tests.paxos.harness import kinds, rules, sent
 
 ACCEPTORS = ("a1", "a2", "a3")
@@ -356,15 +356,16 @@ def test_randomized_backoff_doubles_its_range_with_each_nack_in_a_row() -> None:
 
 
 class TimerRecorder:
-    """The part of a node's context that carries out a SetTimer: the node's random
-    stream, and the timers it arms (name, duration drawn)."""
+    """The part of the simulator's outbox that carries out a SetTimer (as
+    ``sim.runner.NodeOut`` does): the node's random stream, and the timers it arms
+    (name, duration drawn)."""
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.set: list[tuple[str, int]] = []
 
-    def set_timer(self, name: str, after: int) -> None:
-        self.set.append((name, after))
+    def set_timer(self, name: str, low: int, high: int) -> None:
+        self.set.append((name, low if low == high else self.rng.randint(low, high)))
 
 
 def test_every_edge_of_the_transition_table_is_taken_and_no_other(

@@ -35,8 +35,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ...kv import Command
-from ...sim import ClientRequest, ConfigError, Context
+from ...sim import ClientRequest, ConfigError
 from ...sim.step import (
+    Call,
     Deliver,
     Effects,
     Fire,
@@ -313,24 +314,22 @@ class MultiPaxosServer(RoleNode[MultiPaxosState]):
         self.journal: list[PValue] = []
         self.client_commands: list[Any] = []
 
-    def _run(self, ctx: Context, result: tuple[MultiPaxosState, Effects]) -> None:
-        super()._run(ctx, result)
+    def stepped(self, before: MultiPaxosState | None, event: Any) -> None:
+        """Keep the ghost journals after each step: the pvalues this incarnation
+        accepted (its ``Persist`` effects) and the commands clients handed it."""
         for effect in self.last_effects:
             if isinstance(effect, Persist) and effect.key.startswith(acceptor.ACCEPTED_KEY):
                 slot = int(effect.key[len(acceptor.ACCEPTED_KEY):])
                 self.journal.append((slot, *effect.value))
+        if isinstance(event, Request):
+            with suppress(ValueError):  # a malformed request: the step answered a failure
+                self.client_commands.append(command_of(event.request))
+        elif isinstance(event, Submit):
+            self.client_commands.append(event.command)
 
-    def on_request(self, ctx: Context, request: ClientRequest) -> None:
-        """A client operation: any server takes it; its replica proposes it."""
-        with suppress(ValueError):  # a malformed request: the step answers it with a failure
-            self.client_commands.append(command_of(request))
-        super().on_request(ctx, request)
-
-    def submit(self, ctx: Context, command: Any) -> bool:
+    def submit(self, command: Any) -> Call:
         """Propose ``command`` without a client waiting (``sim.call(n, "submit", c)``)."""
-        self.client_commands.append(command)
-        self._run(ctx, self.protocol.step(self._state(), Submit(command, ctx.now)))
-        return True
+        return Call(Submit(command), True)
 
     servers: StateField[tuple[str, ...]] = StateField(
         "Every server of the cluster, this one included, sorted.")
