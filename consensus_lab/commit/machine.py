@@ -56,21 +56,7 @@ class Phased(Protocol):
 S = TypeVar("S", bound=Phased)
 
 
-class Immutable:
-    """A protocol object is configuration only, never changed: copies share it.
-
-    (The old model checker deep-copies node objects on every clone; this
-    keeps it from copying each node's protocol and its table.)
-    """
-
-    def __copy__(self) -> Any:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return self
-
-
-class TableProtocol(Immutable, StepProtocol[S]):
+class TableProtocol(StepProtocol[S]):
     """A step protocol whose ``phase`` moves only along the rows of its ``table``.
 
     Subclasses set ``TABLE`` (a variant may pass another table) and write

@@ -62,7 +62,7 @@ from ..sim.step import (
     timer,
 )
 from .config import CommitConfig
-from .machine import Immutable, refuse
+from .machine import refuse
 from .messages import ABORT, COMMIT, Decision, DecisionRequest, Vote
 from .messages import Prepare as TwoPCPrepare
 from .twopc import TX, coordinator_ids, participant_ids
@@ -138,7 +138,7 @@ class ReplicaState:
 RStep = tuple[ReplicaState, list[Effect]]
 
 
-class ReplicaProtocol(Immutable, StepProtocol[ReplicaState]):
+class ReplicaProtocol(StepProtocol[ReplicaState]):
     """The coordinator replicas' protocol: single-decree Paxos on the outcome."""
 
     def __init__(self, config: CommitConfig | None = None) -> None:

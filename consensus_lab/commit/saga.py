@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from ..sim import ConfigError, Network, Node, Simulation
 from ..sim.step import Deliver, Effects, Input, Persist, Request, Send, StepNode, StepProtocol
-from .machine import Immutable, Table, TableNode, TableProtocol, check_table, refuse
+from .machine import Table, TableNode, TableProtocol, check_table, refuse
 from .messages import StepRequest, StepResult
 
 RULE_SAGA_LOG = ("Sagas: the orchestrator logs its progress before each request, so a restart "
@@ -171,7 +171,7 @@ class ServiceState:
         return self.record
 
 
-class ServiceProtocol(Immutable, StepProtocol[ServiceState]):
+class ServiceProtocol(StepProtocol[ServiceState]):
     """One service: runs its local transaction (or fails it) and its compensation.
 
     ``record`` is what any reader of this service sees: ``-`` before,

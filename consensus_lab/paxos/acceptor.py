@@ -86,10 +86,6 @@ class AcceptorProtocol(StepProtocol[AcceptorState]):
         self.keeps_promise = self.config.acceptor_keeps_promise
         self.persists = self.config.acceptor_persists
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        """Configuration only, never changed: a copy of a node shares it."""
-        return self
-
     def start(self, node_id: str, peers: tuple[str, ...],
               stored: Mapping[str, Any]) -> tuple[AcceptorState, Effects]:
         """Exactly what was persisted: the promise and the accepted proposal (or nothing)."""

@@ -63,10 +63,6 @@ class LearnerProtocol(StepProtocol[LearnerState]):
         self.acceptors = tuple(acceptors)
         self.quorum = majority(len(self.acceptors))
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        """Configuration only, never changed: a copy of a node shares it."""
-        return self
-
     def start(self, node_id: str, peers: tuple[str, ...],
               stored: Mapping[str, Any]) -> tuple[LearnerState, Effects]:
         """Start polling (learners keep nothing on disk)."""

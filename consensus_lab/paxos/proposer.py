@@ -135,10 +135,6 @@ class ProposerProtocol(StepProtocol[ProposerState]):
         self.values = dict(values or {})
         self.adopts = self.config.proposer_adopts_accepted
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        """Configuration only, never changed: a copy of a node shares it."""
-        return self
-
     def start(self, node_id: str, peers: tuple[str, ...],
               stored: Mapping[str, Any]) -> tuple[ProposerState, Effects]:
         """Recover the last round (never reuse a ballot) and schedule the first Prepare."""
