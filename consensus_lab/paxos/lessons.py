@@ -7,9 +7,7 @@ on is tested (``tests/paxos/test_lessons.py``).
 * :func:`step_phase` steps a player (or a bare simulation) through one
   message type of single-decree Paxos — all the ``Prepare``s, then all the
   ``Promise``s… — so a learner can look at the acceptors between phases.
-* :func:`checker_setup`, :func:`one_ballot_each` and :func:`proposer_crashed`
-  bound a simulated run the way the notebook's first model checker did.
-  The notebook's search itself,
+* The notebook's model checker,
   :func:`consensus_lab.explore.paxos_scene.model_check`, runs on world
   values (the checker sits above the protocols, so the call that runs it
   lives there), with one ballot per proposer; ``complete: true`` is a claim
@@ -29,22 +27,14 @@ from collections import Counter
 from typing import Any, Protocol
 
 from ..consistency import History
-from ..sim import ConfigError, Network, PendingEvent, Simulation, SimulationError
-from .cluster import paxos_sim
-from .config import PROPOSER, check_variant, config_for, role_of
+from ..sim import ConfigError, PendingEvent, Simulation, SimulationError
 from .messages import Accept, Accepted, Prepare, Promise
 from .multi.cluster import servers
 from .multi.leader import NOOP
-from .proposer import IDLE, Proposer
 
 #: Single-decree message types in the order the phases use them.
 PHASES: dict[str, type] = {"Prepare": Prepare, "Promise": Promise, "Accept": Accept,
                            "Accepted": Accepted}
-#: The search ignores time, so every message takes one tick.
-CHECKER_NETWORK = Network(latency=(1, 1))
-#: Variants the checker searches, and the crashes each needs to go wrong.
-CHECKER_CRASHES: dict[str, int] = {"correct": 0, "forgetful-acceptor": 0,
-                                   "ignores-accepted": 0, "amnesiac-acceptor": 1}
 
 
 class Steppable(Protocol):
@@ -84,53 +74,6 @@ def step_phase(runner: Steppable | Simulation, message: str, *, max_steps: int =
                                       f"(t={_sim_of(runner).now})")
             taken += 1
     return taken
-
-
-# ---------------------------------------------------------------- the model checker
-def checker_setup(variant: str = "correct", acceptors: int = 3, proposers: int = 2) -> Simulation:
-    """The search's initial state: no learners, no backoff, every proposer has sent
-    its ``Prepare(1.pX)`` (its start timer fired: sending is invisible until delivery,
-    so starting everyone first loses no schedule)."""
-    config = config_for(check_variant(variant), backoff=False, learner_poll=0)
-    sim = paxos_sim(acceptors, proposers, 0, network=CHECKER_NETWORK, config=config)
-    sim.run(until=lambda s: all(p.phase != IDLE for p in _proposers(s)))
-    return sim
-
-
-def _proposers(sim: Simulation) -> list[Proposer]:
-    return [n for n in sim.nodes.values() if isinstance(n, Proposer)]
-
-
-def _is_answer(event: PendingEvent) -> bool:
-    """A message to a proposer: a Promise, Accepted or Nack on its way back."""
-    return event.kind == "deliver" and role_of(event.node) == PROPOSER
-
-
-def one_ballot_each(sim: Simulation, event: PendingEvent) -> bool:
-    """The search's bounds, as an ``allow`` filter for ``explore``.
-
-    1. **One ballot per proposer**: no proposer timer fires (a retry would
-       start a higher ballot), so the ballots are ``1.p1`` and ``1.p2``.
-       Two ballots are enough for each classic bug; more would multiply
-       the states.
-    2. **Answers go straight back**: while an answer to a proposer is in
-       flight, only answers may be delivered. An answer changes only its
-       proposer, and with no timers a proposer changes only on answers, so
-       delivering it at once commutes with every delivery to an acceptor
-       (a partial-order reduction): the acceptors — where "chosen" is
-       decided — reach exactly the same states.
-    """
-    if event.kind == "timer":
-        return False
-    if _is_answer(event):
-        return True
-    return not any(_is_answer(e) for e in sim.pending())
-
-
-def proposer_crashed(sim: Simulation) -> bool:
-    """A ``prune`` for the search: do not go on from states where a proposer crashed
-    (the crash budget is for acceptors; a crashed proposer only stops proposing)."""
-    return any(sim.nodes.get(i) is None for i in sim.node_ids if role_of(i) == PROPOSER)
 
 
 # ---------------------------------------------------------------- Multi-Paxos

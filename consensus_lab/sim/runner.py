@@ -112,8 +112,6 @@ def take(sim: RunnerHost, node_id: str, node: Node, event: Any) -> None:
     before = node.state
     if before is None:
         raise RuntimeError(f"{node_id}: a step before start")
-    if node.prepare is not None:  # temporary: see StepNode.prepare
-        event = node.prepare(event, sim._node_rng(node_id))
     node.state, effects = node.protocol.step(before, event)
     node.last_effects = effects
     carry_out(sim._outs[node_id], effects)

@@ -257,10 +257,6 @@ class StepNode(Node, Generic[S]):
         self.state: S | None = None
         self.last_effects: Effects = ()
 
-    #: TEMPORARY (the stores' random gossip peer): ``prepare(input, rng) -> input``,
-    #: called before each step with the node's random stream when set.
-    prepare: Any = None
-
     def take(self, event: Any) -> Call:
         """Step on any input handed in from outside (``sim.call(node, "take", event)``):
         how a model checker's client input is replayed in a simulation."""

@@ -18,8 +18,9 @@
 Each store is a step protocol (:mod:`consensus_lab.sim.step`): the pure rules
 (:class:`SequentialStore`, :class:`QuorumStore`, :class:`DynamoStore`,
 :class:`CausalStore`) over frozen states, run in the simulator by the
-``...Node`` classes (:class:`~.stepping.StoreNode`, which also passes the
-node's local clock and any random peer in as :class:`~.stepping.Local`).
+``...Node`` classes (:class:`~.stepping.StoreNode`); every input carries
+the node's local clock (``now``), and Dynamo's gossip peer is drawn from a
+generator in its state.
 """
 
 from .analysis import Anomalies, find_anomalies, read_values
@@ -42,7 +43,7 @@ from .spectrum import (
     spectrum_runs,
     spectrum_workload,
 )
-from .stepping import Local, StoreNode, StoreProtocol
+from .stepping import StoreNode, StoreProtocol
 from .versions import Sibling, Versioned, Write, join_context, lww_merge, sibling_merge
 
 __all__ = [
@@ -53,6 +54,6 @@ __all__ = [
     "PutAck", "Query", "QueryReply", "QuorumNode", "STORES", "SideStats", "Sibling", "Store",
     "StoreAck", "Sync", "Versioned", "Write", "cap_rows", "find_anomalies", "join_context",
     "lww_merge", "partition_experiment", "read_values", "sibling_merge",
-    "CausalStore", "DynamoStore", "Local", "QuorumStore", "SequentialStore", "StoreNode",
+    "CausalStore", "DynamoStore", "QuorumStore", "SequentialStore", "StoreNode",
     "StoreProtocol",
 ]

@@ -49,7 +49,7 @@ write with the local time it was delivered), persisted as each write is
 delivered, before the sends and the reply that follow; the vector clock,
 the dictionary and ``highest`` are rebuilt from it on restart. Volatile:
 the hold-back buffer. The Lamport stamp reads the node's local clock from
-the input (:class:`~.stepping.Local`).
+the input (``event.now``).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from ..clocks.vector import Stamp as VectorStamp
 from ..clocks.vector import VectorClock
 from ..sim import ClientRequest, ConfigError
 from ..sim.step import Deliver, Effects, Fire, Input, Note, Persist, Reply, Request, Send
-from .stepping import Local, Pairs, StoreNode, StoreProtocol, get, put, unknown_op, unwrap
+from .stepping import Pairs, StoreNode, StoreProtocol, get, put, unknown_op
 
 OPS = ("read", "write")
 CONFLICTS = ("lww", "last-applied")
@@ -168,12 +168,11 @@ class CausalStore(StoreProtocol[CausalState]):
                 state = self.apply(state, msg)
         return state, ()
 
-    def step(self, state: CausalState, event: Input | Local) -> Result:
-        event, now, _ = unwrap(event)
+    def step(self, state: CausalState, event: Input) -> Result:
         match event:
-            case Request(request):
+            case Request(request, now):
                 return self.on_request(state, request, now)
-            case Deliver(_, Broadcast() as msg):
+            case Deliver(_, Broadcast() as msg, now):
                 return self.on_broadcast(state, msg, now)
             case Deliver() | Fire():
                 return state, ()

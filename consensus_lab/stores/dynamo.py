@@ -34,10 +34,12 @@ As a step protocol (:mod:`consensus_lab.sim.step`): :class:`DynamoStore` is
 the pure rules over a frozen :class:`DynamoState`; :class:`DynamoNode` runs
 them in the simulator. Durable state: ``data`` and ``counter`` (written with
 ``Persist`` before any Send or ack that depends on them); the operations in
-flight, the op counter and ``last_stamp`` are volatile. Two readings come in
-with the input (:class:`~.stepping.Local`): the node's local clock, for the
-LWW stamp, and the random peer of an anti-entropy round (drawn by the node
-from its seeded stream, as ``ctx.rng.choice(peers)`` did).
+flight, the op counter and ``last_stamp`` are volatile. The LWW stamp reads
+the node's local clock off the input (``event.now``). The random peer of an
+anti-entropy round is part of the state: ``gossip`` holds a small
+pseudo-random generator (an LCG seeded from the node id and
+``DynamoConfig.gossip_seed``), which each round steps once, so the step
+stays a pure function and a model checker sees the choice in the state.
 """
 
 from __future__ import annotations
@@ -63,7 +65,6 @@ from ..sim.step import (
 )
 from .dynamo_wire import DynamoConfig, Get, GetReply, Put, PutAck, Sync, show_versions
 from .stepping import (
-    Local,
     Pairs,
     StoreNode,
     StoreProtocol,
@@ -72,7 +73,6 @@ from .stepping import (
     get,
     put,
     unknown_op,
-    unwrap,
 )
 from .versions import (
     LWW_ZERO,
@@ -133,11 +133,27 @@ class DynamoState:
     last_stamp: int = LWW_ZERO[0]  # volatile, lww: the last local time this node stamped
     pending: Pairs = ()  # volatile: op id -> Pending
     next_op: int = 0  # volatile
+    gossip: int = 0  # volatile: the gossip-peer generator's state (see next_gossip)
 
     @property
     def ring(self) -> tuple[str, ...]:
         """Every node id, sorted: the ring the preference lists walk."""
         return tuple(sorted((self.node_id, *self.peers)))
+
+
+#: A 32-bit linear congruential generator (Numerical Recipes' constants).
+LCG_A, LCG_C, LCG_M = 1664525, 1013904223, 2**32
+
+
+def gossip_seed(node_id: str, seed: int) -> int:
+    """The first state of ``node_id``'s gossip-peer generator."""
+    return (zlib.crc32(node_id.encode()) ^ seed) % LCG_M
+
+
+def next_gossip(gossip: int, peers: tuple[str, ...]) -> tuple[int, str]:
+    """The generator's next state, and the peer it picks (its high bits, mod the peers)."""
+    gossip = (LCG_A * gossip + LCG_C) % LCG_M
+    return gossip, peers[(gossip >> 16) % len(peers)]
 
 
 def preference_list(ring: tuple[str, ...], n: int, key: Any) -> tuple[str, ...]:
@@ -168,24 +184,17 @@ class DynamoStore(StoreProtocol[DynamoState]):
         """Boot, or recover the persisted ``data`` and ``counter``; arm anti-entropy."""
         n = self.config.check(len(peers) + 1)
         state = DynamoState(node_id, peers, n, data=freeze_map(stored.get("data", ())),
-                            counter=stored.get("counter", 0))
+                            counter=stored.get("counter", 0),
+                            gossip=gossip_seed(node_id, self.config.gossip_seed))
         every = self.config.anti_entropy_every
         return state, (timer("anti-entropy", every, RULE_ANTI_ENTROPY),) if every else ()
 
-    def random_peer_among(self, state: DynamoState, event: Input) -> tuple[str, ...]:
-        """An anti-entropy round with something to push picks one random peer."""
-        fired = isinstance(event, Fire) and event.name == "anti-entropy"
-        if fired and state.peers and state.data:
-            return state.peers
-        return ()
-
-    def step(self, state: DynamoState, event: Input | Local) -> Result:
-        event, now, peer = unwrap(event)
+    def step(self, state: DynamoState, event: Input) -> Result:
         match event:
-            case Request(request):
+            case Request(request, now):
                 return self.on_request(state, request, now)
             case Fire(name):
-                return self.on_timer(state, name, peer)
+                return self.on_timer(state, name)
             case Deliver(src, msg):
                 return self.on_message(state, src, msg)
         raise TypeError(f"not an input: {event!r}")
@@ -230,13 +239,14 @@ class DynamoStore(StoreProtocol[DynamoState]):
         return (replace(state, counter=counter), version,
                 (Persist("counter", counter, RULE_DOT),))
 
-    def on_timer(self, state: DynamoState, name: str, peer: str | None) -> Result:
-        """Anti-entropy: re-arm, push everything to ``peer``. An op timer: give up."""
+    def on_timer(self, state: DynamoState, name: str) -> Result:
+        """Anti-entropy: re-arm, push everything to a random peer. An op timer: give up."""
         if name == "anti-entropy":
             effects: Effects = (timer(name, self.config.anti_entropy_every or 1,
                                       RULE_ANTI_ENTROPY),)
-            if state.peers and state.data:  # no drawn peer (a bare input): the first one
-                dst = state.peers[0] if peer is None else peer
+            if state.peers and state.data:
+                gossip, dst = next_gossip(state.gossip, state.peers)
+                state = replace(state, gossip=gossip)
                 effects += (Send(dst, Sync(items=state.data), RULE_ANTI_ENTROPY),)
             return state, effects
         op_id = int(name.split(":")[1])

@@ -28,6 +28,7 @@ class DynamoConfig:
     read_repair: bool = True
     anti_entropy_every: int | None = None
     op_timeout: int = 200
+    gossip_seed: int = 0  # mixed with each node id: the seed of its gossip-peer generator
 
     def check(self, cluster_size: int) -> int:
         """Raise ConfigError on a bad setting; return the effective N."""
@@ -45,6 +46,8 @@ class DynamoConfig:
                 not isinstance(self.anti_entropy_every, int) or self.anti_entropy_every <= 0):
             raise ConfigError("anti_entropy_every must be a positive int or None, "
                               f"got {self.anti_entropy_every!r}")
+        if not isinstance(self.gossip_seed, int):
+            raise ConfigError(f"gossip_seed must be an int, got {self.gossip_seed!r}")
         if not isinstance(self.op_timeout, int) or self.op_timeout <= 0:
             raise ConfigError(f"op_timeout must be a positive int, got {self.op_timeout!r}")
         return n

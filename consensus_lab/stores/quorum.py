@@ -54,7 +54,6 @@ from ..sim.step import (
     timer,
 )
 from .stepping import (
-    Local,
     Pairs,
     StoreNode,
     StoreProtocol,
@@ -63,7 +62,6 @@ from .stepping import (
     get,
     put,
     unknown_op,
-    unwrap,
 )
 
 #: A timestamp: (counter, writer node id). ``(0, "")`` is the initial value's.
@@ -183,8 +181,8 @@ class QuorumStore(StoreProtocol[QuorumState]):
         """Boot, or recover the persisted ``data``."""
         return QuorumState(node_id, peers, data=freeze_map(stored.get("data", ()))), ()
 
-    def step(self, state: QuorumState, event: Input | Local) -> Result:
-        match unwrap(event)[0]:
+    def step(self, state: QuorumState, event: Input) -> Result:
+        match event:
             case Request(request):
                 return self.on_request(state, request)
             case Fire(name):

@@ -54,7 +54,7 @@ from typing import Any
 
 from ..sim import ClientRequest, ConfigError
 from ..sim.step import Deliver, Effects, Fire, Input, Note, Reply, Request, Send
-from .stepping import Local, Pairs, StoreNode, StoreProtocol, get, put, unknown_op, unwrap
+from .stepping import Pairs, StoreNode, StoreProtocol, get, put, unknown_op
 
 RULE_READ_LOCAL = ("ZooKeeper (Hunt et al. 2010): a read is served from the local replica's "
                    "copy, without a round trip, and may be stale")
@@ -145,8 +145,8 @@ class SequentialStore(StoreProtocol[SeqState]):
         """A fresh replica: nothing was persisted, so a restart starts empty."""
         return SeqState(node_id, peers, sequencer_of(node_id, peers, self.sequencer)), ()
 
-    def step(self, state: SeqState, event: Input | Local) -> Result:
-        match unwrap(event)[0]:
+    def step(self, state: SeqState, event: Input) -> Result:
+        match event:
             case Request(request):
                 return self.on_request(state, request)
             case Deliver(_, OrderWrite() as msg):

@@ -14,11 +14,8 @@ from consensus_lab.explore.paxos_scene import check_command, model_check
 from consensus_lab.paxos import acceptors_of, chosen_values, learned, paxos_sim, proposers_of
 from consensus_lab.paxos.lessons import (
     CHAPTER_TABLE,
-    checker_setup,
     kv_history,
     message_counts,
-    one_ballot_each,
-    proposer_crashed,
     slot_table,
     step_phase,
 )
@@ -62,34 +59,6 @@ def test_step_phase_says_when_a_phase_never_comes() -> None:
 
 
 # ---------------------------------------------------------------- the model checker
-def test_checker_setup_has_every_proposer_started_and_no_learner() -> None:
-    sim = checker_setup("correct", acceptors=3)
-    assert [p.phase for p in proposers_of(sim)] == ["preparing", "preparing"]
-    assert not [i for i in sim.node_ids if i.startswith("l")]
-    prepares = [e for e in sim.pending() if e.kind == "deliver"]
-    assert len(prepares) == 6
-
-
-def test_one_ballot_each_refuses_timers_and_holds_acceptors_while_an_answer_is_out() -> None:
-    sim = checker_setup("correct", acceptors=3)
-    timers = [e for e in sim.pending() if e.kind == "timer"]
-    assert timers and not any(one_ballot_each(sim, e) for e in timers)
-    first = next(e for e in sim.pending() if e.kind == "deliver")
-    sim.fire(first.id)  # an acceptor promised: its answer is now in flight
-    deliveries = [e for e in sim.pending() if e.kind == "deliver"]
-    allowed = [e for e in deliveries if one_ballot_each(sim, e)]
-    assert [e.node for e in allowed] == [first.src]
-    assert len(deliveries) > len(allowed)
-
-
-def test_proposer_crashed_prunes_only_proposer_crashes() -> None:
-    sim = checker_setup("correct", acceptors=3)
-    sim.crash("a1")
-    assert not proposer_crashed(sim)
-    sim.crash("p2")
-    assert proposer_crashed(sim)
-
-
 @pytest.mark.parametrize("variant", ["forgetful-acceptor", "ignores-accepted"])
 def test_model_check_finds_each_buggy_variant(variant: str) -> None:
     """From scratch, a shortest counterexample that replays into the same violation."""

@@ -32,7 +32,7 @@ from consensus_lab.stores.causal import (
     CausalState,
     CausalStore,
 )
-from consensus_lab.stores.stepping import RULE_UNKNOWN_OP, Local
+from consensus_lab.stores.stepping import RULE_UNKNOWN_OP
 from tests.stores.steps import kinds, notes, rules, sent, stored_after
 
 NODES = ("n1", "n2", "n3")
@@ -62,8 +62,7 @@ def test_a_write_is_applied_answered_and_broadcast_at_once() -> None:
     """"A write is applied locally at once, acknowledged, and broadcast to the other replicas"
     — stamped with the writer's vector after counting it; logged durably before it leaves."""
     store, state = started()
-    state, effects = store.step(state, Local(Request(req := request("write", value="a")),
-                                             now=40))
+    state, effects = store.step(state, Request(req := request("write", value="a"), now=40))
     msg = write("n1", 1, "x", "a", (40, "n1"))
     assert kinds(effects) == ["persist:delivered", "note", "send", "send", "reply"]
     assert effects[0] == Persist("delivered", ((msg, 40),), RULE_LOG)

@@ -51,8 +51,9 @@ from consensus_lab.stores.dynamo import (
     RULE_W,
     DynamoState,
     DynamoStore,
+    next_gossip,
 )
-from consensus_lab.stores.stepping import Local, get
+from consensus_lab.stores.stepping import get
 from tests.stores.steps import kinds, replies, rules, sent, stored_after
 
 PEERS = ("n2", "n3")
@@ -105,7 +106,7 @@ def test_w1_write_is_acknowledged_by_the_coordinators_own_replica_at_once() -> N
     """W = 1: the local replica's ack is enough — no other node needs to be reachable."""
     store, state = started()
     req = request("write", value="a")
-    state, effects = store.step(state, Local(Request(req), now=40))
+    state, effects = store.step(state, Request(req, now=40))
     assert replies(effects) == [(req, "a", True)]
     assert get(state.data, "x") == (((40, "n1"), "a"),)
     put = Put(op_id=1, key="x", versions=(((40, "n1"), "a"),))
@@ -119,9 +120,9 @@ def test_w1_write_is_acknowledged_by_the_coordinators_own_replica_at_once() -> N
 
 def test_lww_stamps_are_local_time_and_strictly_increase_per_node() -> None:
     store, state = started()
-    state, _ = store.step(state, Local(Request(request("write", value="a", rid=1)), now=10))
-    state, _ = store.step(state, Local(Request(request("write", value="b", rid=2)),
-                                       now=10))  # same tick
+    state, _ = store.step(state, Request(request("write", value="a", rid=1), now=10))
+    state, _ = store.step(state, Request(request("write", value="b", rid=2),
+                                         now=10))  # same tick
     assert get(state.data, "x") == (((11, "n1"), "b"),)
 
 
@@ -230,14 +231,20 @@ def test_anti_entropy_pushes_every_key_to_one_random_peer() -> None:
                                                         RULE_ANTI_ENTROPY),)
     state = replace(state, data=(("x", (((1, "n1"), "a"),)),))
     fire = Fire("anti-entropy")
-    assert store.random_peer_among(state, fire) == PEERS  # the node draws one of these
-    _, effects = store.step(state, Local(fire, peer="n3"))
+    gossip, peer = next_gossip(state.gossip, PEERS)  # the state's generator picks the peer
+    after, effects = store.step(state, fire)
     assert effects[0] == SetTimer("anti-entropy", 50, 50, RULE_ANTI_ENTROPY)
     (dst, msg), = sent(effects)
-    assert dst == "n3" and msg == Sync(items=(("x", (((1, "n1"), "a"),)),))
+    assert dst == peer and msg == Sync(items=(("x", (((1, "n1"), "a"),)),))
+    assert after.gossip == gossip  # stepped once: the next round may pick another peer
+    picks = set()
+    for _ in range(20):
+        state, effects = store.step(state, fire)
+        picks |= {d for d, _ in sent(effects)}
+    assert picks == set(PEERS)  # random, yet every peer gets its turn
     empty = replace(state, data=())
-    assert store.random_peer_among(empty, fire) == ()
-    assert kinds(store.step(empty, fire)[1]) == ["timer:anti-entropy"]
+    assert store.step(empty, fire) == (empty, (SetTimer("anti-entropy", 50, 50,
+                                                         RULE_ANTI_ENTROPY),))
 
 
 def test_anti_entropy_in_the_simulator_draws_the_peer_from_the_node_stream() -> None:
