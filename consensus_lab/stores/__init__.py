@@ -43,7 +43,7 @@ from .spectrum import (
     spectrum_runs,
     spectrum_workload,
 )
-from .stepping import StoreNode, StoreProtocol
+from .stepping import StoreNode
 from .versions import Sibling, Versioned, Write, join_context, lww_merge, sibling_merge
 
 __all__ = [
@@ -55,5 +55,4 @@ __all__ = [
     "StoreAck", "Sync", "Versioned", "Write", "cap_rows", "find_anomalies", "join_context",
     "lww_merge", "partition_experiment", "read_values", "sibling_merge",
     "CausalStore", "DynamoStore", "QuorumStore", "SequentialStore", "StoreNode",
-    "StoreProtocol",
 ]

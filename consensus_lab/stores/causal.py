@@ -62,8 +62,19 @@ from ..clocks.causal import blocking_reason, can_deliver
 from ..clocks.vector import Stamp as VectorStamp
 from ..clocks.vector import VectorClock
 from ..sim import ClientRequest, ConfigError
-from ..sim.step import Deliver, Effects, Fire, Input, Note, Persist, Reply, Request, Send
-from .stepping import Pairs, StoreNode, StoreProtocol, get, put, unknown_op
+from ..sim.step import (
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Note,
+    Persist,
+    Reply,
+    Request,
+    Send,
+    StepProtocol,
+)
+from .stepping import Pairs, StoreNode, get, put, unknown_op
 
 OPS = ("read", "write")
 CONFLICTS = ("lww", "last-applied")
@@ -144,7 +155,7 @@ def _counted(clock: VectorStamp, node: str) -> VectorStamp:
     return _merged(clock, ((node, dict(clock).get(node, 0) + 1),))
 
 
-class CausalStore(StoreProtocol[CausalState]):
+class CausalStore(StepProtocol[CausalState]):
     """The rules of the causal store (see the module docstring) as pure functions."""
 
     def __init__(self, conflict: str = "lww") -> None:

@@ -61,13 +61,13 @@ from ..sim.step import (
     Reply,
     Request,
     Send,
+    StepProtocol,
     timer,
 )
 from .dynamo_wire import DynamoConfig, Get, GetReply, Put, PutAck, Sync, show_versions
 from .stepping import (
     Pairs,
     StoreNode,
-    StoreProtocol,
     drop,
     freeze_map,
     get,
@@ -174,7 +174,7 @@ def _arrived(replies: Pairs, src: str, versions: tuple[Any, ...]) -> Pairs:
 Result = tuple[DynamoState, Effects]
 
 
-class DynamoStore(StoreProtocol[DynamoState]):
+class DynamoStore(StepProtocol[DynamoState]):
     """The rules of the AP store (see the module docstring) as pure functions."""
 
     def __init__(self, config: DynamoConfig | None = None) -> None:

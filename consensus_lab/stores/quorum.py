@@ -51,12 +51,12 @@ from ..sim.step import (
     Reply,
     Request,
     Send,
+    StepProtocol,
     timer,
 )
 from .stepping import (
     Pairs,
     StoreNode,
-    StoreProtocol,
     drop,
     freeze_map,
     get,
@@ -169,7 +169,7 @@ class QuorumState:
 Result = tuple[QuorumState, Effects]
 
 
-class QuorumStore(StoreProtocol[QuorumState]):
+class QuorumStore(StepProtocol[QuorumState]):
     """The rules of the ABD register (see the module docstring) as pure functions."""
 
     def __init__(self, op_timeout: int = 200) -> None:

@@ -53,8 +53,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..sim import ClientRequest, ConfigError
-from ..sim.step import Deliver, Effects, Fire, Input, Note, Reply, Request, Send
-from .stepping import Pairs, StoreNode, StoreProtocol, get, put, unknown_op
+from ..sim.step import (
+    Deliver,
+    Effects,
+    Fire,
+    Input,
+    Note,
+    Reply,
+    Request,
+    Send,
+    StepProtocol,
+)
+from .stepping import Pairs, StoreNode, get, put, unknown_op
 
 RULE_READ_LOCAL = ("ZooKeeper (Hunt et al. 2010): a read is served from the local replica's "
                    "copy, without a round trip, and may be stale")
@@ -135,7 +145,7 @@ class SeqState:
 Result = tuple[SeqState, Effects]
 
 
-class SequentialStore(StoreProtocol[SeqState]):
+class SequentialStore(StepProtocol[SeqState]):
     """The rules of the sequential store (see the module docstring) as pure functions."""
 
     def __init__(self, sequencer: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""What the store protocols share: frozen maps, the protocol base, the node adapter.
+"""What the store protocols share: frozen maps, the failure reply, the node adapter.
 
 The stores are :class:`~consensus_lab.sim.step.StepProtocol` values: a state
 is a frozen dataclass whose maps are tuples of ``(key, value)`` pairs sorted
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..sim.step import Reply, StepNode, StepProtocol
+from ..sim.step import Reply, StepNode
 
 if TYPE_CHECKING:
     from ..sim import ClientRequest
@@ -63,17 +63,8 @@ def unknown_op(request: ClientRequest) -> Reply:
                  ok=False, rule=RULE_UNKNOWN_OP)
 
 
-class StoreProtocol(StepProtocol[S]):
-    """A store's step protocol (a plain :class:`~consensus_lab.sim.step.StepProtocol`)."""
-
-
 class StoreNode(StepNode[S]):
     """A store protocol in the simulation (subclasses add read-only properties)."""
-
-    protocol: StoreProtocol[S]
-
-    def __init__(self, node_id: str, peers: tuple[str, ...], protocol: StoreProtocol[S]) -> None:
-        super().__init__(node_id, peers, protocol)
 
     def view(self) -> dict[str, Any]:
         """The protocol's view; before start, a fresh boot's (the trace's start shows it)."""
