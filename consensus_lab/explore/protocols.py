@@ -155,8 +155,9 @@ PROTOCOLS: dict[str, Protocol] = {
 def get_spec(protocol: str, variant: str = "correct", cold_start: bool = False) -> Spec:
     """The spec of ``protocol``'s ``variant``; a ConfigError names what is allowed.
 
-    ``cold_start`` (Raft only): five servers that have never run, searched on
-    world values (:mod:`.raft_scene`), instead of the scripted start (:mod:`.raft_scripted`).
+    ``cold_start`` (Raft only): five servers that have never run, on a settled
+    network (:func:`.raft_scene.settled_scene`), instead of the scripted start
+    (:mod:`.raft_scripted`).
     """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; allowed: {', '.join(PROTOCOLS)}")
@@ -166,11 +167,11 @@ def get_spec(protocol: str, variant: str = "correct", cold_start: bool = False) 
     if protocol != "raft":
         raise ConfigError(f"--cold-start is for raft (the other protocols start cold "
                           f"already), got {protocol!r}")
-    from .raft_scene import COLD_START_SCENE, raft_scene
+    from .raft_scene import SETTLED_SCENE, settled_scene
 
     return Spec(protocol="raft", variant=variant, summary=spec.summary,
-                scene=COLD_START_SCENE, buggy=spec.buggy,
-                world=partial(raft_scene, variant))
+                scene=SETTLED_SCENE, buggy=spec.buggy,
+                world=partial(settled_scene, variant))
 
 
 def all_specs() -> list[Spec]:

@@ -83,14 +83,14 @@ def observe(ghost: Ghost, node: str, state: Any, effects: Effects) -> Ghost:
     return ghost | frozenset(added) if added else ghost
 
 
-def _facts(world: World, kind: str) -> list[tuple[Any, ...]]:
-    return [f for f in world.ghost if f[0] == kind]
+def _facts(model: Model, world: World, kind: str) -> list[tuple[Any, ...]]:
+    return [f for f in model.observed(world) if f[0] == kind]
 
 
 def election_safety(model: Model, world: World) -> str | None:
     """Figure 3: at most one leader can be elected in a given term."""
     by_term: dict[int, set[str]] = {}
-    for _kind, term, node in _facts(world, "leader"):
+    for _kind, term, node in _facts(model, world, "leader"):
         by_term.setdefault(term, set()).add(node)
     two = sorted(t for t, who in by_term.items() if len(who) > 1)
     return f"two leaders in term {two[0]}: {sorted(by_term[two[0]])}" if two else None
@@ -112,7 +112,7 @@ def log_matching(model: Model, world: World) -> str | None:
 
 def leader_completeness(model: Model, world: World) -> str | None:
     """Figure 3: an entry committed in a term is in the log of every later leader."""
-    commits = _facts(world, "commit")
+    commits = _facts(model, world, "commit")
     for node, state in zip(model.ids, world.states, strict=True):
         if state is None or state.role != LEADER:
             continue
@@ -126,7 +126,7 @@ def leader_completeness(model: Model, world: World) -> str | None:
 def state_machine_safety(model: Model, world: World) -> str | None:
     """Figure 3: no two servers apply different entries at one index."""
     seen: dict[int, int] = {}
-    for _kind, index, term, _in_term in sorted(_facts(world, "commit")):
+    for _kind, index, term, _in_term in sorted(_facts(model, world, "commit")):
         if seen.setdefault(index, term) != term:
             return f"index {index} committed with term {seen[index]} and with term {term}"
     return None
@@ -184,3 +184,43 @@ def raft_scene(variant: str = "figure-8", servers: int = 5, max_term: int = MAX_
                  dead=dead, prune=terms_above(max_term), inputs=COMMANDS[:commands],
                  input_to=leaders_only, symmetry=ids, budgeted=frozenset({"election"}),
                  fires=elections)
+
+
+CHANGES = 4
+SETTLED_SCENE = (f"5 servers that have never run, no scripted prefix; a settled network "
+                 f"(every message delivered unless a nemesis cut separates its ends, a "
+                 f"heartbeat round after every move); at most {ELECTIONS} elections, terms <= "
+                 f"{MAX_TERM}, {CHANGES} nemesis changes isolating one server at a time, "
+                 "commands x=1 and y=2 to leaders; server symmetry")
+
+
+def settled_scene(variant: str = "figure-8", servers: int = 5, max_term: int = MAX_TERM,
+                  commands: int = 2, elections: int = ELECTIONS, changes: int = CHANGES,
+                  nemesis: str = "isolate") -> Scene:
+    """Five fresh servers on a settled network (:mod:`.settled`): Figure 8 in 9 moves.
+
+    A move is an election timeout, a client command to a leader, or the
+    nemesis isolating a server (``nemesis="any"``: any cut in two) or
+    healing; between moves every message arrives unless the cut drops it,
+    and every leader sends one round of heartbeats (§5.6: broadcast time
+    is far below the election timeout). Figure 8 is then: n1 wins term 1;
+    n1 is isolated and takes x=1; n2 wins term 2 without it; n2 is isolated
+    (n1 hears of term 2) and takes y=2; n1 wins term 3 and, counting
+    replicas, commits x=1 of term 1; n1 is isolated (n2 hears of term 3); n2
+    wins term 4 with y=2 of term 2, the newer last term, and overwrites x=1.
+    """
+    from .settled import SettledModel
+
+    if not 1 <= servers <= 7 or not 1 <= max_term <= 8 or not 0 <= commands <= len(COMMANDS):
+        raise ConfigError(f"servers 1-7, max_term 1-8 and commands 0-{len(COMMANDS)}; got "
+                          f"{servers}, {max_term}, {commands}")
+    if variant not in VARIANTS:
+        raise ConfigError(f"unknown Raft variant {variant!r}; allowed: {', '.join(VARIANTS)}")
+    protocol = RaftProtocol(replace(VARIANTS[variant]))
+    ids = tuple(f"n{i}" for i in range(1, servers + 1))
+    model = SettledModel(dict.fromkeys(ids, protocol), observe=observe, ghost=frozenset(),
+                         prompt=frozenset({"replicate"}), rounds=frozenset({"heartbeat"}),
+                         changes=changes, nemesis=nemesis)
+    return Scene(model, invariants=INVARIANTS, prune=terms_above(max_term),
+                 inputs=COMMANDS[:commands], input_to=leaders_only, symmetry=ids,
+                 budgeted=frozenset({"election"}), fires=elections)

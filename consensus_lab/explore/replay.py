@@ -23,7 +23,7 @@ watching every node's state change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -31,6 +31,7 @@ from ..sim import Network, PendingEvent, ReplayDivergence, Simulation, StepNode
 from ..sim.world import Model, Move, World, packet_key
 from .result import ExploreResult
 from .schedule import Action, Counterexample, Origin, Schedule
+from .settled import SettledModel
 from .space import Progress, Scene, Search
 
 #: Any message may go next; the search ignores time, so every latency is one tick.
@@ -172,6 +173,15 @@ def _same_states(sim: Simulation, model: Model, world: World, move: Move) -> Non
                                    f"but {state!r} in the search")
 
 
+def single_moves(scene: Scene, path: list[Move]) -> tuple[Scene, list[Move]]:
+    """The scene and path as single moves of a plain model: a settled model's path
+    expanded (:meth:`~.settled.SettledModel.expand`), any other as it is."""
+    model = scene.model
+    if not isinstance(model, SettledModel):
+        return scene, path
+    return replace(scene, model=model.plain(), prefix=()), model.expand(path)
+
+
 def explore_scene(scene: Scene, *, max_depth: int | None = None,
                   max_states: int | None = None, time_limit: float | None = None,
                   por: bool = True, symmetry: bool = True,
@@ -182,10 +192,11 @@ def explore_scene(scene: Scene, *, max_depth: int | None = None,
         max_depth=max_depth, max_states=max_states, time_limit=time_limit, progress=progress)
     violation = None
     if found.violation is not None:
-        schedule = schedule_of(scene, found.violation, found.invariant, found.message)
+        schedule = schedule_of(*single_moves(scene, found.violation), found.invariant,
+                               found.message)
         assert isinstance(schedule, Counterexample)
         violation = schedule
-    goal = schedule_of(scene, found.goal) if found.goal is not None else None
+    goal = schedule_of(*single_moves(scene, found.goal)) if found.goal is not None else None
     return ExploreResult(strategy="bfs", states=found.states, transitions=found.transitions,
                          max_depth=found.max_depth, complete=found.complete,
                          bound_hit=found.bound_hit, elapsed=found.elapsed,

@@ -43,7 +43,9 @@ world, which may read the observer's ghost — the memory of the past):
   explored from it then (the state-matching rule of Godefroid, §5.3). So
   every invariant of one world is checked on every reachable world, and
   the terminal worlds are the same: the tests check both, with and
-  without the reduction.
+  without the reduction. A model whose moves are not single steps (a
+  :class:`~.settled.SettledModel` delivers whole rounds) says so with
+  ``local_steps = False``, and is searched without the reduction.
 
 Time is the wall clock's only for the figures and ``time_limit``; it never
 changes what is explored before the limit.
@@ -90,7 +92,8 @@ class Search:
                  keep_terminal: bool = False) -> None:
         self.scene = scene
         self.model = scene.model
-        self.por = por and (scene.allow is None or scene.allow_is_local)
+        self.por = por and self.model.local_steps and (scene.allow is None
+                                                       or scene.allow_is_local)
         self.budgeted = scene.budgeted
         self.keep_terminal = keep_terminal
         self.symmetry = (Symmetry(self.model, scene.symmetry, scene.signature)

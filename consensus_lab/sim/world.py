@@ -100,6 +100,10 @@ class Move(NamedTuple):
 class Model:
     """Which protocol each node runs, and the functions that move a world."""
 
+    #: A delivery or timer move changes only its own node (and adds messages): the
+    #: premise of the explorer's sleep sets. A model of coarser moves says False.
+    local_steps = True
+
     def __init__(self, protocols: Mapping[str, StepProtocol[Any]],
                  observe: Observer | None = None, ghost: Any = ()) -> None:
         if not protocols:
@@ -116,6 +120,11 @@ class Model:
     def node(self, world: World, node_id: str) -> Any:
         """The state of ``node_id`` in ``world`` (``None`` if it is crashed)."""
         return world.states[self._at(node_id)]
+
+    @staticmethod
+    def observed(world: World) -> Any:
+        """What the observer remembers in ``world`` (what invariants about the past read)."""
+        return world.ghost
 
     def up(self, world: World) -> tuple[str, ...]:
         """The nodes that are not crashed."""
