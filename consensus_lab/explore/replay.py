@@ -158,7 +158,7 @@ def schedule_of(scene: Scene, path: list[Move], invariant: str = "",
             break
         _same_states(sim, model, world, move)
     origin = Origin(built.setup, network=NETWORK) if not scene.prefix else \
-        Origin.of(built.setup, built.setup(), ())
+        Origin.of(built.setup, built.setup())
     if invariant:
         return Counterexample(origin, tuple(actions), invariant=invariant, message=message)
     return Schedule(origin, tuple(actions))

@@ -22,17 +22,16 @@ its last move.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..sim import Network, PendingEvent, ReplayDivergence, Simulation
-from ..sim.simulation import Invariant
+from ..sim.control import apply_input
 
 Setup = Callable[[], Simulation]
 #: A client command handed to a node: ``(method, args)``, as for ``sim.call``.
 Call = tuple[str, tuple[Any, ...]]
-KINDS = ("fire", "drop", "duplicate", "crash", "restart", "reboot", "call")
 
 
 def describe(event: PendingEvent) -> str:
@@ -86,10 +85,6 @@ class Action:
             return f"deliver {what}" if "->" in what else f"fire {what}"
         return f"{self.kind} {self.what}"
 
-    def as_tuple(self) -> tuple[str, str]:
-        """``(kind, what)``: the action without its event id."""
-        return (self.kind, self.what)
-
     def apply(self, sim: Simulation) -> None:
         """Do this move on ``sim``; raises InvariantViolation if an invariant breaks."""
         if self.kind == "fire":
@@ -130,36 +125,25 @@ class Action:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a search started: how to rebuild its initial state, and what it checked.
+    """Where a search started: how to rebuild its initial state.
 
-    ``invariants`` are the ones the search added on top of the setup's own;
-    ``prefix_steps``, ``prefix_inputs`` and ``prefix_records`` are the
-    steps, recorded inputs and trace records of the setup's run;
-    ``network`` is the network the setup built the simulation with (its
-    ``initial_network``).
+    ``setup()`` builds it, invariants installed; ``prefix_steps``,
+    ``prefix_inputs`` and ``prefix_records`` are the steps, recorded inputs
+    and trace records of the setup's run; ``network`` is the network the
+    setup built the simulation with (its ``initial_network``).
     """
 
     setup: Setup
-    invariants: tuple[tuple[str, Invariant], ...] = ()
     prefix_steps: int = 0
     prefix_inputs: tuple[tuple[Any, ...], ...] = ()
     prefix_records: int = 0
     network: Network = field(default_factory=Network)
 
     @classmethod
-    def of(cls, setup: Setup, root: Simulation,
-           invariants: tuple[tuple[str, Invariant], ...]) -> Origin:
+    def of(cls, setup: Setup, root: Simulation) -> Origin:
         """The origin of a search whose setup built ``root``."""
         inputs = tuple(tuple(x) for x in root.choices["inputs"])
-        return cls(setup, invariants, root.steps, inputs, len(root.trace),
-                   root.initial_network)
-
-    def rebuild(self) -> Simulation:
-        """A fresh initial state, with the search's extra invariants installed."""
-        sim = self.setup()
-        for name, check in self.invariants:
-            sim.add_invariant(name, check)
-        return sim
+        return cls(setup, root.steps, inputs, len(root.trace), root.initial_network)
 
 
 @dataclass(frozen=True)
@@ -176,18 +160,23 @@ class Schedule:
     @property
     def actions(self) -> list[tuple[str, str]]:
         """The moves as ``(kind, what)`` pairs, e.g. ``("fire", "n1->n2 Ping(1)")``."""
-        return [a.as_tuple() for a in self.path]
+        return [(a.kind, a.what) for a in self.path]
 
-    def replay(self) -> Simulation:
-        """A fresh traced run: ``setup()`` then every move (stops at a violation)."""
-        sim = self.origin.rebuild()
+    def play(self) -> tuple[Simulation, Exception | None]:
+        """A fresh traced run: ``setup()`` then every move, up to the first that raises
+        (a violation, or a handler's crash), and what it raised."""
+        sim = self.origin.setup()
         for action in self.path:
             action.check_against(sim)
             try:
                 action.apply(sim)
-            except Exception:  # noqa: BLE001 (a violation, or a handler's crash: stop there)
-                break
-        return sim
+            except Exception as error:  # noqa: BLE001
+                return sim, error
+        return sim, None
+
+    def replay(self) -> Simulation:
+        """A fresh traced run: ``setup()`` then every move (stops at a violation)."""
+        return self.play()[0]
 
     @property
     def sim(self) -> Simulation:
@@ -203,11 +192,16 @@ class Schedule:
         return "\n".join(str(r) for r in self.sim.trace.records[start:])
 
     def player_setup(self, sim: Simulation) -> None:
-        """Install the invariants of a fresh setup, then redo the setup's inputs."""
-        template = self.origin.rebuild()
-        for name, check in template.invariants:
+        """Install the invariants of a fresh setup, then redo the setup's inputs at
+        their steps, stepping in between, up to the setup's last step."""
+        for name, check in self.origin.setup().invariants:
             sim.add_invariant(name, check)
-        redo_inputs(sim, self.origin.prefix_inputs, self.origin.prefix_steps)
+        for step, action, args in self.origin.prefix_inputs:
+            while sim.steps < step and sim.step():
+                pass
+            apply_input(sim, action, list(args))
+        while sim.steps < self.origin.prefix_steps and sim.step():
+            pass
 
     def to_json(self) -> dict[str, Any]:
         """The moves, and the replay's steps and recorded inputs (what
@@ -231,13 +225,9 @@ class Counterexample(Schedule):
     def check(self) -> Exception:
         """Replay and return what the last move raised: an InvariantViolation (or, for
         ``invariant == "exception"``, the handler's error); ReplayDivergence if nothing."""
-        sim = self.origin.rebuild()
-        for action in self.path:
-            action.check_against(sim)
-            try:
-                action.apply(sim)
-            except Exception as error:  # noqa: BLE001
-                return error
+        error = self.play()[1]
+        if error is not None:
+            return error
         raise ReplayDivergence(f"replaying the counterexample broke no invariant "
                                f"(expected {self.invariant!r})")
 
@@ -249,17 +239,3 @@ class Counterexample(Schedule):
         head = f"invariant {self.invariant!r} violated: {self.message}"
         return f"{head}\n{super().__str__()}"
 
-
-def redo_inputs(sim: Simulation, inputs: Sequence[Sequence[Any]], steps: int) -> None:
-    """Apply recorded ``[step, action, args]`` inputs to a live ``sim`` at their steps,
-    stepping in between, until ``sim`` has taken ``steps`` steps."""
-    for step, action, args in inputs:
-        while sim.steps < step and sim.step():
-            pass
-        if action == "call":
-            node_id, method, call_args = args
-            sim.call(node_id, method, *call_args)
-        else:
-            getattr(sim, action)(*args)
-    while sim.steps < steps and sim.step():
-        pass

@@ -76,10 +76,6 @@ class _Stream:
     def unused(self) -> int:
         return 0 if self.replay is None else len(self.replay) - self.cursor
 
-    def own(self) -> random.Random:
-        """The generator."""
-        return self.source
-
 
 class ChoicePoint:
     """Records (or replays) every random draw and external input of a run.
@@ -111,11 +107,6 @@ class ChoicePoint:
     def count(self) -> int:
         """How many draws and inputs have been recorded."""
         return len(self._inputs) + sum(len(s.log) for s in self._streams.values())
-
-    @property
-    def replaying(self) -> bool:
-        """True while recorded inputs remain to be applied."""
-        return self._pending_inputs is not None
 
     def _open(self, name: str) -> _Stream:
         stream = _Stream(self.seed, name, self._replay_streams.pop(name, None))
@@ -186,9 +177,6 @@ class ChoiceRandom(random.Random):
     method (``randint``, ``choice``, ``shuffle``, ``uniform``…) is built on,
     so overriding them routes all draws through the choice point.
     """
-
-    # random.Random keeps gauss()'s second value here (typeshed does not declare it)
-    gauss_next: float | None
 
     def __init__(self, point: ChoicePoint, name: str) -> None:
         self._point = point

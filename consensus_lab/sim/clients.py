@@ -10,12 +10,12 @@ reaches a crashed node is lost; clients are not subject to partitions.
 
 :class:`Clients` is the part of the :class:`~.simulation.Simulation` that
 does this. It owns the requests still waiting for an answer and the request
-counter; :class:`ClientsHost` is what it needs from the run.
+counter.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .events import REPLY, REQUEST, TIMEOUT
@@ -24,38 +24,7 @@ from .step import Request
 from .trace import TraceRecord
 
 if TYPE_CHECKING:
-    from .choices import ChoicePoint
-    from .clock import NodeClock
-    from .history import History
-    from .network import Network
-    from .node import Node
-    from .trace import Trace
-
-
-class ClientsHost(Protocol):
-    """What :class:`Clients` needs from the simulation it serves."""
-
-    now: int
-    steps: int
-    tracing: bool
-    trace: Trace
-    history: History
-    stats: dict[str, int]
-    network: Network
-    nodes: dict[str, Node | None]
-    _cp: ChoicePoint
-    _clocks: dict[str, NodeClock]
-
-    def _check_node(self, node_id: str) -> None: ...
-
-    def _input(self, action: str, args: list[Any]) -> None: ...
-
-    def _push(self, time: int, kind: int, node: str, data: Any, prio: int = ...) -> int: ...
-
-    def _take(self, node_id: str, node: Node, event: Any) -> None: ...
-
-    def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
-                message: Any = None, detail: str = "", state: str | None = None) -> None: ...
+    from .host import Host
 
 
 class Clients:
@@ -63,13 +32,10 @@ class Clients:
 
     __slots__ = ("_sim", "open_requests", "request_ids")
 
-    def __init__(self, sim: ClientsHost, open_requests: dict[int, ClientRequest] | None = None,
-                 request_ids: int = 0) -> None:
+    def __init__(self, sim: Host) -> None:
         self._sim = sim
-        # requests neither answered nor timed out, by id
-        self.open_requests: dict[int, ClientRequest] = (
-            open_requests if open_requests is not None else {})
-        self.request_ids = request_ids  # the last request id handed out
+        self.open_requests: dict[int, ClientRequest] = {}  # neither answered nor timed out
+        self.request_ids = 0  # the last request id handed out
 
     def submit(self, node: str, f: str, key: Any = None, value: Any = None,
                client: str = "c1", timeout: int | None = None,

@@ -1,56 +1,59 @@
-"""The public controls of a :class:`~.simulation.Simulation`, delegated to its parts.
+"""The public controls of a :class:`~.simulation.Simulation`: everything from outside a handler.
 
-A run is composed of parts (:class:`~.nemesis.Nemesis`, :class:`~.clients.Clients`,
-:class:`~.control.Control`); the methods a learner calls
-(``crash``, ``partition``, ``submit``, ``fire``, ``call`` ...) live
-here, each a one-line hand-over, so :mod:`.simulation` keeps only the run's
-state and its scheduling loop. :class:`Controls` is a base class of
-``Simulation``: every method below is the ``Simulation``'s own.
+Everything that enters a run from outside a handler is recorded as an
+input (see :mod:`.choices`): nemesis actions (:class:`~.nemesis.Faults`)
+and client requests call ``_input``; ``fire``, ``drop`` and ``duplicate``
+take one pending event out of its turn (the choice point a widget or a
+model checker uses); ``call`` runs a node method as if it were an event.
+``Simulation.replay`` applies the inputs again at the steps where they
+happened (:mod:`.control`). Invariants are checked after every event.
+
+:class:`Controls` is a base class of ``Simulation``: every method below is
+the ``Simulation``'s own; :mod:`.simulation` keeps the run's state and its
+scheduling loop.
 """
 
 from __future__ import annotations
 
 import copy
+import heapq
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .choices import stream_seed
 from .errors import ConfigError, InvariantViolation
+from .events import DELIVER, KIND_NAMES, Entry
 from .history import ClientRequest
-from .network import Network
+from .nemesis import Faults
 
 if TYPE_CHECKING:
     from .choices import Recording
     from .clients import Clients
-    from .control import Control
-    from .nemesis import Nemesis
-    from .trace import Trace
+    from .events import PendingEvent
+    from .node import Node
 
 __all__ = ["Controls", "Invariant"]
 
 Invariant = Callable[[Any], "bool | str | None"]  # (simulation) -> ok / violated
 
 
-class Controls:
+class Controls(Faults):
     """Faults, clients, recording and out-of-turn control (see the module docstring)."""
 
-    _nemesis: Nemesis
-    _clients: Clients
-    _control: Control
-    _invariants: list[tuple[str, Invariant]]
-    steps: int
-    now: int
-    seed: int
-    trace: Trace
+    if TYPE_CHECKING:  # besides the Host's: the Simulation's too
+        _clients: Clients
+        _invariants: list[tuple[str, Invariant]]
 
-    _storage: dict[str, dict[str, Any]]
-    _incarnations: dict[str, int]
+        def pending(self) -> list[PendingEvent]: ...
 
-    def _check_node(self, node_id: str) -> None: ...
+        def _is_stale(self, entry: Entry) -> bool: ...
 
-    def _record(self, kind: str, node: str, peer: str = "", msg_id: int = -1,
-                message: Any = None, detail: str = "", state: str | None = None,
-                rule: str = "") -> None: ...
+        def _fire_entry(self, entry: Entry) -> None: ...
+
+        def _drop(self, node: str, src: str, msg_id: int, msg: Any, why: str) -> None: ...
+
+        def _call(self, node_id: str, node: Node, method: str, args: tuple[Any, ...]) -> Any: ...
 
     # ----------------------------------------------------- nodes
     def stored(self, node_id: str) -> dict[str, Any]:
@@ -90,47 +93,6 @@ class Controls:
                     seed=self.seed, choices=self.choices,
                 )
 
-    # ------------------------------------------------------------ nemesis
-    def partition(self, *groups: Iterable[str]) -> None:
-        """Cut every link between ``groups``; unnamed nodes form one more group."""
-        self._nemesis.partition(*groups)
-
-    def partition_one_way(self, src: str, dst: str) -> None:
-        """Cut only the direction ``src -> dst`` (``dst`` can still reach ``src``)."""
-        self._nemesis.partition_one_way(src, dst)
-
-    def heal(self) -> None:
-        """Remove every partition."""
-        self._nemesis.heal()
-
-    def set_network(self, network: Network | Mapping[str, Any]) -> None:
-        """Replace the network model (latency, drops, per-link overrides, cuts)."""
-        self._nemesis.set_network(network)
-
-    def crash(self, node: str) -> None:
-        """Crash ``node``: it loses everything it did not persist."""
-        self._nemesis.crash(node)
-
-    def restart(self, node: str) -> None:
-        """Restart a crashed ``node`` from its persisted state only."""
-        self._nemesis.restart(node)
-
-    def pause(self, node: str) -> None:
-        """Freeze ``node`` (a GC pause): its events wait until ``resume``."""
-        self._nemesis.pause(node)
-
-    def resume(self, node: str) -> None:
-        """Unfreeze ``node``: everything that waited fires now, in order."""
-        self._nemesis.resume(node)
-
-    def set_clock(self, node: str, skew: int = 0, drift_ppm: int = 0) -> None:
-        """Give ``node`` a clock ``skew`` ticks off that runs ``drift_ppm`` fast (or slow)."""
-        self._nemesis.set_clock(node, skew, drift_ppm)
-
-    def at(self, time: int, action: str, *args: Any) -> None:
-        """Schedule the nemesis ``action(*args)`` at ``time`` (e.g. ``at(500, "crash", "n1")``)."""
-        self._nemesis.at(time, action, *args)
-
     # ------------------------------------------------------------ clients
     def submit(self, node: str, f: str, key: Any = None, value: Any = None,
                client: str = "c1", timeout: int | None = None,
@@ -143,16 +105,16 @@ class Controls:
         """
         return self._clients.submit(node, f, key, value, client, timeout, seq)
 
-    # ------------------------------------------------------------ control
+    # ------------------------------------------------------------ recording
     @property
     def choices(self) -> Recording:
         """Every random draw and external input so far (a JSON-able dict)."""
-        return self._control.choices
+        return self._cp.recording
 
     @property
     def choice_count(self) -> int:
         """How many choices have been recorded (a mark for partial replays)."""
-        return self._control.choice_count
+        return self._cp.count
 
     def rng(self, name: str) -> random.Random:
         """A named random stream for a workload script, seeded from the run's seed.
@@ -161,19 +123,22 @@ class Controls:
         makes, and those inputs are recorded themselves, so a replay from the
         choice list does not need to run the script again.
         """
-        return self._control.rng(name)
+        return random.Random(stream_seed(self.seed, f"user/{name}"))
 
     def _input(self, action: str, args: list[Any]) -> None:
         """Record an external input (not one made by a scheduled event)."""
-        self._control.input(action, args)
+        if not self._in_event:
+            self._cp.record_input(self.steps, action, args)
 
+    # ------------------------------------------------------------ out of turn
     def fire(self, event_id: int) -> None:
         """Fire the pending event ``event_id`` now, ahead of its turn.
 
         This is the scheduling choice point: a widget's "deliver this
         message next" and the model checker's exploration both use it.
         """
-        self._control.fire(event_id)
+        entry = self._take_pending(event_id, "fire")
+        self._fire_entry((self.now, *entry[1:]))
 
     def drop(self, event_id: int) -> None:
         """Lose the pending message ``event_id`` in the network (RaftScope's "drop").
@@ -181,7 +146,9 @@ class Controls:
         Only message deliveries can be dropped; a timer is a node's own
         business (crash or pause the node instead).
         """
-        self._control.drop(event_id)
+        entry = self._take_pending(event_id, "drop", messages_only=True)
+        src, msg, msg_id = entry[5]
+        self._drop(entry[4], src, msg_id, msg, "dropped by hand")
 
     def duplicate(self, event_id: int) -> int:
         """Put a second copy of the pending message ``event_id`` in flight; returns its id.
@@ -191,7 +158,12 @@ class Controls:
         model checker's "deliver but keep a copy" is ``duplicate`` then
         ``fire``.
         """
-        return self._control.duplicate(event_id)
+        _i, entry = self._find_pending(event_id, "duplicate", messages_only=True)
+        self._input("duplicate", [event_id])
+        time, prio, _seq, kind, node, data = entry
+        self.stats["duplicated"] += 1
+        self._record("duplicate", data[0], node, data[2], data[1], "duplicated by hand")
+        return self._push(time, kind, node, data, prio)
 
     def call(self, node_id: str, method: str, *args: Any) -> Any:
         """Call ``node.method(*args)`` from outside, as a recorded input.
@@ -204,4 +176,46 @@ class Controls:
         replays from its choices), its effects are not separate inputs, and
         the invariants are checked right after it.
         """
-        return self._control.call(node_id, method, *args)
+        self._check_node(node_id)
+        target = self.nodes[node_id]
+        if target is None:
+            raise ConfigError(f"cannot call {method}() on {node_id}: it is crashed")
+        if not callable(getattr(target, method, None)):
+            raise ConfigError(f"{type(target).__name__} has no method {method!r}")
+        self._input("call", [node_id, method, list(args)])
+        self._in_event = True
+        try:
+            result = self._call(node_id, target, method, args)
+        finally:
+            self._in_event = False
+        self._record("note", node_id,
+                     detail=f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
+        if self._invariants:
+            self._check_invariants()
+        return result
+
+    def _take_pending(self, event_id: int, action: str, messages_only: bool = False) -> Entry:
+        """Remove pending event ``event_id`` from the heap (recorded as an input)."""
+        i, entry = self._find_pending(event_id, action, messages_only)
+        self._input(action, [event_id])
+        last = self._heap.pop()
+        if i < len(self._heap):
+            self._heap[i] = last
+            heapq.heapify(self._heap)
+        return entry
+
+    def _find_pending(self, event_id: int, action: str,
+                      messages_only: bool = False) -> tuple[int, Entry]:
+        """Where live pending event ``event_id`` is in the heap, and its entry; with
+        ``messages_only``, a timer or other event is refused (nothing changes)."""
+        found = [(i, e) for i, e in enumerate(self._heap)
+                 if e[2] == event_id and not self._is_stale(e)]
+        if not found:
+            ids = ", ".join(str(e.id) for e in self.pending()[:20])
+            raise ConfigError(f"no pending event #{event_id}; pending ids: {ids or 'none'}")
+        i, entry = found[0]
+        if messages_only and entry[3] != DELIVER:
+            verb = {"drop": "dropped", "duplicate": "duplicated"}.get(action, f"{action}ed")
+            raise ConfigError(f"event #{event_id} is a {KIND_NAMES[entry[3]]}, not a message; "
+                              f"only message deliveries can be {verb}")
+        return i, entry
