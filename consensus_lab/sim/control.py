@@ -39,6 +39,7 @@ class ControlHost(Protocol):
     _cp: ChoicePoint
     _heap: list[Entry]
     _in_event: bool
+    tracing: bool
 
     @property
     def invariants(self) -> tuple[tuple[str, Any], ...]: ...
@@ -166,8 +167,9 @@ class Control:
             result = sim._call(node_id, target, method, args)
         finally:
             sim._in_event = False
-        sim._record("note", node_id,
-                    detail=f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
+        if sim.tracing:  # the reprs cost more than many a call
+            sim._record("note", node_id,
+                        detail=f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
         if sim.invariants:
             sim._check_invariants()
         return result
