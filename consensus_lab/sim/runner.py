@@ -106,15 +106,19 @@ def boot(sim: RunnerHost, node_id: str, node: Node) -> None:
         node.stepped(None, None)
 
 
-def take(sim: RunnerHost, node_id: str, node: Node, event: Any) -> None:
-    """One step of ``node`` on ``event``: the new state in place, then its effects."""
-    node = _step_node(node_id, node)
+def take(sim: RunnerHost, node_id: str, node: Any, event: Any) -> None:
+    """One step of ``node`` on ``event``: the new state in place, then its effects.
+
+    The simulator's hot path: ``node`` is a step node (:func:`boot` checked it), and a step
+    with no effects (many a delivery) carries nothing out.
+    """
     before = node.state
     if before is None:
         raise RuntimeError(f"{node_id}: a step before start")
     node.state, effects = node.protocol.step(before, event)
     node.last_effects = effects
-    carry_out(sim._outs[node_id], effects)
+    if effects:
+        carry_out(sim._outs[node_id], effects)
     if node.stepped is not None:
         node.stepped(before, event)
 
