@@ -109,8 +109,8 @@ class FollowerSteps:
     def apply_committed(self, s: RaftState, out: Out) -> RaftState:
         """Apply every committed, unapplied entry in index order; answer clients."""
         store, applied, pending = s.store, list(s.applied), s.pending
-        for index in range(s.last_applied + 1, s.commit_index + 1):
-            entry = s.log.entry(index)
+        first = s.last_applied + 1
+        for index, entry in enumerate(s.log.between(first, s.commit_index), first):
             store, result = self.apply_command(store, entry.command)
             if self.config.keep_applied:
                 applied.append((index, entry.term, entry.command))

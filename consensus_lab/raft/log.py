@@ -73,6 +73,15 @@ class LogReads:
                              f"{self.snapshot_index + 1}..{self.last_index}")
         return self.entries[index - self.snapshot_index - 1]
 
+    def between(self, first: int, last: int) -> Sequence[LogEntry]:
+        """Entries ``first..last`` (they must exist after the snapshot; none if first > last)."""
+        if first > last:
+            return ()
+        if not self.snapshot_index < first <= last <= self.last_index:
+            raise IndexError(f"no entries {first}..{last}: the log holds "
+                             f"{self.snapshot_index + 1}..{self.last_index}")
+        return self.entries[first - self.snapshot_index - 1:last - self.snapshot_index]
+
     def slice_from(self, index: int, limit: int) -> tuple[LogEntry, ...]:
         """Up to ``limit`` entries starting at ``index``."""
         start = index - self.snapshot_index - 1

@@ -57,6 +57,9 @@ from .store import KVValue
 
 Out = list[Effect]
 
+#: The timer every appended command arms (a value: made once, not per command).
+REPLICATE_SOON = timer("replicate", 0, paper.REPLICATE_SOON)
+
 
 class RaftProtocol(ElectionSteps, ReplicationSteps, FollowerSteps, StepProtocol[RaftState]):
     """A Raft server with a replicated key-value store, as a step function.
@@ -203,7 +206,7 @@ class RaftProtocol(ElectionSteps, ReplicationSteps, FollowerSteps, StepProtocol[
         # ourselves towards a majority (persist_log_if_dirty). Until then a crash
         # loses it, and nobody has seen it.
         s = evolve(s, log=s.log.appended((entry,)), log_dirty=True)
-        out.append(timer("replicate", 0, paper.REPLICATE_SOON))  # one round per moment
+        out.append(REPLICATE_SOON)  # one round per moment
         if not s.peers:
             s = self.advance_commit(s, out)  # a single-node cluster commits at once
         return s

@@ -18,8 +18,10 @@ Volatile part: everything else, rebuilt by ``start`` after a crash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
-from typing import Any, TypeVar
+from operator import attrgetter
+from typing import Any, NamedTuple, TypeVar
 
 from ..sim import ClientRequest
 from ..sim.step import Value, frozen
@@ -87,28 +89,48 @@ class RaftState(Value):
                      for i in range(log.snapshot_index + 1, self.commit_index + 1))
 
 
-_SLOTS: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
 S = TypeVar("S", bound=RaftState)
 
 
 def evolve(state: S, **changes: Any) -> S:
     """``dataclasses.replace`` for states, without its cost (a step makes several).
 
-    It copies the slots one by one through their descriptors (which a frozen
-    class allows) instead of calling ``__init__``; an unknown field name raises.
+    It reads every field at once (an ``attrgetter``), puts the changes in,
+    and writes the fields of a new object through their slot descriptors
+    (which a frozen class allows) instead of calling ``__init__``; an
+    unknown field name raises.
     """
     cls = type(state)
-    slots = _SLOTS.get(cls)
-    if slots is None:
-        slots = _SLOTS[cls] = tuple((f.name, getattr(cls, f.name).__get__,
-                                     getattr(cls, f.name).__set__) for f in fields(cls))
+    layout = _LAYOUTS.get(cls) or _layout(cls)
+    values = list(layout.read_all(state))
+    for name, value in changes.items():
+        at = layout.places.get(name)
+        if at is None:
+            raise TypeError(f"{cls.__name__} has no field {name}; fields: "
+                            f"{', '.join(layout.places)}")
+        values[at] = value
     new = object.__new__(cls)
-    for name, read, write in slots:
-        write(new, changes[name] if name in changes else read(state))
-    if not changes.keys() <= cls.__dataclass_fields__.keys():
-        unknown = set(changes) - set(cls.__dataclass_fields__)
-        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+    for write, value in zip(layout.writers, values, strict=True):
+        write(new, value)
     return new
+
+
+class _Layout(NamedTuple):
+    """How :func:`evolve` reads and writes the fields of one state class."""
+
+    read_all: Callable[[Any], tuple[Any, ...]]
+    places: dict[str, int]  # field name -> its position
+    writers: tuple[Callable[[Any, Any], None], ...]
+
+
+_LAYOUTS: dict[type, _Layout] = {}
+
+
+def _layout(cls: type) -> _Layout:
+    names = [f.name for f in fields(cls)]
+    layout = _LAYOUTS[cls] = _Layout(attrgetter(*names), {n: i for i, n in enumerate(names)},
+                                     tuple(getattr(cls, n).__set__ for n in names))
+    return layout
 
 
 def get(pairs: Pairs, peer: str) -> int:

@@ -188,8 +188,9 @@ class Controls(Faults):
             result = self._call(node_id, target, method, args)
         finally:
             self._in_event = False
-        self._record("note", node_id,
-                     detail=f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
+        if self.tracing:  # the reprs cost more than many a call
+            self._record("note", node_id,
+                         detail=f"called {method}({', '.join(map(repr, args))}) -> {result!r}")
         if self._invariants:
             self._check_invariants()
         return result

@@ -106,15 +106,19 @@ def boot(sim: RunnerHost, node_id: str, node: Node) -> None:
         node.stepped(None, None)
 
 
-def take(sim: RunnerHost, node_id: str, node: Node, event: Any) -> None:
-    """One step of ``node`` on ``event``: the new state in place, then its effects."""
-    node = _step_node(node_id, node)
+def take(sim: RunnerHost, node_id: str, node: Any, event: Any) -> None:
+    """One step of ``node`` on ``event``: the new state in place, then its effects.
+
+    The simulator's hot path: ``node`` is a step node (:func:`boot` checked it), and a step
+    with no effects (many a delivery) carries nothing out.
+    """
     before = node.state
     if before is None:
         raise RuntimeError(f"{node_id}: a step before start")
     node.state, effects = node.protocol.step(before, event)
     node.last_effects = effects
-    carry_out(sim._outs[node_id], effects)
+    if effects:
+        carry_out(sim._outs[node_id], effects)
     if node.stepped is not None:
         node.stepped(before, event)
 
@@ -135,10 +139,19 @@ def call(sim: RunnerHost, node_id: str, node: Node, method: str, args: tuple[Any
 def _stamped(event: Any, now: int) -> Any:
     """``event`` with the node's local clock in its ``now`` field, if it has one (every
     input carries the time it arrived, a called one too)."""
-    if dataclasses.is_dataclass(event) and not isinstance(event, type) and any(
-            f.name == "now" for f in dataclasses.fields(event)):
-        return dataclasses.replace(event, now=now)
-    return event
+    return dataclasses.replace(event, now=now) if _has_now(type(event)) else event
+
+
+_HAS_NOW: dict[type, bool] = {}  # per input class: looking at its fields costs more than a call
+
+
+def _has_now(kind: type) -> bool:
+    """Whether instances of ``kind`` are dataclasses with a ``now`` field."""
+    found = _HAS_NOW.get(kind)
+    if found is None:
+        found = _HAS_NOW[kind] = dataclasses.is_dataclass(kind) and any(
+            f.name == "now" for f in dataclasses.fields(kind))
+    return found
 
 
 def node_ids(node_ids: int | Iterable[str]) -> tuple[str, ...]:

@@ -129,6 +129,29 @@ class Request:
 Input = Deliver | Fire | Request
 
 
+# The simulator makes a Deliver or a Fire for every step, and protocols a Send
+# for most messages. A frozen dataclass's own ``__init__`` writes each field
+# through ``object.__setattr__`` by name, twice as slow as writing the slots
+# through their descriptors, which these do (same fields, defaults and
+# keywords; the classes stay frozen). Send's is set below its class.
+def _quick_inits() -> None:
+    set_src, set_msg, set_now = (getattr(Deliver, n).__set__ for n in ("src", "msg", "now"))
+    set_name, set_fire_now = (getattr(Fire, n).__set__ for n in ("name", "now"))
+
+    def deliver_init(self: Deliver, src: str, msg: Any, now: int = 0) -> None:
+        set_src(self, src)
+        set_msg(self, msg)
+        set_now(self, now)
+
+    def fire_init(self: Fire, name: str, now: int = 0) -> None:
+        set_name(self, name)
+        set_fire_now(self, now)
+
+    Deliver.__init__ = deliver_init  # type: ignore[method-assign]
+    Fire.__init__ = fire_init  # type: ignore[method-assign]
+
+
+_quick_inits()
 # ------------------------------------------------------------------ effects
 @dataclass(frozen=True, slots=True)
 class Persist:
@@ -188,6 +211,19 @@ class Note:
     text: str
     rule: str = ""
 
+
+def _quick_send_init() -> None:
+    set_dst, set_msg, set_rule = (getattr(Send, n).__set__ for n in ("dst", "msg", "rule"))
+
+    def send_init(self: Send, dst: str, msg: Any, rule: str = "") -> None:
+        set_dst(self, dst)
+        set_msg(self, msg)
+        set_rule(self, rule)
+
+    Send.__init__ = send_init  # type: ignore[method-assign]
+
+
+_quick_send_init()
 
 Effect = Persist | Send | SetTimer | CancelTimer | Reply | Note
 Effects = tuple[Effect, ...]
@@ -256,6 +292,7 @@ class StepNode(Node, Generic[S]):
         self.protocol = protocol
         self.state: S | None = None
         self.last_effects: Effects = ()
+        self._described: tuple[S | None, str] = (None, "")  # see describe()
 
     def take(self, event: Any) -> Call:
         """Step on any input handed in from outside (``sim.call(node, "take", event)``):
@@ -282,5 +319,14 @@ class StepNode(Node, Generic[S]):
         return {} if self.state is None else self.protocol.view(self.state)
 
     def describe(self) -> str:
-        """The protocol's one-line label of the current state."""
-        return "" if self.state is None else self.protocol.describe(self.state)
+        """The protocol's one-line label of the current state.
+
+        A traced run asks after every event; a state is a value, so the label of
+        the state last described is kept and reused while the state stays the same.
+        """
+        state = self.state
+        if state is None:
+            return ""
+        if state is not self._described[0]:
+            self._described = (state, self.protocol.describe(state))
+        return self._described[1]

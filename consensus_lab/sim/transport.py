@@ -88,7 +88,7 @@ class Transport:
             )
         net = sim.network
         faults = net.links.get((src, dst), net.default) if net.links else net.default
-        if (src, dst) in net.blocked:
+        if net.blocked and (src, dst) in net.blocked:
             self.drop(dst, src, msg_id, msg, "partitioned")
             return
         cp = sim._cp
@@ -132,7 +132,7 @@ class Transport:
         target = sim.nodes[node]
         if target is None:
             self.drop(node, src, msg_id, msg, "node down")
-        elif (src, node) in sim.network.blocked:
+        elif sim.network.blocked and (src, node) in sim.network.blocked:
             self.drop(node, src, msg_id, msg, "partitioned")
         else:
             sim.stats["delivered"] += 1
