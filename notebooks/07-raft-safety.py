@@ -358,7 +358,46 @@ print(safe_from_figure_8.summary())
 # %% [markdown]
 # ### Figure 8 from a cold start
 #
-# (To come: the same bug found from five servers that have never run, with no script.)
+# Now with no script at all: five servers that have never run (冷啟動). Every schedule of
+# five servers is far too many for a breadth-first search, so this one runs on a
+# **settled network**, as Jepsen runs its tests: after every move, each message in
+# flight arrives unless a network cut separates its two ends (then it is lost), and
+# each leader sends one round of heartbeats (§5.6 asks that broadcast time be far
+# below the election timeout). A move is then an election timeout, a client command
+# handed to a leader, or the nemesis isolating one server. Every settled run is also
+# an ordinary asynchronous run, so the counterexample replays message by message.
+
+# %%
+from consensus_lab.explore.raft_scene import SETTLED_SCENE, settled_scene
+
+print(SETTLED_SCENE)
+cold_start = explore_scene(settled_scene("figure-8"))
+print(cold_start.summary())
+for number, move in enumerate(cold_start.violation_moves, 1):
+    print(f"{number:2d}. {move}")
+print(cold_start.violation.message)
+
+# %% [markdown]
+# Nine moves: the shape of the paper's Figure 8, grown from nothing. n1 wins term 1 and is isolated;
+# the other four elect n2 in term 2 (1–3). The isolated n1 still leads term 1 and takes
+# `x=1`, which reaches nobody (4). Then n2 is isolated instead: n1 hears
+# of term 2, steps down, and wins term 3; it sends `x=1` to a majority and, counting
+# replicas, commits an entry of term 1 (5–6, the buggy rule). The isolated n2
+# still leads term 2 and takes `y=2` (7). Last, n1 is isolated and n2 rejoins: its last
+# entry has term 2, newer than everyone's term 1, so it wins term 4 (8–9) and would
+# overwrite the committed `x=1`: Leader Completeness is broken. The counterexample the
+# player opens on is those nine moves as single deliveries, drops and heartbeats; the
+# status line names the broken invariant in red.
+#
+# With the paper's rule, the same bounds hold no violation: `consensus-lab explore raft
+# --variant correct --cold-start` explores every settled state (about 67,000; more than
+# a minute, so it is not run here).
+
+# %%
+from consensus_lab.widgets.schedule import schedule_player
+
+cold_player = schedule_player(cold_start.violation, spacetime_last=40)
+cold_player
 
 # %% [markdown]
 # ## What to notice

@@ -113,6 +113,9 @@ def _report(spec: Spec, result: ExploreResult) -> None:
     print(result.summary())
     violation = result.violation
     if violation is not None:
+        if len(result.violation_moves) < len(violation):  # a settled search's own moves
+            print(f"\nthe search's {len(result.violation_moves)} moves:")
+            print("\n".join(f"  {i:2d}. {m}" for i, m in enumerate(result.violation_moves, 1)))
         print()
         print(violation)
         print("\ntrace of the moves (replayed):")

@@ -182,6 +182,14 @@ def single_moves(scene: Scene, path: list[Move]) -> tuple[Scene, list[Move]]:
     return replace(scene, model=model.plain(), prefix=()), model.expand(path)
 
 
+def outline(scene: Scene, path: list[Move]) -> tuple[str, ...]:
+    """The search's own moves, for people: a settled scene's elections, commands
+    and cuts (:meth:`~.settled.SettledModel.describe`), any other's as they print."""
+    model = scene.model
+    show = model.describe if isinstance(model, SettledModel) else str
+    return tuple(show(move) for move in path)
+
+
 def explore_scene(scene: Scene, *, max_depth: int | None = None,
                   max_states: int | None = None, time_limit: float | None = None,
                   por: bool = True, symmetry: bool = True,
@@ -191,7 +199,9 @@ def explore_scene(scene: Scene, *, max_depth: int | None = None,
     found = Search(scene, por=por, symmetry=symmetry).run(
         max_depth=max_depth, max_states=max_states, time_limit=time_limit, progress=progress)
     violation = None
+    moves: tuple[str, ...] = ()
     if found.violation is not None:
+        moves = outline(scene, found.violation)
         schedule = schedule_of(*single_moves(scene, found.violation), found.invariant,
                                found.message)
         assert isinstance(schedule, Counterexample)
@@ -200,4 +210,5 @@ def explore_scene(scene: Scene, *, max_depth: int | None = None,
     return ExploreResult(strategy="bfs", states=found.states, transitions=found.transitions,
                          max_depth=found.max_depth, complete=found.complete,
                          bound_hit=found.bound_hit, elapsed=found.elapsed,
-                         terminal=found.terminal, violation=violation, goal=goal)
+                         terminal=found.terminal, violation=violation, goal=goal,
+                         violation_moves=moves)

@@ -32,6 +32,9 @@ class ExploreResult:
     terminal: int  # states with no move left (nothing pending, no budget)
     violation: Counterexample | None = None
     goal: Schedule | None = None  # a shortest path to a goal state (bfs), if one was found
+    #: The search's own moves to the violation, for people. A settled scene's are its
+    #: elections, commands and cuts; ``violation`` holds their single moves.
+    violation_moves: tuple[str, ...] = ()
 
     @property
     def states_per_s(self) -> float:
@@ -72,6 +75,7 @@ class ExploreResult:
             "complete": self.complete, "bound_hit": self.bound_hit,
             "elapsed": round(self.elapsed, 3), "terminal": self.terminal,
             "violation": self.violation.to_json() if self.violation is not None else None,
+            "violation_moves": list(self.violation_moves),
             "goal_reached": self.goal_reached,
             "goal_length": len(self.goal) if self.goal is not None else None,
         }

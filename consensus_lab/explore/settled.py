@@ -127,6 +127,17 @@ class SettledModel(Model):
         cut = world.ghost[1]
         return bool(cut) and not any(a in side and b in side for side in cut)
 
+    @staticmethod
+    def describe(move: Move) -> str:
+        """A settled move for people: ``isolate n1``, ``cut n1 n2 | n3 n4 n5``,
+        ``heal``, or the move as it prints (an election timeout, a command)."""
+        if move.kind != "cut":
+            return str(move).strip()  # a heal has no node
+        small, large = sorted((sorted(side) for side in move.value), key=len)
+        if len(small) == 1:
+            return f"isolate {small[0]}"
+        return f"cut {' '.join(small)} | {' '.join(large)}"
+
     # ----------------------------------------------------------- the start
     def initial(self) -> World:
         """Every node booted, then the network settled."""

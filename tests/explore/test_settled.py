@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from consensus_lab.cli import main
 from consensus_lab.explore.raft_scene import settled_scene
-from consensus_lab.explore.replay import explore_scene, single_moves
+from consensus_lab.explore.replay import explore_scene, schedule_of, single_moves
 from consensus_lab.explore.settled import SettledModel
 from consensus_lab.explore.space import Search
 from consensus_lab.raft.state import LEADER
@@ -64,15 +67,41 @@ def test_correct_raft_breaks_nothing_on_a_small_settled_bound() -> None:
     assert found.violation is None and found.complete and found.states > 100
 
 
+def test_a_settled_counterexample_is_outlined_in_its_own_moves() -> None:
+    result = explore_scene(settled_scene("no-election-restriction", servers=3, elections=3,
+                                         changes=2))
+    assert result.violation is not None
+    assert result.violation_moves == (
+        "fire n1 timer election", "isolate n2", "input n1 Submit(command='x=1')",
+        "isolate n1", "fire n2 timer election")
+    assert len(result.violation.actions) > len(result.violation_moves)
+    assert result.to_json()["violation_moves"] == list(result.violation_moves)
+
+
+def test_a_cut_is_described_by_its_sides() -> None:
+    five = ("n1", "n2", "n3", "n4", "n5")
+    two = frozenset({frozenset({"n4", "n1"}), frozenset({"n2", "n3", "n5"})})
+    one = frozenset({frozenset({"n3"}), frozenset(five) - {"n3"}})
+    assert SettledModel.describe(Move("cut", "", value=two)) == "cut n1 n4 | n2 n3 n5"
+    assert SettledModel.describe(Move("cut", "", value=one)) == "isolate n3"
+    assert SettledModel.describe(Move("heal", "")) == "heal"
+    assert SettledModel.describe(Move("fire", "n2", name="election")) == \
+        "fire n2 timer election"
+
+
 @pytest.mark.slow
 def test_figure_8_from_a_cold_start_replays_as_single_moves() -> None:
     scene = settled_scene("figure-8")
     result = explore_scene(scene)
     violation = result.violation
     assert violation is not None and result.max_depth == 9
+    assert len(result.violation_moves) == 9 and "isolate n1" in result.violation_moves
     assert violation.invariant in ("leader_completeness", "state_machine_safety")
     plain_scene, single = single_moves(scene, Search(scene).run().violation or [])
-    assert len(single) == len(violation.actions) > 100
+    # The replay stops at the single move that breaks the invariant, which can come
+    # before the last move's settling is done.
+    assert 100 < len(violation.actions) <= len(single)
+    assert violation.actions == schedule_of(plain_scene, single).actions[:len(violation)]
     assert isinstance(plain_scene.model, Model) and not isinstance(plain_scene.model,
                                                                     SettledModel)
 
@@ -81,3 +110,11 @@ def test_figure_8_from_a_cold_start_replays_as_single_moves() -> None:
 def test_correct_raft_is_explored_to_the_settled_bound() -> None:
     found = Search(settled_scene("correct")).run()
     assert found.violation is None and found.complete
+
+
+@pytest.mark.slow
+def test_the_cli_finds_figure_8_from_a_cold_start(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["explore", "raft", "--variant", "figure-8", "--cold-start", "--json", "--quiet"])
+    found = json.loads(capsys.readouterr().out)
+    assert code == 1 and found["violation"]["invariant"] == "leader_completeness"
+    assert len(found["violation_moves"]) == 9 and found["violation"]["length"] > 100
