@@ -7,10 +7,17 @@ grading module ``consensus_lab.grading.<name>``. This module names the
 exercises (title, notebook) and checks a name before anything runs; the
 machinery is in :mod:`consensus_lab.grading` (this module imports it, never
 the reverse): :mod:`~consensus_lab.grading.answers` finds and imports the
-answers file, :mod:`~consensus_lab.grading.runner` runs the checks in
-sandboxed worker processes — one import of the learner's module per worker,
-a timeout per check, a memory limit, and every process the learner's code
-left behind stopped and reported.
+answers file, :mod:`~consensus_lab.grading.runner` runs the checks in the
+trusted judge against a proxy of the learner's module whose functions run in
+a sandboxed oracle process (:mod:`~consensus_lab.grading.oracle`) — one
+import per oracle, a timeout per check, memory and CPU limits, and every
+process the learner's code left behind stopped and reported. A class the
+checks build and use (``VectorClock``) is passed *by reference*: it lives in
+the oracle and the judge holds handles to its instances.
+
+Points: every check is worth 1, a check that runs a simulator or a search
+(a sweep, a model check, a scenario, a story on a cluster) 3
+(:func:`points_for`), unless the grading module set its own.
 
 Entry points: ``check("vector_clock")`` in a notebook, :func:`run_checks`,
 :func:`list_exercises`; the command line ``consensus-lab check`` is
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,16 +52,28 @@ from consensus_lab.grading import (
     vector_clock,
 )
 from consensus_lab.grading.answers import ANSWER_SETS, AnswersNotFound, SettingError, default_root
-from consensus_lab.grading.base import Check, CheckResult, GradingFailure
+from consensus_lab.grading.base import SLOW_CHECK_S, Check, CheckResult, GradingFailure
 from consensus_lab.grading.report import format_report, report_html
 
 __all__ = [
     "ANSWER_SETS", "AnswersNotFound", "CheckResult", "Exercise", "GradingFailure",
     "SettingError", "answers_path", "check", "default_root", "format_report", "get_exercise",
-    "list_exercises", "load_answers", "run_check_in_process", "run_checks",
+    "list_exercises", "load_answers", "parts_of", "run_check_in_process", "run_checks",
 ]
 
 DEFAULT_TIMEOUT_S = 10.0
+#: Check names (or name prefixes) that run a simulator, a search or a cluster: 3 points.
+_SCENARIO_WORDS = ("sweep", "model_check", "scenario_", "figure8", "everest", "causal_broadcast",
+                   "pause_story", "real_etcd", "porcupine", "brute_force_random", "split_vote",
+                   "lost_commit", "two_writes")
+
+
+def points_for(check: Check) -> Check:
+    """``check`` with its points: as set, else 3 for a scenario or sweep check, 1 otherwise."""
+    if check.points != 1:
+        return check
+    big = check.name.startswith(_SCENARIO_WORDS) or (check.timeout_s or 0) >= SLOW_CHECK_S
+    return replace(check, points=3) if big else check
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +85,15 @@ class Exercise:
     title: str
     notebook: str  # the notebook that introduces the exercise
     checks: tuple[Check, ...]
+    by_reference: tuple[str, ...] = ()  # learner classes that live in the oracle
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", tuple(points_for(c) for c in self.checks))
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts its checks belong to, in order ("" is no part)."""
+        return tuple(sorted({c.part for c in self.checks if c.part}))
 
     def check_named(self, check_name: str) -> Check:
         """The check called ``check_name``; ValueError listing the valid names otherwise."""
@@ -87,7 +115,7 @@ _EXERCISES: dict[str, Exercise] = {
         Exercise(name="vector_clock", module=vector_clock.__name__,
                  title="Vector clocks (向量時鐘): merge, update, happens-before, concurrent",
                  notebook="notebooks/03-causality.ipynb",
-                 checks=vector_clock.CHECKS),
+                 checks=vector_clock.CHECKS, by_reference=("VectorClock",)),
         Exercise(name="causal_delivery", module=causal_delivery.__name__,
                  title="Causal delivery (因果一致性): when may a broadcast be delivered?",
                  notebook="notebooks/03-causality.ipynb",
@@ -176,35 +204,70 @@ def run_check_in_process(name: str, check_name: str, answers: str = "exercises",
     return runner.run_check_in_process(name, check_name, answers, root)
 
 
+def parts_of(name: str) -> tuple[str, ...]:
+    """The parts of exercise ``name`` ("A", "B", ...); () when it has none."""
+    return get_exercise(name).parts
+
+
+def select_checks(name: str, only: Sequence[str] | None = None,
+                  part: str | None = None) -> list[Check]:
+    """The checks to run: ``only`` these, or those of ``part``; ValueError names the allowed."""
+    exercise = get_exercise(name)
+    checks = [exercise.check_named(c) for c in only] if only is not None else list(exercise.checks)
+    if part is not None:
+        if part not in exercise.parts:
+            allowed = ", ".join(exercise.parts) or "none (its checks have no parts)"
+            raise ValueError(f"exercise {name!r} has no part {part!r}; parts: {allowed}")
+        checks = [c for c in checks if c.part == part]
+    return checks
+
+
 def run_checks(name: str, answers: str = "exercises", *, timeout_s: float = DEFAULT_TIMEOUT_S,
                root: str | Path | None = None, only: Sequence[str] | None = None,
                jobs: int | None = None, isolate: bool = True,
-               memory_mb: int | None = None) -> list[CheckResult]:
-    """Run every check of exercise ``name`` (or those in ``only``).
+               memory_mb: int | None = None, part: str | None = None) -> list[CheckResult]:
+    """Run every check of exercise ``name`` (or those in ``only``, or of ``part``).
 
-    Isolated (the default), the checks run ``jobs`` workers at a time
-    (default: the number of CPUs), each worker importing the answers once;
-    a check still running after ``timeout_s`` seconds (or its own longer
-    ``Check.timeout_s``) is killed and reported as TIMEOUT; a module that
-    does not import (or loops at import) gives one result saying so.
-    ``memory_mb`` caps each worker's memory (default
-    ``$CONSENSUS_LAB_MEMORY_MB`` or 2048). With ``isolate=False`` the checks
-    run one by one in this process, without a timeout (fast, and a debugger
-    can step into them).
+    Judged (the default, ``isolate=True``): each check runs in this process
+    against a proxy of the answers, whose functions run in a sandboxed oracle
+    process; ``jobs`` oracles at a time (default: the number of CPUs), each
+    importing the answers once; a check whose learner code has not answered
+    after ``timeout_s`` seconds (or the check's own longer ``Check.timeout_s``)
+    is TIMEOUT and its oracle killed; a module that does not import (or loops
+    at import) gives one result saying so. ``memory_mb`` caps each oracle's
+    memory (default ``$CONSENSUS_LAB_MEMORY_MB`` or 2048). With
+    ``isolate=False`` the answers are imported here and the checks run one by
+    one without a timeout (fast, and a debugger can step into them; never for
+    code you do not trust). Each result carries its check's points and part.
     """
     exercise = get_exercise(name)
-    checks = [exercise.check_named(c) for c in only] if only is not None else list(exercise.checks)
+    checks = select_checks(name, only, part)
     if not isinstance(timeout_s, (int, float)) or not 0 < timeout_s <= 3600:
         raise ValueError(f"timeout_s must be a number of seconds in (0, 3600], got {timeout_s!r}")
     path = answers_path(name, answers, root)
     if not isolate:
-        return [run_check_in_process(name, c.name, answers, root) for c in checks]
+        results = [run_check_in_process(name, c.name, answers, root) for c in checks]
+        return _scored(results, checks)
     if not path.is_file():
         raise FileNotFoundError(f"no answers file for exercise {name!r}: {path} does not exist")
-    resolved_root = Path(root) if root is not None else default_root()
-    workers = jobs or os.cpu_count() or 1
-    return runner.run_isolated(name, checks, answers, resolved_root, timeout_s=timeout_s,
-                               jobs=workers, memory_mb=memory_mb)
+    shown = _answers.shown_path(path, root)
+    results = runner.run_judged(name, checks, path, shown, timeout_s=timeout_s,
+                                jobs=jobs or os.cpu_count() or 1, memory_mb=memory_mb,
+                                by_reference=exercise.by_reference)
+    return _scored(results, checks)
+
+
+def _scored(results: list[CheckResult], checks: list[Check]) -> list[CheckResult]:
+    """The results with their checks' points and parts (an import failure: all the points)."""
+    by_name = {c.name: c for c in checks}
+    scored = []
+    for result in results:
+        check = by_name.get(result.check)
+        if check is None:  # the one result of a module that does not import
+            scored.append(replace(result, points=sum(c.points for c in checks)))
+        else:
+            scored.append(replace(result, points=check.points, part=check.part))
+    return scored
 
 
 def check(name: str | None = None, answers: str = "exercises", *,

@@ -10,9 +10,6 @@ which must come back as TIMEOUT.
 
 from __future__ import annotations
 
-import io
-import json
-from contextlib import redirect_stdout
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +24,6 @@ from consensus_lab.exercises import (
     load_answers,
     run_checks,
 )
-from consensus_lab.grading import worker
 from consensus_lab.grading.base import NOT_IMPLEMENTED, CheckResult
 
 REPO = Path(__file__).resolve().parents[1]
@@ -334,13 +330,11 @@ def test_bad_names_are_rejected_with_the_allowed_values() -> None:
         load_answers("vector_clock", str(REPO / "nope.py"))
 
 
-def test_worker_prints_one_json_result() -> None:
-    """The worker process protocol: one JSON CheckResult on stdout."""
-    out = io.StringIO()
-    with redirect_stdout(out):
-        worker.main(["causal_delivery", "everest", "--answers", "solutions", "--root", str(REPO)])
-    result = CheckResult.from_dict(json.loads(out.getvalue()))
+def test_judge_result_carries_points_and_part() -> None:
+    """A judged result (the oracle protocol, end to end) carries its check's points."""
+    [result] = run_checks("causal_delivery", "solutions", root=REPO, only=["everest"])
     assert result.passed and result.answers_path == "solutions/causal_delivery.py"
+    assert result.points == 3 and result.earned == 3 and result.part == ""
 
 
 def test_check_main_exit_codes(monkeypatch: pytest.MonkeyPatch,

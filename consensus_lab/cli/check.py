@@ -1,4 +1,12 @@
-"""``consensus-lab check [EXERCISE] [--answers A] [--timeout S]``: grade exercises.
+"""``consensus-lab check [EXERCISE] [--answers A] [--timeout S] [--part P] [--json]``: grade.
+
+The checks run in this (trusted) process against a proxy of the answers;
+only the answers' functions run, in a sandboxed oracle process, so nothing
+the answers do (exit, patch the grader, print PASS, fork, loop) can make a
+check pass. The report ends with a score table (test, part, points, result,
+seconds) and a total; ``--json`` prints one JSON object instead
+(exercise, checks with name/part/points/status/seconds/message/seed/replay,
+totals). ``--part B`` runs only part B's checks of the named exercise.
 
 Everything is checked before any grading starts: the exercise name, the
 answers (``exercises``, ``solutions``, a folder holding ``<name>.py`` or a
@@ -17,6 +25,7 @@ from pathlib import Path
 from .. import exercises
 from ..grading import sandbox
 from ..grading.answers import ANSWER_SETS, AnswersNotFound, SettingError
+from ..grading.report import format_scores, results_json
 from .args import exit_code, fail, one_of, positive_int, positive_seconds
 
 MAX_JOBS = 64
@@ -35,7 +44,24 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds allowed per check, at most 3600 (default %(default)s)")
     parser.add_argument("--jobs", type=positive_int(MAX_JOBS), default=None,
                         help=f"checks run side by side (1-{MAX_JOBS}; default: the CPUs)")
+    parser.add_argument("--part", default=None,
+                        help="run only this part's checks (e.g. B) of the named exercise")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (checks, points, totals) instead of text")
     return parser
+
+
+def _check_part(parser: argparse.ArgumentParser, part: str | None, names: list[str]) -> None:
+    """Exit 2 unless ``part`` is one of the named exercise's parts."""
+    if part is None:
+        return
+    if len(names) != 1:
+        fail(parser, "argument --part: name the exercise (consensus-lab check EXERCISE --part P)")
+    parts = exercises.parts_of(names[0])
+    if part not in parts:
+        allowed = ", ".join(parts) if parts else "none (its checks have no parts)"
+        fail(parser, f"argument --part: exercise {names[0]!r} has no part {part!r}; "
+             f"parts allowed: {allowed}")
 
 
 def _check_answers(parser: argparse.ArgumentParser, answers: str, names: list[str]) -> None:
@@ -69,13 +95,19 @@ def check_main(argv: Sequence[str] | None = None) -> int:
         fail(parser, str(error))
     names = [args.exercise] if args.exercise else [ex.name for ex in exercises.list_exercises()]
     _check_answers(parser, args.answers, names)
+    _check_part(parser, args.part, names)
+    options = {"part": args.part} if args.part is not None else {}
     try:
         results = [r for n in names
                    for r in exercises.run_checks(n, args.answers, timeout_s=args.timeout,
-                                                 jobs=args.jobs)]
+                                                 jobs=args.jobs, **options)]
     except (AnswersNotFound, FileNotFoundError) as error:
         fail(parser, f"argument --answers: {error}")
-    sys.stdout.write(exercises.format_report(results) + "\n")
+    if args.json:
+        sys.stdout.write(results_json(results) + "\n")
+    else:
+        sys.stdout.write(exercises.format_report(results) + "\n\n" + format_scores(results)
+                         + "\n")
     return 0 if all(r.passed for r in results) else 1
 
 

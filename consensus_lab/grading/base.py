@@ -3,10 +3,13 @@
 Theory of operation: a *check* is a function ``fn(module) -> None`` that takes
 the learner's loaded module and raises :class:`GradingFailure` with a precise
 message when one property of the exercise does not hold. The runner
-(:mod:`consensus_lab.grading.runner`) calls the checks in sandboxed worker processes and turns
+(:mod:`consensus_lab.grading.runner`) calls the checks in the trusted judge, against a proxy
+whose functions run in a sandboxed oracle process, and turns
 whatever happened into a :class:`CheckResult` — PASS, FAIL, ERROR (the
 learner's code raised something unexpected) or TIMEOUT (it did not finish) —
-which :mod:`consensus_lab.grading.report` renders as friendly text.
+which :mod:`consensus_lab.grading.report` renders as friendly text. A check is
+worth ``points`` (1 unless said otherwise) and may belong to a ``part`` of a
+lab ("A".."D"; "" for none); its result earns those points only on PASS.
 """
 
 from __future__ import annotations
@@ -89,6 +92,16 @@ class Check:
     hint: str  # what to look at when it fails
     fn: CheckFn
     timeout_s: float | None = None  # a longer limit for a slow check (e.g. a real cluster)
+    points: int = 1  # what passing it is worth
+    part: str = ""  # the lab part it grades ("A".."D"), "" when the exercise has no parts
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.points, int) or isinstance(self.points, bool) or self.points < 0:
+            raise ValueError(f"check {self.name!r}: points must be a whole number >= 0, "
+                             f"got {self.points!r}")
+        if not isinstance(self.part, str):
+            raise ValueError(f"check {self.name!r}: part must be a string such as 'A', "
+                             f"got {self.part!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,11 +120,23 @@ class CheckResult:
     replay: str = ""
     answers_path: str = ""  # the file that was graded, as shown to the learner
     duration_s: float = 0.0
+    points: int = 1  # what the check is worth
+    part: str = ""
 
     @property
     def passed(self) -> bool:
         """True when the check passed, or was skipped (nothing held against the answers)."""
         return self.status in ("PASS", "SKIP")
+
+    @property
+    def earned(self) -> int:
+        """The points earned: all of them on PASS, none otherwise."""
+        return self.points if self.status == "PASS" else 0
+
+    @property
+    def possible(self) -> int:
+        """The points at stake: none for a SKIP (the check could not run here)."""
+        return 0 if self.status == "SKIP" else self.points
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-able dict (the worker process sends this back)."""

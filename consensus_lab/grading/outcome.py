@@ -5,7 +5,9 @@ check's own message; :class:`~consensus_lab.grading.base.CheckSkipped` is a
 SKIP with its reason. A ``NotImplementedError`` anywhere in the exception
 chain (a simulator may wrap it) is a FAIL that names the stub function still
 to write. Any other exception is an ERROR that names the learner's function
-and line where it was raised.
+and line where it was raised. An exception rebuilt from the oracle
+(:func:`.oracle.rebuild_exception`) carries that function and line, and the
+oracle's traceback text, as ``oracle_*`` attributes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def from_exception(exc: BaseException, exercise: str, check: Check, *, learner_f
                                   answers_path=shown_path, duration_s=duration_s)
     todo = _find_in_chain(exc, NotImplementedError)
     if todo is not None:
-        where = _learner_function(todo.__traceback__, learner_file) or "a function"
+        where = (_learner_function(todo.__traceback__, learner_file)
+                 or getattr(todo, "oracle_function", "") or "a function")
         return CheckResult(status="FAIL", kind=NOT_IMPLEMENTED, hint=check.hint,
                            message=f"not implemented yet: {where} — see the TODO in {shown_path}",
                            **common)
@@ -57,8 +60,15 @@ def _error(exc: BaseException, check: Check, learner_file: Path, shown_path: str
            common: dict[str, Any]) -> CheckResult:
     """An unexpected exception: say what, and where in the learner's file."""
     where = _learner_location(exc.__traceback__, learner_file, shown_path)
+    remote = _find_remote(exc)
+    function = str(getattr(remote, "oracle_function", "")) if remote is not None else ""
+    if not where and function:
+        where = f"{function}, {shown_path} line {getattr(remote, 'oracle_line', 0)}"
     message = f"{type(exc).__name__}: {exc}" + (f" (raised in {where})" if where else "")
     tail = "".join(traceback.format_exception(exc)[-6:]).rstrip()
+    remote_trace = str(getattr(remote, "oracle_trace", "")) if remote is not None else ""
+    if remote_trace:
+        tail = f"{tail}\n-- in your code (the grading sandbox) --\n{remote_trace.rstrip()}"
     return CheckResult(status="ERROR", kind=EXCEPTION, message=message, hint=check.hint,
                        trace=tail, **common)
 
@@ -69,6 +79,18 @@ def _find_in_chain(exc: BaseException, kind: type[BaseException]) -> BaseExcepti
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _find_remote(exc: BaseException) -> BaseException | None:
+    """The first exception in ``exc``'s chain that came from the oracle."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if hasattr(current, "oracle_trace"):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__

@@ -9,6 +9,7 @@ trace. A last line counts passes (and skips, which are not failures).
 from __future__ import annotations
 
 import html
+import json
 import textwrap
 from collections.abc import Sequence
 from itertools import groupby
@@ -75,3 +76,41 @@ def report_html(results: Sequence[CheckResult]) -> str:
                 break
         body.append(escaped)
     return "<pre style='line-height:1.35'>" + "\n".join(body) + "</pre>"
+
+
+def format_scores(results: Sequence[CheckResult]) -> str:
+    """The score table: test, part, points earned/possible, result, seconds; then the total."""
+    rows = [("test", "part", "points", "result", "seconds")]
+    rows += [(f"{r.exercise}.{r.check}", r.part or "-", f"{r.earned}/{r.possible}", r.status,
+              f"{r.duration_s:.2f}") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    earned, possible = sum(r.earned for r in results), sum(r.possible for r in results)
+    passed = sum(r.status == "PASS" for r in results)
+    lines.append(f"total: {earned}/{possible} points, {passed}/{len(results)} checks passed")
+    return "\n".join(lines)
+
+
+def _check_json(result: CheckResult) -> dict[str, object]:
+    return {"name": result.check, "part": result.part, "points": result.points,
+            "earned": result.earned, "status": result.status,
+            "seconds": round(result.duration_s, 3), "message": result.message,
+            "seed": result.seed, "replay": result.replay}
+
+
+def _totals(results: Sequence[CheckResult]) -> dict[str, int]:
+    return {"earned": sum(r.earned for r in results),
+            "possible": sum(r.possible for r in results),
+            "passed": sum(r.status == "PASS" for r in results), "checks": len(results)}
+
+
+def results_json(results: Sequence[CheckResult]) -> str:
+    """One JSON object: for one exercise its checks and totals; for several, a list of those."""
+    groups = [(name, list(group)) for name, group in groupby(results, key=lambda r: r.exercise)]
+    objects = [{"exercise": name, "answers": group[0].answers_path,
+                "checks": [_check_json(r) for r in group], "totals": _totals(group)}
+               for name, group in groups]
+    if len(objects) == 1:
+        return json.dumps(objects[0])
+    return json.dumps({"exercises": objects, "totals": _totals(results)})

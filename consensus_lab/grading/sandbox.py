@@ -76,6 +76,21 @@ def limit_memory(megabytes: int) -> bool:
     return True
 
 
+def limit_cpu(seconds: int) -> bool:
+    """Cap this process's CPU time (RLIMIT_CPU: SIGXCPU, then SIGKILL); False where impossible."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return False
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        limit = seconds if hard == resource.RLIM_INFINITY else min(seconds, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Stray:
     """A process the learner's code left running."""
